@@ -1,0 +1,1 @@
+"""Datasets: real footage → tracked, filtered, disentangled per-clip arrays with a manifest."""

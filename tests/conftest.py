@@ -1,0 +1,46 @@
+"""Shared fixtures: synthetic speech-like audio, ffmpeg encoding, the GRID folder when present."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+GRID = REPO.parent / "shared" / "data" / "grid"
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def speechlike(seconds: float = 2.0, rate: int = 16000, seed: int = 0) -> np.ndarray:
+    """Voiced, syllable-rate amplitude-modulated harmonics with pauses: enough like speech for I/O tests."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    f0 = 120 + 20 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = np.clip(np.sin(2 * np.pi * 4.0 * t), 0, None) ** 2 * (t % 1.0 < 0.8)
+    x = 0.3 * voice * envelope + 0.003 * rng.standard_normal(len(t))
+    return (x / np.abs(x).max() * 0.5).astype(np.float32)
+
+
+def ffmpeg(*args: str) -> None:
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture
+def wav_path(tmp_path: Path) -> Path:
+    p = tmp_path / "speech.wav"
+    sf.write(p, speechlike(), 16000)
+    return p
+
+
+@pytest.fixture
+def grid_dir() -> Path:
+    if not GRID.is_dir():
+        pytest.skip("../shared/data/grid is not present (fresh clone)")
+    return GRID
