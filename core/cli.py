@@ -1,0 +1,141 @@
+"""The ``parley`` command: everything a person or a script does outside Blender."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from core.errors import ParleyError
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_FACE = Path(__file__).resolve().parent / "assets" / "demo_face.jpg"
+DEMO_AUDIO = Path(__file__).resolve().parent / "assets" / "demo_voice.flac"
+DEFAULT_PCA = Path(__file__).resolve().parent / "assets" / "landmark_pca.safetensors"
+
+
+def _quiet_native_logs() -> None:
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    from core.face.reconstruct import reconstruct
+
+    rec = reconstruct(args.source)
+    out = rec.face.export(args.out)
+    extra = [rec.face.export(Path(args.out).with_suffix(".obj"))] if args.obj else []
+    print(f"{args.source} → {out}" + "".join(f", {p}" for p in extra))
+    print(f"  {len(rec.face.vertices)} vertices, {len(rec.face.faces)} triangles, texture {rec.face.texture.shape[1]}x"
+          f"{rec.face.texture.shape[0]}" + (f", mesh from frame {rec.frame_index} (most frontal)" if rec.fps else ""))  # fmt: skip
+    return 0
+
+
+def cmd_data_prepare(args: argparse.Namespace) -> int:
+    from core.data.prepare import prepare
+
+    rep = prepare([Path(p) for p in args.videos], Path(args.out), workers=args.workers, refit_canonical=args.refit_canonical)
+    print(f"prepared {rep.clips} clips in {rep.out_dir} (manifest.json); skipped {len(rep.skipped)}")
+    for path, why in rep.skipped:
+        print(f"  skipped {path}: {why}")
+    return 0
+
+
+def cmd_data_pca(args: argparse.Namespace) -> int:
+    from core.models.fit import fit_landmark_pca
+
+    pca = fit_landmark_pca(Path(args.data), Path(args.out), n_components=args.components)
+    evr = pca.explained_variance_ratio
+    print(f"PCA with {pca.n_components} components → {args.out}")
+    print(f"  explained variance (train): {evr.sum():.4f}  (first 5: {', '.join(f'{v:.3f}' for v in evr[:5])})")
+    for k, v in pca.metrics.items():
+        print(f"  {k}: {v:.4f}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.metrics.report import evaluate, format_table, load_motion, write_plots
+
+    pred, truth = load_motion(args.pred), load_motion(args.truth)
+    scores = evaluate(pred, truth)
+    print(format_table(scores))
+    plots = write_plots(pred, truth, scores, Path(args.plots))
+    print("plots: " + ", ".join(str(p) for p in plots))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from core.audio.decode import load_audio
+    from core.audio.features import audio_windows
+    from core.face.reconstruct import reconstruct
+
+    out = Path(args.out)
+    rec = reconstruct(DEMO_FACE)
+    glb = rec.face.export(out / "demo_face.glb")
+    obj = rec.face.export(out / "demo_face.obj")
+    audio = load_audio(DEMO_AUDIO)
+    win = audio_windows(audio.samples, args.fps)
+    print(f"demo face {DEMO_FACE.name} → {glb}, {obj}")
+    print(f"demo audio {DEMO_AUDIO.name}: {audio.duration:.2f} s → {win.shape[0]} frames at {args.fps} fps, "
+          f"feature windows {tuple(win.shape)}")  # fmt: skip
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="parley", description="Speech-driven face animation for Blender.")
+    p.add_argument("-v", "--verbose", action="store_true", help="show progress logs and tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("reconstruct", help="photo or video → textured face mesh (GLB/OBJ)")
+    r.add_argument("source", help="a photo (JPEG, PNG...) or a video of a face")
+    r.add_argument("--out", required=True, help="output mesh: .glb, .gltf or .obj")
+    r.add_argument("--obj", action="store_true", help="also write an .obj beside the output")
+    r.set_defaults(func=cmd_reconstruct)
+
+    d = sub.add_parser("data", help="prepare datasets and fit the landmark PCA")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    dp = dsub.add_parser("prepare", help="videos → tracked, filtered, disentangled clips + manifest")
+    dp.add_argument("videos", nargs="+", help="video files or folders of videos (speaker = parent folder)")
+    dp.add_argument("--out", required=True, help="output folder (resumable)")
+    dp.add_argument("--workers", type=int, default=2)
+    dp.add_argument("--refit-canonical", action="store_true", help="refit the shipped canonical face from this data")
+    dp.set_defaults(func=cmd_data_prepare)
+    dc = dsub.add_parser("pca", help="fit the landmark PCA on a prepared dataset")
+    dc.add_argument("data", help="a folder made by `parley data prepare`")
+    dc.add_argument("--out", default=str(DEFAULT_PCA))
+    dc.add_argument("--components", type=int, default=20)
+    dc.set_defaults(func=cmd_data_pca)
+
+    e = sub.add_parser("eval", help="compare a result with the truth: table + PNG plots")
+    e.add_argument("pred", help="result NPZ (parley animate) or prepared clip NPZ")
+    e.add_argument("--truth", required=True, help="a video of the real speaker, or an NPZ")
+    e.add_argument("--plots", default="out/eval", help="folder for aperture.png, msi.png, scores.json")
+    e.set_defaults(func=cmd_eval)
+
+    m = sub.add_parser("demo", help="run the built-in demo (demo face + demo voice)")
+    m.add_argument("--out", default="out")
+    m.add_argument("--fps", type=float, default=25.0)
+    m.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_native_logs()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ParleyError as exc:
+        if args.verbose:
+            raise
+        print(f"parley: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("parley: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Photo or video → identity landmarks and a textured face mesh (``parley reconstruct``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.face.canonical import canonical_face
+from core.face.geometry import disentangle
+from core.face.media import is_video, load_image
+from core.face.mesh import TexturedFace, textured_face
+from core.face.tracker import MIN_FACE_PX, to_camera_frame, track_image, track_video
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reconstruction:
+    """What a face source yields: a mesh, its identity landmarks, and the reference head motion."""
+
+    face: TexturedFace
+    identity: np.ndarray  # (468, 3) float32, canonical head frame, metres
+    frame_index: int  # the frame the mesh was made from (most frontal for videos)
+    pose: np.ndarray  # (T, 6) head motion of the source (T = 1 for a photo)
+    expression_landmarks: np.ndarray  # (T, 468, 3) canonical-frame landmarks of every frame
+    fps: float  # 0 for a photo
+    source: str
+
+
+def reconstruct_image(rgb: np.ndarray, source: str = "image", min_face_px: int = MIN_FACE_PX) -> Reconstruction:
+    """Reconstruct from one RGB photo.
+
+    Raises:
+        FaceNotFound, FaceTooSmall: as ``track_image``.
+    """
+    obs = track_image(rgb, source=source, min_face_px=min_face_px)
+    parts = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face())
+    identity = parts.expression_landmarks[0]
+    face = textured_face(rgb, obs.landmarks, identity)
+    return Reconstruction(face, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
+
+
+def reconstruct(path: str | Path) -> Reconstruction:
+    """Reconstruct from a photo or a video file (the video's most frontal frame makes the mesh).
+
+    Raises:
+        ImageDecodeError, FaceNotFound, FaceTooSmall: unreadable file, no face, face too small.
+    """
+    path = Path(path)
+    if not is_video(path):
+        return reconstruct_image(load_image(path), source=str(path))
+    track = track_video(path, keep_frames=True)
+    parts = disentangle(to_camera_frame(track.landmarks), canonical_face())
+    k = parts.frontal_index
+    assert track.frames is not None
+    face = textured_face(track.frames[k], track.landmarks[k], parts.expression_landmarks[k])
+    log.info("%s: mesh from frame %d of %d (most frontal)", path, k, len(track.landmarks))
+    return Reconstruction(
+        face, parts.expression_landmarks[k], k, parts.pose, parts.expression_landmarks, track.fps, str(path)
+    )

@@ -1,0 +1,1 @@
+"""Measuring motion: lip sync, landmark distance, motion stability, head motion, blinks, images."""

@@ -1,0 +1,1 @@
+"""Models: the landmark PCA and (later) the motion networks, with safetensors checkpoints."""

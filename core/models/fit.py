@@ -1,0 +1,38 @@
+"""Fitting the landmark PCA on a prepared dataset, with a speaker-held-out check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core.data.splits import split_of
+from core.errors import ParleyError
+from core.models.pca import LandmarkPCA, explained_variance_on, fit_pca
+
+
+def load_split(data_dir: Path) -> dict[str, list[np.ndarray]]:
+    """Canonical-frame landmark clips of a prepared dataset, by split."""
+    manifest = data_dir / "manifest.json"
+    if not manifest.is_file():
+        raise ParleyError(f"{data_dir}: no manifest.json; run `parley data prepare` first")
+    out: dict[str, list[np.ndarray]] = {"train": [], "val_seen": [], "val_unseen": []}
+    for c in json.loads(manifest.read_text())["clips"]:
+        with np.load(data_dir / c["file"]) as z:
+            out[split_of(c["key"], c["speaker"])].append(z["landmarks"])
+    return out
+
+
+def fit_landmark_pca(data_dir: Path, out: Path, n_components: int = 20) -> LandmarkPCA:
+    """Fit on the training split; record the variance explained on held-out clips and speakers."""
+    split = load_split(data_dir)
+    if not split["train"]:
+        raise ParleyError(f"{data_dir}: no training clips (speaker s1) in the manifest")
+    pca = fit_pca(split["train"], n_components, data=f"GRID (CC BY 4.0), training speakers, {data_dir.name}")
+    pca.metrics = {"explained_variance_train": float(pca.explained_variance_ratio.sum())}
+    for name in ("val_seen", "val_unseen"):
+        if split[name]:
+            pca.metrics[f"explained_variance_{name}"] = explained_variance_on(pca, split[name])
+    pca.save(out)
+    return pca
