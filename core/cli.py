@@ -28,15 +28,18 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     out = rec.face.export(args.out)
     extra = [rec.face.export(Path(args.out).with_suffix(".obj"))] if args.obj else []
     print(f"{args.source} → {out}" + "".join(f", {p}" for p in extra))
-    print(f"  {len(rec.face.vertices)} vertices, {len(rec.face.faces)} triangles, texture {rec.face.texture.shape[1]}x"
-          f"{rec.face.texture.shape[0]}" + (f", mesh from frame {rec.frame_index} (most frontal)" if rec.fps else ""))  # fmt: skip
+    h, w = rec.face.texture.shape[:2]
+    where = f", mesh from frame {rec.frame_index} (most frontal)" if rec.fps else ""
+    print(f"  {len(rec.face.vertices)} vertices, {len(rec.face.faces)} triangles, texture {w}x{h}{where}")
     return 0
 
 
 def cmd_data_prepare(args: argparse.Namespace) -> int:
     from core.data.prepare import prepare
 
-    rep = prepare([Path(p) for p in args.videos], Path(args.out), workers=args.workers, refit_canonical=args.refit_canonical)
+    rep = prepare(
+        [Path(p) for p in args.videos], Path(args.out), workers=args.workers, refit_canonical=args.refit_canonical
+    )
     print(f"prepared {rep.clips} clips in {rep.out_dir} (manifest.json); skipped {len(rep.skipped)}")
     for path, why in rep.skipped:
         print(f"  skipped {path}: {why}")

@@ -44,3 +44,7 @@ def grid_dir() -> Path:
     if not GRID.is_dir():
         pytest.skip("../shared/data/grid is not present (fresh clone)")
     return GRID
+
+
+DEMO_FACE = REPO / "core" / "assets" / "demo_face.jpg"
+FIXTURE_VIDEO = FIXTURES / "grid" / "s4" / "bbilzs.mp4"

@@ -66,7 +66,9 @@ _CHANNEL_WORDS = {"mono": 1, "stereo": 2, "quad": 4, "5.1": 6, "5.1(side)": 6, "
 
 
 def _probe(path: Path) -> _Probe:
-    proc = subprocess.run([_ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace")
+    proc = subprocess.run(
+        [_ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace"
+    )
     err = proc.stderr
     dur = None
     m = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", err)
@@ -88,7 +90,9 @@ def _probe(path: Path) -> _Probe:
     return _Probe(dur, rate, chans, bool(audio_lines), has_video, readable, truncated)
 
 
-def _check_source(path: Path, rate: int | None, channels: int | None, duration: float | None, max_seconds: float) -> None:
+def _check_source(
+    path: Path, rate: int | None, channels: int | None, duration: float | None, max_seconds: float
+) -> None:
     if rate is not None and not (MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE):
         raise AudioDecodeError(
             f"{path}: sample rate {rate} Hz is outside the supported {MIN_SOURCE_RATE}–{MAX_SOURCE_RATE} Hz"
@@ -196,7 +200,9 @@ def _decode_ffmpeg(path: Path, max_seconds: float) -> Audio:
         )
     if errors and len(samples) == 0:
         raise AudioDecodeError(f"{path}: the audio data is damaged ({errors.splitlines()[-1]})")
-    return Audio(np.clip(samples, -1.0, 1.0), SAMPLE_RATE, probe.audio_rate or SAMPLE_RATE, probe.audio_channels or 1, str(path))
+    return Audio(
+        np.clip(samples, -1.0, 1.0), SAMPLE_RATE, probe.audio_rate or SAMPLE_RATE, probe.audio_channels or 1, str(path)
+    )
 
 
 def load_audio(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS, allow_silence: bool = False) -> Audio:
@@ -224,7 +230,9 @@ def load_audio(path: str | Path, max_seconds: float = DEFAULT_MAX_SECONDS, allow
     if len(audio.samples) == 0:
         raise AudioDecodeError(f"{path}: the file holds no audio samples")
     if audio.duration > max_seconds:
-        raise AudioDecodeError(f"{path}: audio is {audio.duration / 60:.1f} min long, over the {max_seconds / 60:.1f} min limit")
+        raise AudioDecodeError(
+            f"{path}: audio is {audio.duration / 60:.1f} min long, over the {max_seconds / 60:.1f} min limit"
+        )
     if not np.isfinite(audio.samples).all():
         raise AudioDecodeError(f"{path}: the audio holds invalid (NaN or infinite) samples")
     if not allow_silence and float(np.abs(audio.samples).max()) < SILENCE_PEAK:

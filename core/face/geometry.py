@@ -16,10 +16,32 @@ from scipy.spatial.transform import Rotation
 #: and dorsum, temples and upper cheekbones, eye corners (27 points, as many as the paper uses).
 #: The choice is checked against GRID footage by ``stable_point_report`` (see the PCA model card).
 STABLE_POINTS: tuple[int, ...] = (
-    10, 151, 9, 8, 107, 336, 108, 337, 109, 338, 67, 297,  # forehead, brow ridge
-    168, 6, 197, 195,  # nose bridge
-    127, 356, 234, 454, 162, 389,  # temples, outer face
-    33, 263, 133, 362,  # eye corners
+    10,
+    151,
+    9,
+    8,
+    107,
+    336,
+    108,
+    337,
+    109,
+    338,
+    67,
+    297,  # forehead, brow ridge
+    168,
+    6,
+    197,
+    195,  # nose bridge
+    127,
+    356,
+    234,
+    454,
+    162,
+    389,  # temples, outer face
+    33,
+    263,
+    133,
+    362,  # eye corners
     1,  # nose tip (rigid cartilage for speech)
 )
 

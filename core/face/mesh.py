@@ -46,15 +46,17 @@ class TexturedFace:
             raise ValueError(f"{path}: mesh format must be .glb, .gltf or .obj")
         mesh = self.to_trimesh()
         if suffix == ".obj":
-            mesh.visual.material = mesh.visual.material.to_simple()
-            mesh.visual.material.name = "parley_face"
+            simple = trimesh.visual.material.SimpleMaterial(image=Image.fromarray(self.texture), name=path.stem)
+            mesh.visual = trimesh.visual.TextureVisuals(uv=self.uv, material=simple)
             mesh.export(path, file_type="obj", include_texture=True, mtl_name=f"{path.stem}.mtl")
         else:
             mesh.export(path)
         return path
 
 
-def crop_box(image_landmarks: np.ndarray, width: int, height: int, margin: float = CROP_MARGIN) -> tuple[int, int, int, int]:
+def crop_box(
+    image_landmarks: np.ndarray, width: int, height: int, margin: float = CROP_MARGIN
+) -> tuple[int, int, int, int]:
     """Square crop (x0, y0, x1, y1) around the face, ``margin`` larger than its landmark box, inside the image."""
     lo = image_landmarks[:, :2].min(axis=0)
     hi = image_landmarks[:, :2].max(axis=0)

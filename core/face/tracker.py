@@ -69,7 +69,9 @@ class MediaPipeTracker:
     def __enter__(self) -> MediaPipeTracker:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -160,7 +162,9 @@ def track_frames(
     if len(lms) == 0 or found.mean() < 1.0 - max_missing:
         raise FaceNotFound(f"{source}: no face found in {int((~found).sum())} of {len(lms)} frames")
     if float(np.median(sizes)) < min_face_px:
-        raise FaceTooSmall(f"{source}: the face is only {np.median(sizes):.0f} px across (at least {min_face_px} needed)")
+        raise FaceTooSmall(
+            f"{source}: the face is only {np.median(sizes):.0f} px across (at least {min_face_px} needed)"
+        )
     arr = np.full((len(lms), N_LANDMARKS, 3), np.nan, dtype=np.float32)
     for i, lm in enumerate(lms):
         if lm is not None:
@@ -194,4 +198,6 @@ def track_path(path: str | Path, keep_frames: bool = False) -> VideoTrack:
         return track_video(path, keep_frames=keep_frames)
     rgb = load_image(path)
     obs = track_image(rgb, source=str(path))
-    return VideoTrack(obs.landmarks[None], np.ones(1, bool), 0.0, [rgb] if keep_frames else None, rgb.shape[1], rgb.shape[0])
+    return VideoTrack(
+        obs.landmarks[None], np.ones(1, bool), 0.0, [rgb] if keep_frames else None, rgb.shape[1], rgb.shape[0]
+    )

@@ -40,7 +40,9 @@ def load_motion(path: str | Path) -> Motion:
                 missing = {"landmarks", "pose", "fps"} - set(z.files)
                 if missing:
                     raise ParleyError(f"{path}: not a Parley result (missing {', '.join(sorted(missing))})")
-                return Motion(z["landmarks"].astype(np.float32), z["pose"].astype(np.float32), float(z["fps"]), path.name)
+                return Motion(
+                    z["landmarks"].astype(np.float32), z["pose"].astype(np.float32), float(z["fps"]), path.name
+                )
         except (OSError, ValueError) as exc:
             raise ParleyError(f"{path}: not a readable NPZ ({exc})") from exc
     from core.data.filters import parley_filter

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from core.cli import main
+from tests.core.metrics.test_metrics import talking
+
+
+def _write(path: Path, lm: np.ndarray) -> Path:
+    np.savez(path, landmarks=lm.astype(np.float32), pose=np.zeros((len(lm), 6), np.float32), fps=np.float32(25))
+    return path
+
+
+def test_eval_prints_table_and_writes_plots(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    lm = talking()
+    pred = _write(tmp_path / "pred.npz", np.roll(lm, 2, axis=0))
+    truth = _write(tmp_path / "truth.npz", lm)
+    assert main(["eval", str(pred), "--truth", str(truth), "--plots", str(tmp_path / "plots")]) == 0
+    out = capsys.readouterr().out
+    assert "aperture_best_lag" in out and "msi_lips_pred" in out
+    for name in ("aperture.png", "msi.png", "scores.json"):
+        assert (tmp_path / "plots" / name).stat().st_size > 100
+    import json
+
+    scores = json.loads((tmp_path / "plots" / "scores.json").read_text())
+    assert scores["aperture_best_lag"] == 2
+
+
+def test_eval_refuses_non_result(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, something=np.zeros(3))
+    assert main(["eval", str(bad), "--truth", str(bad)]) == 2
+    assert "not a Parley result" in capsys.readouterr().err
+
+
+def test_demo_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "demo_face.glb").is_file()
+    assert "feature windows" in capsys.readouterr().out
