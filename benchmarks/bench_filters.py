@@ -45,7 +45,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     pick = [manifest[i] for i in sorted(rng.choice(len(manifest), min(args.clips, len(manifest)), replace=False))]
     can = canonical_face()
-    real: dict[str, dict[str, list[float]]] = {k: {"msi_lips": [], "msi_rigid": [], "amp": [], "r": []} for k in FILTERS}
+    real: dict[str, dict[str, list[float]]] = {
+        k: {"msi_lips": [], "msi_rigid": [], "amp": [], "r": []} for k in FILTERS
+    }
     synth: dict[str, list[float]] = {k: [] for k in FILTERS}
     for c in pick:
         raw = np.load(args.data / "tracks" / f"{c['key']}.npz")["landmarks"].astype(np.float64)
@@ -68,7 +70,8 @@ def main() -> None:
             est = mouth_aperture(f(noisy, can).expression_landmarks)
             synth[name].append(float(np.sqrt(np.mean((est - truth) ** 2)) / np.std(truth)))
     print(f"{len(pick)} GRID clips, medians")
-    print(f"{'filter':<26} {'MSI lips':>9} {'MSI rigid':>10} {'aperture std kept':>18} {'r vs raw':>9} {'synthetic err':>14}")
+    head = ("filter", "MSI lips", "MSI rigid", "aperture std kept", "r vs raw", "synthetic err")
+    print(f"{head[0]:<26} {head[1]:>9} {head[2]:>10} {head[3]:>18} {head[4]:>9} {head[5]:>14}")
     for name in FILTERS:
         m = {k: statistics.median(v) for k, v in real[name].items()}
         print(

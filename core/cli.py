@@ -61,11 +61,31 @@ def cmd_data_pca(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from core.metrics.report import evaluate, format_table, load_motion, write_plots
 
+    if args.truth_tracker == "face-alignment":
+        return _eval_fan(args)
     pred, truth = load_motion(args.pred), load_motion(args.truth)
     scores = evaluate(pred, truth)
     print(format_table(scores))
     plots = write_plots(pred, truth, scores, Path(args.plots))
     print("plots: " + ", ".join(str(p) for p in plots))
+    return 0
+
+
+def _eval_fan(args: argparse.Namespace) -> int:
+    """Aperture sync against a truth video tracked with the optional 68-point tracker."""
+    from core.face.fan import aperture_68, check_available, track_68
+    from core.face.geometry import mouth_aperture
+    from core.face.media import iter_video_frames
+    from core.metrics.report import format_table, load_motion
+    from core.metrics.sync import sync_scores
+
+    check_available()
+    pred = load_motion(args.pred)
+    truth = aperture_68(track_68(list(iter_video_frames(args.truth))))
+    s = sync_scores(mouth_aperture(pred.landmarks), truth)
+    scores = {"aperture_r_lag0": s.r_lag0, "aperture_best_lag": float(s.best_lag),
+              "aperture_r_best": s.r_best, "aperture_amplitude_ratio": s.amplitude_ratio}  # fmt: skip
+    print(format_table(scores))
     return 0
 
 
@@ -115,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("pred", help="result NPZ (parley animate) or prepared clip NPZ")
     e.add_argument("--truth", required=True, help="a video of the real speaker, or an NPZ")
     e.add_argument("--plots", default="out/eval", help="folder for aperture.png, msi.png, scores.json")
+    e.add_argument("--truth-tracker", choices=["mediapipe", "face-alignment"], default="mediapipe",
+                   help="tracker for a truth video (face-alignment: optional, weights must be on disk)")  # fmt: skip
     e.set_defaults(func=cmd_eval)
 
     m = sub.add_parser("demo", help="run the built-in demo (demo face + demo voice)")

@@ -14,7 +14,7 @@ from scipy.spatial.transform import Rotation
 
 #: MediaPipe face-mesh points that barely move with speech or expression: forehead, nose bridge
 #: and dorsum, temples and upper cheekbones, eye corners (27 points, as many as the paper uses).
-#: The choice is checked against GRID footage by ``stable_point_report`` (see the PCA model card).
+#: The choice is checked on GRID footage by ``benchmarks/bench_stable_points.py`` (see the PCA model card).
 STABLE_POINTS: tuple[int, ...] = (
     10,
     151,
