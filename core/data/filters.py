@@ -39,12 +39,7 @@ def savgol(x: np.ndarray, window: int = 7, order: int = 2) -> np.ndarray:
 def paper_filter(camera_landmarks: np.ndarray, canonical: np.ndarray) -> Disentangled:
     """Kesim & Erzin: MA5 on landmarks, G5 on top for the alignment, expression from the MA5 landmarks."""
     ma = moving_average(camera_landmarks, 5)
-    parts = disentangle(gaussian5(ma), canonical)
-    from core.face.geometry import fit_similarity
-
-    sim = fit_similarity(gaussian5(ma), canonical)
-    parts.expression_landmarks = sim.invert_apply(ma.astype(np.float64)).astype(np.float32)
-    return parts
+    return disentangle(gaussian5(ma), canonical, expression_from=ma)
 
 
 @dataclass(frozen=True)

@@ -131,14 +131,23 @@ class Disentangled:
     frontal_index: int  # the frame with the smallest head rotation
 
 
-def disentangle(camera_landmarks: np.ndarray, canonical: np.ndarray) -> Disentangled:
+def disentangle(
+    camera_landmarks: np.ndarray, canonical: np.ndarray, expression_from: np.ndarray | None = None
+) -> Disentangled:
     """Split camera-frame landmarks (T, 468, 3; pixels, y up) into head pose and expression.
 
     Translation is relative to the track's median position, in metres: x and y from the image
     displacement, z from the change of scale at a nominal camera distance of 0.6 m.
+
+    Args:
+        camera_landmarks: the landmarks the pose is estimated from.
+        canonical: the canonical face (468, 3).
+        expression_from: other landmarks (same shape) to map into the head frame with that pose;
+            by default ``camera_landmarks`` themselves.
     """
     sim = fit_similarity(camera_landmarks, canonical)
-    expr = sim.invert_apply(np.asarray(camera_landmarks, dtype=np.float64)).astype(np.float32)
+    source = camera_landmarks if expression_from is None else expression_from
+    expr = sim.invert_apply(np.asarray(source, dtype=np.float64)).astype(np.float32)
     euler = rotation_to_euler(sim.rotation)
     ref_scale = float(np.median(sim.scale))
     ref_t = np.median(sim.translation, axis=0)
