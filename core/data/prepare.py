@@ -91,7 +91,8 @@ def prepare(inputs: list[Path], out_dir: Path, workers: int = 2, refit_canonical
     failures = track_clips(videos, out_dir, workers=workers)
     skipped = [(f.path, f.reason) for f in failures]
     tdir = out_dir / "tracks"
-    ready = [(v, tdir / f"{clip_id(v)[1]}.npz") for v in videos if (tdir / f"{clip_id(v)[1]}.npz").exists()]
+    tracked = [(v, tdir / f"{clip_id(v)[1]}.npz") for v in videos]
+    ready = [(v, t) for v, t in tracked if t.exists()]
     if refit_canonical or not CANONICAL_ASSET.is_file():
         can = fit_canonical([np.load(t)["landmarks"] for _, t in ready])
         np.save(CANONICAL_ASSET, can)

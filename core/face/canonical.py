@@ -77,6 +77,6 @@ def fit_canonical(tracks: list[np.ndarray], iterations: int = 6, stride: int = 5
         sim = fit_similarity(frames, mean, STABLE_POINTS)
         aligned = sim.invert_apply(frames)
         new = aligned.mean(axis=0)
-        new *= np.sqrt((mean**2).sum() / (new - new.mean(axis=0)).__pow__(2).sum())
-        mean = new - new.mean(axis=0)
+        new -= new.mean(axis=0)
+        mean = new * np.sqrt((mean**2).sum() / (new**2).sum())  # keep the scale from drifting
     return frontalize(mean)

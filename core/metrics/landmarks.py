@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.face.geometry import EYE_OUTER_L, EYE_OUTER_R
 from core.metrics.regions import JAW, LIPS, MOUTH_CORNERS
-
-EYE_CORNERS = (33, 263)
 
 
 def lmd(pred: np.ndarray, truth: np.ndarray, points: tuple[int, ...] = LIPS) -> float:
@@ -26,7 +25,7 @@ def lmd(pred: np.ndarray, truth: np.ndarray, points: tuple[int, ...] = LIPS) -> 
 def normalised_lmd(pred: np.ndarray, truth: np.ndarray, points: tuple[int, ...] = LIPS) -> float:
     """LMD divided by the truth's mean outer eye-corner distance (scale-free)."""
     n = min(len(pred), len(truth))
-    eyes = np.linalg.norm(truth[:n, EYE_CORNERS[0]] - truth[:n, EYE_CORNERS[1]], axis=-1).mean()
+    eyes = np.linalg.norm(truth[:n, EYE_OUTER_R] - truth[:n, EYE_OUTER_L], axis=-1).mean()
     return lmd(pred, truth, points) / float(eyes)
 
 
