@@ -123,3 +123,18 @@ def frame_energy(samples: np.ndarray, fps: float, sample_rate: int = SAMPLE_RATE
     counts = np.maximum(edges[1:] - edges[:-1], 1)
     power = (csum[edges[1:]] - csum[edges[:-1]]) / counts
     return np.log(power + 1e-10).astype(np.float32)
+
+
+def normalise_loudness(samples: np.ndarray, target_rms: float = 0.1, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Scale so the loudest 20 % of 10 ms frames have RMS ``target_rms``: the same level from any microphone."""
+    x = np.asarray(samples, np.float32)
+    hop = sample_rate // 100
+    n = len(x) // hop
+    if n == 0:
+        return x
+    rms = np.sqrt((x[: n * hop].reshape(n, hop).astype(np.float64) ** 2).mean(axis=1))
+    loud = np.sort(rms)[int(0.8 * n) :]
+    level = float(np.sqrt((loud**2).mean())) if len(loud) else 0.0
+    if level < 1e-6:
+        return x
+    return (x * (target_rms / level)).astype(np.float32)

@@ -1,0 +1,80 @@
+"""Safetensors checkpoints that carry their dataclass config, kind, version and metrics.
+
+Every model Parley ships or trains is saved this way: the weights as tensors, the config (a
+dataclass, as JSON) and the validation figures in the file's metadata, so a checkpoint always
+says how it was made. Nothing is unpickled on load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, fields, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from core.errors import CheckpointError
+
+C = TypeVar("C")
+
+
+def save_checkpoint(
+    path: str | Path,
+    kind: str,
+    config: Any,
+    state: dict[str, torch.Tensor],
+    metrics: dict[str, Any] | None = None,
+    extra: dict[str, str] | None = None,
+) -> Path:
+    """Write ``state`` with ``config`` (a dataclass) and ``metrics`` as safetensors metadata."""
+    if not is_dataclass(config) or isinstance(config, type):
+        raise TypeError("config must be a dataclass instance")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"kind": kind, "config": json.dumps(asdict(config)), "metrics": json.dumps(metrics or {})}
+    meta.update(extra or {})
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    save_file(tensors, str(tmp), metadata=meta)
+    os.chmod(tmp, 0o644)
+    tmp.replace(path)  # never leave a half-written checkpoint behind
+    return path
+
+
+def read_checkpoint(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, str]]:
+    """(config dict, tensors, raw metadata) of a checkpoint of the given kind.
+
+    Raises:
+        CheckpointError: missing file, not safetensors (a pickle, say), or another kind of model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
+    if meta.get("kind") != kind:
+        raise CheckpointError(f"{path}: expected a {kind} checkpoint, found kind={meta.get('kind')!r}")
+    try:
+        config = json.loads(meta["config"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: checkpoint has no readable config") from exc
+    return config, tensors, meta
+
+
+def config_from_dict(cls: type[C], data: dict[str, Any]) -> C:
+    """Rebuild a dataclass config, ignoring keys a newer version added and keeping defaults for new ones."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names})
+
+
+def metrics_of(meta: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(meta.get("metrics", "{}"))
+    return out

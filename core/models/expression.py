@@ -1,0 +1,174 @@
+"""Ψ, the facial expression learner: speech (+ the face's identity feature) → 20 PCA coefficients per frame.
+
+Two variants share one interface (a clip's log-mel at 100 Hz and its frame times in, (T, 20) out):
+
+- ``paper``: Rhythmic Head Motion's design. Each frame's window x(t−3..t+4) (0.32 s of log-mel) is
+  encoded on its own by a small 2D CNN, the reference landmark PCA feature by a linear layer, and
+  the fused vector decoded to the frame's coefficients.
+- ``tcn``: the same inputs, but the log-mel is encoded once per clip by a dilated temporal
+  convolution stack (about ±0.45 s of context) and sampled at each frame's time. Cheaper per
+  frame and smoother; it is the shipped default only because validation figures say so
+  (``docs/MODEL_CARD_expression.md``).
+
+Coefficients are relative to the face's own reference shape (the photo, or a video's most frontal
+frame): landmarks = reference + coefficients @ PCA components. They are what the Blender add-on
+drives as shape keys on the reconstructed mesh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.models.checkpoint import config_from_dict, metrics_of, read_checkpoint, save_checkpoint
+
+KIND = "parley.expression"
+MEL_RATE = 100.0
+
+
+@dataclass
+class ExpressionConfig:
+    """Architecture and training settings (saved inside the checkpoint)."""
+
+    variant: str = "tcn"  # "paper" | "tcn"
+    n_mels: int = 80
+    n_coeffs: int = 20
+    window: int = 32  # paper variant: mel frames per window (0.32 s)
+    context_before_s: float = 0.12
+    hidden: int = 128
+    id_dim: int = 32
+    dropout: float = 0.1
+    # training
+    epochs: int = 30
+    batch_clips: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    velocity_weight: float = 1.0
+    noise_snr_db: tuple[float, ...] = (6, 9, 12, 15, 18, 21, 24, 27, 30)
+    clean_fraction: float = 0.25
+    speed_perturb: tuple[float, ...] = (0.9, 1.0, 1.1)
+    reverb_prob: float = 0.3
+    bandlimit_prob: float = 0.3
+    identity_noise: float = 0.5  # × per-coefficient std of the identity feature
+    seed: int = 0
+
+
+class _PaperEncoder(nn.Module):
+    """Per-frame window (W × mels) → feature vector (the paper's audio encoder, sized for CPU)."""
+
+    def __init__(self, cfg: ExpressionConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
+        )  # fmt: skip
+        h, w = -(-cfg.window // 8), -(-cfg.n_mels // 8)
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(32 * h * w, cfg.hidden), nn.ReLU())
+
+    def forward(self, mel: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        """mel (B, F, M), times (B, T) frame start seconds → (B, T, hidden)."""
+        b, f, m = mel.shape
+        start = torch.round((times - self.cfg.context_before_s) * MEL_RATE).long()  # (B, T)
+        idx = start[..., None] + torch.arange(self.cfg.window, device=mel.device)  # (B, T, W)
+        pad = torch.cat([mel, mel.new_full((b, 1, m), 0.0)], dim=1)  # index F = silence (normalised 0)
+        idx = torch.where((idx < 0) | (idx >= f), torch.full_like(idx, f), idx)
+        win = torch.gather(pad, 1, idx.reshape(b, -1, 1).expand(-1, -1, m)).reshape(b * times.shape[1], 1, -1, m)
+        return self.fc(self.conv(win)).reshape(b, times.shape[1], -1)
+
+
+class _TemporalEncoder(nn.Module):
+    """Whole-clip log-mel → features at 50 Hz (dilated residual 1D convs) → sampled at frame times."""
+
+    def __init__(self, cfg: ExpressionConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        h = cfg.hidden
+        self.inp = nn.Sequential(nn.Conv1d(cfg.n_mels, h, 5, stride=2, padding=2), nn.GELU())
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(h, h, 3, padding=d, dilation=d), nn.GELU(), nn.Dropout(cfg.dropout),
+                          nn.Conv1d(h, h, 1))
+            for d in (1, 2, 4, 8, 1)
+        )  # fmt: skip
+        self.norm = nn.GroupNorm(1, h)
+
+    def forward(self, mel: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        x = self.inp(mel.transpose(1, 2))  # (B, h, F/2) at 50 Hz
+        for block in self.blocks:
+            x = x + block(x)
+        x = self.norm(x)
+        # the paper's window is centred 0.04 s after the frame start; sample there (linear interpolation)
+        pos = ((times + (0.5 * 0.32 - self.cfg.context_before_s)) * MEL_RATE / 2).clamp(0, x.shape[2] - 1)
+        lo = pos.floor().long()
+        hi = (lo + 1).clamp(max=x.shape[2] - 1)
+        a = (pos - lo)[:, None, :]
+        g = lambda i: torch.gather(x, 2, i[:, None, :].expand(-1, x.shape[1], -1))  # noqa: E731
+        return ((1 - a) * g(lo) + a * g(hi)).transpose(1, 2)  # (B, T, h)
+
+
+class ExpressionNet(nn.Module):
+    """Ψ: (normalised log-mel, frame times, identity feature) → (B, T, 20) PCA coefficients."""
+
+    def __init__(self, cfg: ExpressionConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.audio = _PaperEncoder(cfg) if cfg.variant == "paper" else _TemporalEncoder(cfg)
+        self.identity = nn.Sequential(nn.Linear(cfg.n_coeffs, cfg.id_dim), nn.ReLU())
+        self.head = nn.Sequential(
+            nn.Linear(cfg.hidden + cfg.id_dim, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.hidden, cfg.n_coeffs),
+        )  # fmt: skip
+        # input/output normalisation fitted on the training data (part of the checkpoint)
+        self.register_buffer("mel_mean", torch.zeros(cfg.n_mels))
+        self.register_buffer("mel_std", torch.ones(cfg.n_mels))
+        self.register_buffer("id_mean", torch.zeros(cfg.n_coeffs))
+        self.register_buffer("id_std", torch.ones(cfg.n_coeffs))
+        self.register_buffer("out_std", torch.ones(cfg.n_coeffs))
+        self.metrics: dict[str, object] = {}
+
+    def forward(self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
+        """mel (B, F, M) raw log-mel; times (B, T) frame starts in s; identity (B, 20) → (B, T, 20)."""
+        x = (mel - self.mel_mean) / self.mel_std
+        a = self.audio(x, times)
+        i = self.identity((identity - self.id_mean) / self.id_std)
+        fused = torch.cat([a, i[:, None, :].expand(-1, a.shape[1], -1)], dim=-1)
+        return self.head(fused) * self.out_std
+
+    def save(self, path: str | Path, metrics: dict[str, object] | None = None) -> Path:
+        return save_checkpoint(path, KIND, self.cfg, self.state_dict(), metrics)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExpressionNet:
+        """Raises CheckpointError for a missing, non-safetensors or mismatched file."""
+        from core.errors import CheckpointError
+
+        cfg_d, tensors, meta = read_checkpoint(path, KIND)
+        net = cls(config_from_dict(ExpressionConfig, cfg_d))
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{path}: weights do not match the saved config ({exc})") from exc
+        net.eval()
+        net.metrics = metrics_of(meta)
+        return net
+
+
+def identity_feature(reference: np.ndarray, canonical: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """The paper's reference landmark PCA feature: the reference face's offset from the canonical face in PCA space."""
+    d = (np.asarray(reference, np.float64) - canonical).reshape(-1)
+    return (components.astype(np.float64) @ d).astype(np.float32)
+
+
+@torch.no_grad()
+def predict_expression(
+    net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray
+) -> np.ndarray:
+    """One clip: log-mel (F, 80) at 100 Hz → (T, 20) float32 coefficients."""
+    times = torch.arange(n_frames, dtype=torch.float32)[None] / fps
+    out = net(torch.from_numpy(mel)[None].float(), times, torch.from_numpy(identity)[None].float())
+    return out[0].numpy().astype(np.float32)

@@ -1,0 +1,200 @@
+"""``parley train expression``: fit Ψ on prepared clips with the paper's noise augmentation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from core.audio.features import frame_count, frame_energy, log_mel, normalise_loudness
+from core.errors import ParleyError
+from core.face.geometry import mouth_aperture
+from core.metrics.landmarks import msi_lips
+from core.metrics.sync import sync_scores
+from core.models.expression import ExpressionConfig, ExpressionNet, predict_expression
+from core.train.augment import SR, augment, change_speed
+from core.train.common import load_state, pick_device, save_state, seed_everything
+from core.train.data import Clip
+
+log = logging.getLogger(__name__)
+FLOOR = float(np.log(1e-5))
+
+
+@dataclass
+class Batch:
+    mel: torch.Tensor  # (B, F, 80)
+    times: torch.Tensor  # (B, T)
+    identity: torch.Tensor  # (B, 20)
+    target: torch.Tensor  # (B, T, 20)
+    mask: torch.Tensor  # (B, T)
+
+
+def clip_features(audio: np.ndarray) -> np.ndarray:
+    """The models' audio front end: loudness-normalised log-mel (F, 80)."""
+    return log_mel(normalise_loudness(audio))
+
+
+def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
+               id_std: np.ndarray | None, train: bool) -> Batch:  # fmt: skip
+    mels, targets, idents, times = [], [], [], []
+    for c in clips:
+        s = float(rng.choice(cfg.speed_perturb)) if train else 1.0
+        x = change_speed(c.audio, s)
+        if train:
+            x = augment(x, rng, pool, cfg.noise_snr_db, cfg.clean_fraction, cfg.reverb_prob, cfg.bandlimit_prob)
+        n = frame_count(len(x) / SR, c.fps)
+        src = np.minimum(np.arange(n) * s, c.frames - 1)  # source frame (start-aligned) of each new frame
+        q = np.stack([np.interp(src, np.arange(c.frames), c.coeffs[:, k]) for k in range(c.coeffs.shape[1])], 1)
+        r = int(rng.integers(c.frames)) if train else c.frontal_index
+        ident = c.identity[r].copy()
+        if train and id_std is not None:
+            ident += rng.standard_normal(ident.shape).astype(np.float32) * id_std * cfg.identity_noise
+        mels.append(clip_features(x))
+        targets.append(q - c.coeffs[r])
+        idents.append(ident)
+        times.append(np.arange(n) / c.fps)
+    tmax, fmax = max(len(t) for t in targets), max(len(m) for m in mels)
+    b = len(clips)
+    mel = np.full((b, fmax, mels[0].shape[1]), FLOOR, np.float32)
+    tgt = np.zeros((b, tmax, targets[0].shape[1]), np.float32)
+    tim = np.zeros((b, tmax), np.float32)
+    mask = np.zeros((b, tmax), np.float32)
+    for i in range(b):
+        mel[i, : len(mels[i])] = mels[i]
+        tgt[i, : len(targets[i])] = targets[i]
+        tim[i, : len(times[i])] = times[i]
+        mask[i, : len(targets[i])] = 1
+    return Batch(torch.from_numpy(mel), torch.from_numpy(tim), torch.from_numpy(np.stack(idents)),
+                 torch.from_numpy(tgt), torch.from_numpy(mask))  # fmt: skip
+
+
+def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tensor:
+    """Landmark-space squared error (the PCA basis is orthonormal) plus the same on frame-to-frame velocity."""
+    m = b.mask[..., None]
+    err = ((pred - b.target) ** 2 * m).sum() / m.sum()
+    dv = (pred[:, 1:] - pred[:, :-1]) - (b.target[:, 1:] - b.target[:, :-1])
+    mv = m[:, 1:] * m[:, :-1]
+    return err + velocity_weight * ((dv**2) * mv).sum() / mv.sum().clamp(min=1)
+
+
+def fit_normalisers(net: ExpressionNet, clips: list[Clip]) -> None:
+    """Input/output statistics from the clean training data, stored in the checkpoint."""
+    mel = np.concatenate([clip_features(c.audio) for c in clips])
+    ident = np.concatenate([c.identity for c in clips])
+    q = np.concatenate([c.coeffs - c.coeffs[c.frontal_index] for c in clips])
+    with torch.no_grad():
+        net.mel_mean.copy_(torch.from_numpy(mel.mean(0)))
+        net.mel_std.copy_(torch.from_numpy(mel.std(0) + 1e-3))
+        net.id_mean.copy_(torch.from_numpy(ident.mean(0)))
+        net.id_std.copy_(torch.from_numpy(ident.std(0) + 1e-6))
+        net.out_std.copy_(torch.from_numpy(q.std(0) + 1e-6))
+
+
+def predicted_landmarks(c: Clip, q: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """Reference frame + predicted coefficients → (T, 468, 3)."""
+    assert c.landmarks is not None
+    disp = (q @ components[: q.shape[1]]).reshape(len(q), -1, 3)
+    return c.landmarks[c.frontal_index][None] + disp
+
+
+def score_clips(preds: list[np.ndarray], clips: list[Clip], components: np.ndarray) -> dict[str, float]:
+    """Aperture r at lag 0, best lag, amplitude ratio, lip MSI ratio: medians over clips."""
+    r0, lag, amp, msi_ratio = [], [], [], []
+    for q, c in zip(preds, clips, strict=True):
+        lm = predicted_landmarks(c, q, components)
+        s = sync_scores(mouth_aperture(lm), c.aperture, max_lag=5)
+        r0.append(s.r_lag0)
+        lag.append(s.best_lag)
+        amp.append(s.amplitude_ratio)
+        assert c.landmarks is not None
+        msi_ratio.append(msi_lips(lm) / msi_lips(c.landmarks))
+    return {"aperture_r_lag0": float(np.median(r0)), "best_lag": float(np.median(lag)),
+            "amplitude_ratio": float(np.median(amp)), "lip_msi_ratio": float(np.median(msi_ratio)),
+            "clips": float(len(clips))}  # fmt: skip
+
+
+def energy_baseline(clips: list[Clip]) -> dict[str, float]:
+    """The log-energy baseline: frame loudness as the aperture signal (r and lag only; it has no scale)."""
+    r0, lag = [], []
+    for c in clips:
+        e = frame_energy(c.audio, c.fps)[: c.frames]
+        s = sync_scores(e, c.aperture[: len(e)], max_lag=5)
+        r0.append(s.r_lag0)
+        lag.append(s.best_lag)
+    return {"aperture_r_lag0": float(np.median(r0)), "best_lag": float(np.median(lag)), "clips": float(len(clips))}
+
+
+def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray) -> dict[str, float]:
+    net.eval()
+    preds = [
+        predict_expression(net, clip_features(c.audio), c.frames, c.fps, c.identity[c.frontal_index]) for c in clips
+    ]
+    return score_clips(preds, clips, components)
+
+
+def groups(clips: list[Clip]) -> dict[str, list[Clip]]:
+    """Validation groups: s4 (the large held-out speaker) and the small held-out speakers, apart."""
+    return {"s4": [c for c in clips if c.speaker == "s4"], "small": [c for c in clips if c.speaker != "s4"]}
+
+
+def train_expression(
+    split: dict[str, list[Clip]], components: np.ndarray, out: Path, cfg: ExpressionConfig,
+    device: str = "cpu", resume: bool = True, progress: bool = True,
+) -> tuple[ExpressionNet, dict[str, Any]]:  # fmt: skip
+    """Train Ψ on split['train'], reporting 'val_unseen' each epoch; the last epoch is kept (no selection)."""
+    rng = seed_everything(cfg.seed)
+    dev = pick_device(device)
+    train = split["train"]
+    net = ExpressionNet(cfg)
+    fit_normalisers(net, train)
+    net.to(dev)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * -(-len(train) // cfg.batch_clips))
+    start, history = 0, []
+    state = load_state(out, net, opt) if resume else None
+    if state is not None:
+        if int(state.get("epochs", cfg.epochs)) != cfg.epochs:
+            raise ParleyError(f"{out}: the saved state is for a {state['epochs']}-epoch schedule, not {cfg.epochs}; "
+                              "resume with the same --epochs or pass --restart")  # fmt: skip
+        start, history = int(state["epoch"]), list(state["history"])
+        sched.load_state_dict(state["sched"])
+        rng = np.random.default_rng(cfg.seed + start)
+    pool = [c.audio for c in train]
+    id_std = np.concatenate([c.identity for c in train]).std(0)
+    val = split.get("val_unseen", [])
+    for epoch in range(start, cfg.epochs):
+        net.train()
+        order = rng.permutation(len(train))
+        batches = [order[i : i + cfg.batch_clips] for i in range(0, len(order), cfg.batch_clips)]
+        bar = tqdm(batches, desc=f"expression {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
+        total = 0.0
+        for idx in bar:
+            b = make_batch([train[i] for i in idx], cfg, rng, pool, id_std, train=True)
+            pred = net(b.mel.to(dev), b.times.to(dev), b.identity.to(dev))
+            loss = loss_fn(pred, Batch(b.mel, b.times, b.identity, b.target.to(dev), b.mask.to(dev)),
+                           cfg.velocity_weight)  # fmt: skip
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+            bar.set_postfix(loss=f"{float(loss) * 1e6:.2f}e-6")
+        net.cpu()
+        m = {"epoch": epoch + 1, "train_loss": total / len(batches)}
+        if val:
+            m.update({f"unseen_{k}": v for k, v in validate(net, val, components).items()})
+        history.append(m)
+        log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in m.items()})
+        if progress:
+            print(f"epoch {epoch + 1}: " + ", ".join(f"{k}={v:.4g}" for k, v in m.items() if k != "epoch"), flush=True)
+        net.save(out, {"epochs": epoch + 1, **{k: v for k, v in m.items() if k != "epoch"}})
+        net.to(dev)
+        save_state(out, epoch + 1, net, opt, {"history": history, "sched": sched.state_dict(), "epochs": cfg.epochs})
+    final = ExpressionNet.load(out)
+    return final, {"history": history}

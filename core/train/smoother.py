@@ -1,0 +1,80 @@
+"""``parley train smoother``: fit the adaptive smoother on Ψ's own predictions, and compare it with the alternatives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from core.models.expression import ExpressionNet, predict_expression
+from core.models.smoother import AdaptiveSmoother, SmootherConfig, gaussian_smooth, smooth_adaptive
+from core.train.common import load_state, save_state, seed_everything
+from core.train.data import Clip
+from core.train.expression import clip_features, score_clips
+
+
+def psi_predictions(psi: ExpressionNet, clips: list[Clip], reference: str = "frontal") -> list[np.ndarray]:
+    """Ψ's coefficients for each clip (clean audio), relative to the reference frame."""
+    out = []
+    for c in clips:
+        r = c.frontal_index
+        out.append(predict_expression(psi, clip_features(c.audio), c.frames, c.fps, c.identity[r]))
+    return out
+
+
+def train_smoother(
+    psi: ExpressionNet, split: dict[str, list[Clip]], components: np.ndarray, out: Path, cfg: SmootherConfig,
+    resume: bool = True, progress: bool = True,
+) -> tuple[AdaptiveSmoother, dict[str, Any]]:  # fmt: skip
+    """Learn per-frame weights that bring Ψ's predictions closest to the tracked truth (value and acceleration)."""
+    rng = seed_everything(cfg.seed)
+    train = split["train"]
+    preds = psi_predictions(psi, train)
+    truth = [c.coeffs - c.coeffs[c.frontal_index] for c in train]
+    comp = torch.from_numpy(components[: preds[0].shape[1]]).float()
+    net = AdaptiveSmoother(cfg)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    start, history = 0, []
+    state = load_state(out, net, opt) if resume else None
+    if state is not None:
+        start, history = int(state["epoch"]), list(state["history"])
+        rng = np.random.default_rng(cfg.seed + start)
+    n = min(len(p) for p in preds)
+    for epoch in range(start, cfg.epochs):
+        net.train()
+        order = rng.permutation(len(train))
+        total = 0.0
+        for i in tqdm(range(0, len(order), cfg.batch_clips), disable=not progress, leave=False,
+                      desc=f"smoother {epoch + 1}/{cfg.epochs}"):  # fmt: skip
+            idx = order[i : i + cfg.batch_clips]
+            x = torch.from_numpy(np.stack([preds[j][:n] for j in idx])).float()
+            y = torch.from_numpy(np.stack([truth[j][:n] for j in idx])).float()
+            s = net(x, comp)
+            acc_s, acc_y = s[:, 2:] - 2 * s[:, 1:-1] + s[:, :-2], y[:, 2:] - 2 * y[:, 1:-1] + y[:, :-2]
+            loss = ((s - y) ** 2).mean() + cfg.acc_weight * ((acc_s - acc_y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+        history.append({"epoch": epoch + 1, "loss": total})
+        net.eval()
+        net.save(out, {"epochs": epoch + 1})
+        save_state(out, epoch + 1, net, opt, {"history": history})
+    return AdaptiveSmoother.load(out), {"history": history}
+
+
+def compare_smoothing(
+    psi: ExpressionNet, smoother: AdaptiveSmoother | None, clips: list[Clip], components: np.ndarray,
+    sigmas: tuple[float, ...] = (1.0, 2.0),
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Lip MSI ratio and aperture figures for no smoothing, fixed Gaussians and the adaptive smoother."""
+    preds = psi_predictions(psi, clips)
+    out = {"none": score_clips(preds, clips, components)}
+    for s in sigmas:
+        out[f"gaussian σ={s:g}"] = score_clips([gaussian_smooth(p, s) for p in preds], clips, components)
+    if smoother is not None:
+        out["adaptive"] = score_clips([smooth_adaptive(smoother, p, components) for p in preds], clips, components)
+    return out
