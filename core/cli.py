@@ -89,20 +89,40 @@ def _eval_fan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_animate(args: argparse.Namespace) -> int:
+    from core.animate import animate, load_models
+    from core.preview import write_preview
+
+    models = load_models(args.models) if args.models else None
+    text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
+    res = animate(args.audio, args.face, fps=args.fps, text=text, models=models, seed=args.seed)
+    out = res.save(args.out)
+    dur = res.meta["audio"]["duration_s"]
+    print(f"{args.audio} ({dur:.2f} s) → {out}: {res.frames} frames at {res.fps:g} fps "
+          f"(face: {res.meta['face']}; head style: {res.meta['head_style']})")  # fmt: skip
+    for note in res.meta["notes"]:
+        print(f"  note: {note}")
+    if args.preview:
+        print(f"  preview → {write_preview(res.landmarks, res.pose, res.fps, args.audio, args.preview)}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core.audio.decode import load_audio
-    from core.audio.features import audio_windows
+    from core.animate import animate, face_reference
     from core.face.reconstruct import reconstruct
+    from core.preview import write_preview
 
     out = Path(args.out)
     rec = reconstruct(DEMO_FACE)
     glb = rec.face.export(out / "demo_face.glb")
     obj = rec.face.export(out / "demo_face.obj")
-    audio = load_audio(DEMO_AUDIO)
-    win = audio_windows(audio.samples, args.fps)
     print(f"demo face {DEMO_FACE.name} → {glb}, {obj}")
-    print(f"demo audio {DEMO_AUDIO.name}: {audio.duration:.2f} s → {win.shape[0]} frames at {args.fps} fps, "
-          f"feature windows {tuple(win.shape)}")  # fmt: skip
+    res = animate(DEMO_AUDIO, face_reference(DEMO_FACE), fps=args.fps)
+    npz = res.save(out / "demo.npz")
+    print(f"demo voice {DEMO_AUDIO.name} ({res.meta['audio']['duration_s']:.2f} s) → {npz}: {res.frames} frames "
+          f"at {res.fps:g} fps")  # fmt: skip
+    preview = write_preview(res.landmarks, res.pose, res.fps, DEMO_AUDIO, out / "demo_preview.mp4")
+    print(f"preview video (mesh + voice) → {preview}")
     return 0
 
 
@@ -139,9 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tracker for a truth video (face-alignment: optional, weights must be on disk)")  # fmt: skip
     e.set_defaults(func=cmd_eval)
 
+    from core.train.run import add_parser as add_train
+
+    add_train(sub)
+
+    a = sub.add_parser("animate", help="voice clip (+ face) → expression, head pose, blinks, landmarks")
+    a.add_argument("audio", help="WAV, FLAC, OGG, MP3, M4A or a video's soundtrack")
+    a.add_argument("--face", help="photo or video of the face (default: the built-in portrait); "
+                   "a video also gives the head-motion style")  # fmt: skip
+    a.add_argument("--fps", type=float, default=30.0, help="frame rate of every curve (default 30)")
+    a.add_argument("--text", help="transcript (a string or a text file); recorded in meta")
+    a.add_argument("--out", required=True, help="result file: .npz or .json (DESIGN.md result contract)")
+    a.add_argument("--preview", help="also write a preview MP4 (mesh + audio)")
+    a.add_argument("--seed", type=int, default=0, help="seed for blink timing (default 0)")
+    a.add_argument("--models", help="folder with the checkpoints (default: the shipped ones)")
+    a.set_defaults(func=cmd_animate)
+
     m = sub.add_parser("demo", help="run the built-in demo (demo face + demo voice)")
     m.add_argument("--out", default="out")
-    m.add_argument("--fps", type=float, default=25.0)
+    m.add_argument("--fps", type=float, default=30.0)
     m.set_defaults(func=cmd_demo)
     return p
 

@@ -114,6 +114,12 @@ class _TemporalEncoder(nn.Module):
 class ExpressionNet(nn.Module):
     """Ψ: (normalised log-mel, frame times, identity feature) → (B, T, 20) PCA coefficients."""
 
+    mel_mean: torch.Tensor
+    mel_std: torch.Tensor
+    id_mean: torch.Tensor
+    id_std: torch.Tensor
+    out_std: torch.Tensor
+
     def __init__(self, cfg: ExpressionConfig) -> None:
         super().__init__()
         self.cfg = cfg

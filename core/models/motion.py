@@ -80,6 +80,12 @@ class _AudioEncoder(nn.Module):
 class HeadMotionNet(nn.Module):
     """f (reference → {W, b}) and the extrapolator (driving audio → pose through {W, b})."""
 
+    mel_mean: torch.Tensor
+    mel_std: torch.Tensor
+    pose_std: torch.Tensor
+    default_wb: torch.Tensor
+    default_std: torch.Tensor
+
     def __init__(self, cfg: MotionConfig) -> None:
         super().__init__()
         self.cfg = cfg

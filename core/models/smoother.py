@@ -37,6 +37,8 @@ class SmootherConfig:
 class AdaptiveSmoother(nn.Module):
     """Table I of StableFace: per-frame smoothing weights over K neighbours from the face shapes."""
 
+    scale: torch.Tensor
+
     def __init__(self, cfg: SmootherConfig) -> None:
         super().__init__()
         self.cfg = cfg

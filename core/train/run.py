@@ -35,18 +35,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         from core.train.expression import train_expression
 
         pca, split = _load(args)
-        cfg = ExpressionConfig(variant=args.variant or "tcn", seed=args.seed)
-        cfg = replace(cfg, epochs=args.epochs or cfg.epochs)
-        _, rep = train_expression(split, pca.components, out, cfg, args.device, resume=not args.restart)
+        ecfg = ExpressionConfig(variant=args.variant or "tcn", seed=args.seed)
+        ecfg = replace(ecfg, epochs=args.epochs or ecfg.epochs)
+        _, rep = train_expression(split, pca.components, out, ecfg, args.device, resume=not args.restart)
     elif args.what == "motion":
         from core.models.motion import MotionConfig
         from core.train.motion import train_motion
 
         _, split = _load(args, ("train", "val_unseen"))
         paper = args.variant == "paper"
-        cfg = MotionConfig(scale_by_reference=not paper, velocity_stats=not paper, seed=args.seed)
-        cfg = replace(cfg, epochs=args.epochs or cfg.epochs)
-        _, rep = train_motion(split, out, cfg, args.device, resume=not args.restart)
+        mcfg = MotionConfig(scale_by_reference=not paper, velocity_stats=not paper, seed=args.seed)
+        mcfg = replace(mcfg, epochs=args.epochs or mcfg.epochs)
+        _, rep = train_motion(split, out, mcfg, args.device, resume=not args.restart)
     elif args.what == "smoother":
         from core.models.expression import ExpressionNet
         from core.models.smoother import SmootherConfig
@@ -54,9 +54,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         pca, split = _load(args, ("train", "val_unseen"))
         psi = ExpressionNet.load(args.expression)
-        cfg = SmootherConfig(seed=args.seed)
-        cfg = replace(cfg, epochs=args.epochs or cfg.epochs)
-        net, rep = train_smoother(psi, split, pca.components, out, cfg, resume=not args.restart)
+        scfg = SmootherConfig(seed=args.seed)
+        scfg = replace(scfg, epochs=args.epochs or scfg.epochs)
+        net, rep = train_smoother(psi, split, pca.components, out, scfg, resume=not args.restart)
         table = compare_smoothing(psi, net, split["val_unseen"], pca.components)
         net.save(out, {"val_unseen": table})
         rep["val_unseen"] = table

@@ -1,0 +1,213 @@
+"""``parley animate``: a voice clip (+ a face) → the result contract of DESIGN.md.
+
+fps, expression (T, 20), pose (T, 6), blink (T, 2), landmarks (T, 468, 3) and meta (JSON), with
+T = ceil(duration × fps) and frame t covering audio [t/fps, (t+1)/fps). Expression coefficients
+are relative to the face's own reference shape (the photo, or the most frontal frame of a video):
+landmarks = reference + expression @ PCA components + blink displacement; the head pose is not
+applied to the landmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import ParleyError
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+DEMO_FACE = ASSETS / "demo_face.jpg"
+N_POINTS = 468
+
+
+@dataclass
+class Models:
+    """The shipped (or given) checkpoints, loaded once per process."""
+
+    pca: Any
+    expression: Any
+    motion: Any
+    blink: Any
+    smoother: Any | None
+    canonical: np.ndarray
+    smoothing: str  # "adaptive" | "gaussian:σ" | "none"
+    load_seconds: float = 0.0
+
+    def versions(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pca": {"kind": "parley.landmark_pca", "n_components": int(self.pca.n_components)}}
+        out["expression"] = {"kind": "parley.expression", "variant": self.expression.cfg.variant,
+                             "epochs": self.expression.metrics.get("epochs")}  # fmt: skip
+        out["motion"] = {"kind": "parley.head_motion", "scale_by_reference": self.motion.cfg.scale_by_reference,
+                         "epochs": self.motion.metrics.get("epochs")}  # fmt: skip
+        out["blink"] = {"kind": "parley.blink", "rate_per_min": round(self.blink.config.rate_per_min, 2)}
+        out["smoothing"] = self.smoothing
+        return out
+
+
+def load_models(assets: str | Path = ASSETS, smoothing: str | None = None) -> Models:
+    """Load Ψ, Φ, the blink model, the PCA and (if shipped and chosen) the smoother.
+
+    Raises:
+        CheckpointError: a missing, unreadable or wrong-kind checkpoint (named in the message).
+    """
+    from core.face.canonical import canonical_face
+    from core.models.blink import BlinkModel
+    from core.models.expression import ExpressionNet
+    from core.models.motion import HeadMotionNet
+    from core.models.pca import LandmarkPCA
+    from core.models.smoother import AdaptiveSmoother
+
+    t0 = time.perf_counter()
+    a = Path(assets)
+    choice = smoothing or _shipped_smoothing(a)
+    smoother = AdaptiveSmoother.load(a / "smoother.safetensors") if choice == "adaptive" else None
+    m = Models(LandmarkPCA.load(a / "landmark_pca.safetensors"), ExpressionNet.load(a / "expression.safetensors"),
+               HeadMotionNet.load(a / "motion.safetensors"), BlinkModel.load(a / "blink.safetensors"), smoother,
+               canonical_face(), choice)  # fmt: skip
+    m.load_seconds = time.perf_counter() - t0
+    return m
+
+
+def _shipped_smoothing(assets: Path) -> str:
+    """The smoothing the validation comparison chose (written by the smoother's model card step)."""
+    f = assets / "smoothing.json"
+    if f.is_file():
+        return str(json.loads(f.read_text())["choice"])
+    return "none"
+
+
+@lru_cache(maxsize=2)
+def default_models() -> Models:
+    return load_models()
+
+
+@dataclass
+class Reference:
+    """What a face source gives the animation: identity shape and, for a video, head-motion style."""
+
+    identity: np.ndarray  # (468, 3)
+    source: str
+    motion: tuple[np.ndarray, np.ndarray, float] | None = None  # (log-mel, pose (τ, 6), fps) of a video
+    notes: list[str] = field(default_factory=list)
+
+
+def face_reference(face: str | Path | None, frames: int = 50) -> Reference:
+    """Reconstruct the face (photo or video); a video also yields its first ``frames`` of head motion and audio."""
+    from core.audio.decode import load_audio
+    from core.face.reconstruct import reconstruct
+    from core.train.expression import clip_features
+
+    path = Path(face) if face is not None else DEMO_FACE
+    rec = reconstruct(path)
+    ref = Reference(rec.identity, str(path))
+    if rec.fps > 0 and len(rec.pose) >= 8:
+        n = min(frames, len(rec.pose))
+        pose = rec.pose[:n] - rec.pose[:n].mean(0)
+        try:
+            audio = load_audio(path, allow_silence=True).samples[: int(round(n / rec.fps * 16000))]
+        except ParleyError:
+            audio = np.zeros(int(round(n / rec.fps * 16000)), np.float32)
+            ref.notes.append("reference video has no readable audio: its head motion is read with silence")
+        ref.motion = (clip_features(audio), pose.astype(np.float32), rec.fps)
+    return ref
+
+
+@dataclass
+class AnimationResult:
+    fps: float
+    expression: np.ndarray
+    pose: np.ndarray
+    blink: np.ndarray
+    landmarks: np.ndarray
+    meta: dict[str, Any]
+
+    @property
+    def frames(self) -> int:
+        return len(self.expression)
+
+    def save(self, path: str | Path) -> Path:
+        """Write .npz (arrays, meta as a JSON string) or .json (lists)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".npz":
+            arrays = {"expression": self.expression, "pose": self.pose, "blink": self.blink}
+            arrays["landmarks"] = self.landmarks
+            np.savez_compressed(path, fps=np.float64(self.fps), meta=np.str_(json.dumps(self.meta)), **arrays)
+        elif path.suffix.lower() == ".json":
+            path.write_text(json.dumps(self.to_json()))
+        else:
+            raise ParleyError(f"{path}: output must end in .npz or .json")
+        return path
+
+    def to_json(self) -> dict[str, Any]:
+        r = lambda a: np.round(a.astype(np.float64), 7).tolist()  # noqa: E731
+        return {"fps": self.fps, "expression": r(self.expression), "pose": r(self.pose), "blink": r(self.blink),
+                "landmarks": r(self.landmarks), "meta": json.dumps(self.meta)}  # fmt: skip
+
+
+def check_contract(r: AnimationResult, duration: float) -> None:
+    """Raise AssertionError if ``r`` breaks the result contract (shapes, dtype, range, finiteness, T)."""
+    from core.audio.features import frame_count
+
+    t = frame_count(duration, r.fps)
+    assert r.expression.shape == (t, 20) and r.expression.dtype == np.float32, r.expression.shape
+    assert r.pose.shape == (t, 6) and r.pose.dtype == np.float32
+    assert r.blink.shape == (t, 2) and r.blink.dtype == np.float32
+    assert r.landmarks.shape == (t, N_POINTS, 3) and r.landmarks.dtype == np.float32
+    assert float(r.blink.min()) >= 0.0 and float(r.blink.max()) <= 1.0
+    for a in (r.expression, r.pose, r.blink, r.landmarks):
+        assert np.isfinite(a).all()
+
+
+def animate(
+    audio_path: str | Path, face: str | Path | Reference | None = None, fps: float = 30.0, text: str | None = None,
+    models: Models | None = None, seed: int = 0, max_seconds: float = 600.0,
+) -> AnimationResult:  # fmt: skip
+    """Animate ``face`` (photo, video, a prepared Reference, or None for the built-in portrait) to ``audio_path``.
+
+    Raises:
+        AudioDecodeError, ImageDecodeError, FaceNotFound, FaceTooSmall, CheckpointError: as their names say.
+        ParleyError: an fps outside 1–240.
+    """
+    from core.audio.decode import load_audio
+    from core.audio.features import frame_count
+    from core.models.expression import identity_feature, predict_expression
+    from core.models.motion import predict_motion
+    from core.models.smoother import gaussian_smooth, smooth_adaptive
+    from core.train.expression import clip_features
+
+    if not (1.0 <= fps <= 240.0) or not np.isfinite(fps):
+        raise ParleyError(f"--fps {fps}: must be between 1 and 240")
+    m = models or default_models()
+    audio = load_audio(audio_path, max_seconds=max_seconds)
+    ref = face if isinstance(face, Reference) else face_reference(face)
+    t0 = time.perf_counter()
+    n = frame_count(audio.duration, fps)
+    mel = clip_features(audio.samples)
+    comps = m.pca.components
+    q = predict_expression(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
+    if m.smoothing == "adaptive" and m.smoother is not None:
+        q = smooth_adaptive(m.smoother, q, comps)
+    elif m.smoothing.startswith("gaussian:"):
+        q = gaussian_smooth(q, float(m.smoothing.split(":")[1]) * fps / 25.0)
+    pose = predict_motion(m.motion, mel, n, fps, ref.motion)
+    blink = m.blink.sample(n, fps, seed)
+    lm = ref.identity[None] + (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)
+    lm = m.blink.apply(lm, blink)
+    src = {"source": str(audio_path), "duration_s": audio.duration, "sample_rate": audio.source_rate,
+           "channels": audio.source_channels}  # fmt: skip
+    meta = {"parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
+            "head_style": "reference video" if ref.motion else "default (learnt from training data)",
+            "frames": n, "seed": seed, "compute_seconds": round(time.perf_counter() - t0, 4),
+            "expression_basis": "relative to the face's reference shape; landmarks = reference + expression @ PCA",
+            "notes": ref.notes}  # fmt: skip
+    if text is not None:
+        meta["transcript"] = text
+        meta["notes"] = [*ref.notes, "transcript recorded only: the shipped models are audio-only"]
+    return AnimationResult(float(fps), q.astype(np.float32), pose.astype(np.float32), blink.astype(np.float32),
+                           lm.astype(np.float32), meta)  # fmt: skip

@@ -1,0 +1,76 @@
+"""A preview video a person can watch: the animated face mesh, shaded, with the voice muxed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.errors import ParleyError
+from core.face.geometry import apply_pose
+from core.face.topology import face_triangles
+from core.metrics.regions import LIPS_INNER, LIPS_OUTER
+
+LIGHT = np.array([0.3, 0.4, 1.0]) / np.linalg.norm([0.3, 0.4, 1.0])
+
+
+def render_frames(landmarks: np.ndarray, pose: np.ndarray, size: int = 512) -> np.ndarray:
+    """(T, 468, 3) landmarks + (T, 6) pose → (T, size, size, 3) uint8 frames: flat-shaded mesh, lips drawn."""
+    tris = face_triangles()
+    placed = apply_pose(landmarks, pose)
+    centre = landmarks[0].mean(0)
+    span = float(np.ptp(landmarks[0][:, :2], axis=0).max())
+    scale = 0.75 * size / max(span, 1e-6)
+    frames = np.empty((len(placed), size, size, 3), np.uint8)
+    for t, p in enumerate(placed):
+        img = np.full((size, size, 3), 30, np.uint8)
+        xy = np.stack([(p[:, 0] - centre[0]) * scale + size / 2, size / 2 - (p[:, 1] - centre[1]) * scale], 1)
+        v = p[tris]  # (F, 3, 3)
+        n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
+        n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+        shade = np.clip(np.abs(n @ LIGHT), 0.15, 1.0)
+        for f in np.argsort(v[:, :, 2].mean(1)):  # painter's algorithm: far triangles first
+            c = int(60 + 170 * shade[f])
+            cv2.fillConvexPoly(img, np.round(xy[tris[f]] * 4).astype(np.int32), (c, int(c * 0.85), int(c * 0.75)),
+                               lineType=cv2.LINE_AA, shift=2)  # fmt: skip
+        for ring, colour in ((LIPS_OUTER, (200, 70, 70)), (LIPS_INNER, (240, 120, 120))):
+            pts = np.round(xy[list(ring)] * 4).astype(np.int32)
+            order = _ring_order(xy[list(ring)])
+            cv2.polylines(img, [pts[order]], True, colour, 2, cv2.LINE_AA, shift=2)
+        frames[t] = img
+    return frames
+
+
+def _ring_order(xy: np.ndarray) -> np.ndarray:
+    c = xy.mean(0)
+    return np.argsort(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
+
+
+def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: str | Path | None, out: str | Path,
+                  size: int = 512) -> Path:  # fmt: skip
+    """Render and encode an H.264 MP4 at ``fps`` with the audio (AAC) muxed in.
+
+    Raises:
+        ParleyError: the encoder failed (message from ffmpeg).
+    """
+    import imageio_ffmpeg
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frames = render_frames(landmarks, pose, size)
+    tmp = out.with_name(out.stem + ".part" + out.suffix)
+    try:
+        writer = imageio_ffmpeg.write_frames(str(tmp), (size, size), fps=fps, codec="libx264", quality=7,
+                                             audio_path=str(audio) if audio else None,
+                                             audio_codec="aac" if audio else None,
+                                             output_params=["-shortest"] if audio else None)  # fmt: skip
+        writer.send(None)
+        for f in frames:
+            writer.send(np.ascontiguousarray(f))
+        writer.close()
+    except (OSError, RuntimeError, BrokenPipeError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise ParleyError(f"{out}: could not encode the preview video ({exc})") from exc
+    tmp.replace(out)
+    return out

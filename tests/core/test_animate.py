@@ -1,0 +1,100 @@
+"""``animate`` with the shipped checkpoints honours the result contract at every frame rate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.animate import AnimationResult, check_contract, face_reference, load_models
+from core.animate import animate as run_animate
+from core.errors import AudioDecodeError, CheckpointError, ParleyError
+from tests.conftest import DEMO_FACE, FIXTURE_VIDEO, speechlike
+
+
+@pytest.fixture(scope="module")
+def models():  # type: ignore[no-untyped-def]
+    return load_models()
+
+
+@pytest.fixture(scope="module")
+def photo():  # type: ignore[no-untyped-def]
+    return face_reference(DEMO_FACE)
+
+
+@pytest.mark.parametrize("fps", [23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 60.0])
+def test_contract_at_every_frame_rate(fps: float, wav_path: Path, models, photo) -> None:  # type: ignore[no-untyped-def]
+    r = run_animate(wav_path, photo, fps=fps, models=models)
+    check_contract(r, 2.0)
+    assert r.meta["head_style"].startswith("default")
+
+
+def test_mouth_moves_with_speech_and_rests_in_silence(tmp_path: Path, models, photo) -> None:  # type: ignore[no-untyped-def]
+    from core.audio.decode import load_audio
+    from core.cli import DEMO_AUDIO
+    from core.face.geometry import mouth_aperture
+
+    voice = load_audio(DEMO_AUDIO).samples[16000:64000]  # 3 s of real (synthetic-voice) speech
+    x = np.concatenate([np.zeros(16000, np.float32), voice, np.zeros(16000, np.float32)])
+    p = tmp_path / "gap.wav"
+    sf.write(p, x, 16000)
+    ap = mouth_aperture(run_animate(p, photo, fps=25.0, models=models).landmarks)
+    silence, speech = ap[:15], ap[30:95]
+    assert speech.std() > 2 * silence.std()  # the jaw moves while speaking
+    assert speech.max() > silence.max()  # and opens wider than at rest
+
+
+def test_video_reference_sets_the_head_style(tmp_path: Path, models) -> None:  # type: ignore[no-untyped-def]
+    ref = face_reference(FIXTURE_VIDEO)
+    assert ref.motion is not None
+    r = run_animate(FIXTURE_VIDEO, ref, fps=25.0, models=models)
+    check_contract(r, r.meta["audio"]["duration_s"])
+    assert r.meta["head_style"] == "reference video"
+
+
+def test_saved_npz_and_json_carry_the_same_result(tmp_path: Path, wav_path: Path, models, photo) -> None:  # type: ignore[no-untyped-def]
+    r = run_animate(wav_path, photo, fps=30.0, models=models, text="hello")
+    with np.load(r.save(tmp_path / "r.npz")) as z:
+        assert set(z.files) == {"fps", "expression", "pose", "blink", "landmarks", "meta"}
+        np.testing.assert_array_equal(z["landmarks"], r.landmarks)
+        meta = json.loads(str(z["meta"]))
+    assert meta["transcript"] == "hello" and meta["audio"]["sample_rate"] == 16000
+    j = json.loads(r.save(tmp_path / "r.json").read_text())
+    assert np.allclose(np.asarray(j["expression"]), r.expression, atol=1e-6) and j["fps"] == 30.0
+    with pytest.raises(ParleyError, match="npz or .json"):
+        r.save(tmp_path / "r.txt")
+
+
+def test_people_errors_are_clear(tmp_path: Path, models, photo) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    with pytest.raises(AudioDecodeError):
+        run_animate(bad, photo, models=models)
+    with pytest.raises(ParleyError, match="fps"):
+        run_animate(bad, photo, fps=0, models=models)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_models(tmp_path)
+
+
+def test_cli_animate_writes_result_and_preview(tmp_path: Path, wav_path: Path) -> None:
+    out, mp4 = tmp_path / "r.npz", tmp_path / "p.mp4"
+    cmd = [str(Path(__import__("sys").executable).parent / "parley"), "animate", str(wav_path), "--fps", "24",
+           "--out", str(out), "--preview", str(mp4)]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    with np.load(out) as z:
+        assert z["expression"].shape == (48, 20)
+    import imageio_ffmpeg
+
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(mp4)], capture_output=True, text=True)
+    assert "Video: h264" in probe.stderr and "Audio: aac" in probe.stderr
+    bad = subprocess.run([*cmd[:2], str(tmp_path / "missing.wav"), "--out", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "parley: error:" in bad.stderr
+
+
+def test_result_type_is_the_contract() -> None:
+    assert set(AnimationResult.__dataclass_fields__) == {"fps", "expression", "pose", "blink", "landmarks", "meta"}
