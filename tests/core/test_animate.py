@@ -13,7 +13,7 @@ import soundfile as sf
 from core.animate import AnimationResult, check_contract, face_reference, load_models
 from core.animate import animate as run_animate
 from core.errors import AudioDecodeError, CheckpointError, ParleyError
-from tests.conftest import DEMO_FACE, FIXTURE_VIDEO, speechlike
+from tests.conftest import DEMO_FACE, FIXTURE_VIDEO
 
 
 @pytest.fixture(scope="module")
