@@ -38,4 +38,7 @@ def test_eval_refuses_non_result(tmp_path: Path, capsys) -> None:  # type: ignor
 def test_demo_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["demo", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "demo_face.glb").is_file()
-    assert "feature windows" in capsys.readouterr().out
+    assert "307 frames at 30 fps" in capsys.readouterr().out  # 10.21 s of demo voice
+    assert (tmp_path / "demo_preview.mp4").stat().st_size > 10_000
+    with np.load(tmp_path / "demo.npz") as z:
+        assert z["landmarks"].shape == (307, 468, 3)
