@@ -21,14 +21,12 @@ import torch
 
 
 def main() -> None:
-    from core.animate import load_models
+    from core.animate import apply_smoothing, load_models
     from core.models.expression import ExpressionNet
     from core.models.motion import HeadMotionNet
-    from core.models.smoother import gaussian_smooth, smooth_adaptive
     from core.train.data import load_clips
-    from core.train.expression import energy_baseline, groups, score_clips
+    from core.train.expression import energy_baseline, groups, psi_predictions, score_clips
     from core.train.motion import validate_motion
-    from core.train.smoother import psi_predictions
 
     ap = argparse.ArgumentParser()
     ap.add_argument("data")
@@ -42,12 +40,7 @@ def main() -> None:
     val = load_clips(Path(args.data), m.pca, m.canonical, ("val_unseen",))["val_unseen"]
 
     def shipped(clips):  # type: ignore[no-untyped-def]
-        preds = psi_predictions(m.expression, clips)
-        if m.smoothing == "adaptive":
-            preds = [smooth_adaptive(m.smoother, p, comps) for p in preds]
-        elif m.smoothing.startswith("gaussian:"):
-            preds = [gaussian_smooth(p, float(m.smoothing.split(":")[1])) for p in preds]
-        return preds
+        return [apply_smoothing(m, p, c.fps) for p, c in zip(psi_predictions(m.expression, clips), clips, strict=True)]
 
     rows: list[tuple[str, str, dict[str, float]]] = []
     paper = ExpressionNet.load(args.paper_expression) if args.paper_expression else None

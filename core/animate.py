@@ -81,6 +81,17 @@ def _shipped_smoothing(assets: Path) -> str:
     return "none"
 
 
+def apply_smoothing(m: Models, q: np.ndarray, fps: float) -> np.ndarray:
+    """The chosen smoothing on (T, 20) coefficients; a Gaussian's σ is in 25 fps frames and scales with fps."""
+    from core.models.smoother import gaussian_smooth, smooth_adaptive
+
+    if m.smoothing == "adaptive" and m.smoother is not None:
+        return smooth_adaptive(m.smoother, q, m.pca.components)
+    if m.smoothing.startswith("gaussian:"):
+        return gaussian_smooth(q, float(m.smoothing.split(":")[1]) * fps / 25.0)
+    return q
+
+
 @lru_cache(maxsize=2)
 def default_models() -> Models:
     return load_models()
@@ -99,8 +110,8 @@ class Reference:
 def face_reference(face: str | Path | None, frames: int = 50) -> Reference:
     """Reconstruct the face (photo or video); a video also yields its first ``frames`` of head motion and audio."""
     from core.audio.decode import load_audio
+    from core.audio.features import model_features
     from core.face.reconstruct import reconstruct
-    from core.train.expression import clip_features
 
     path = Path(face) if face is not None else DEMO_FACE
     rec = reconstruct(path)
@@ -113,7 +124,7 @@ def face_reference(face: str | Path | None, frames: int = 50) -> Reference:
         except ParleyError:
             audio = np.zeros(int(round(n / rec.fps * 16000)), np.float32)
             ref.notes.append("reference video has no readable audio: its head motion is read with silence")
-        ref.motion = (clip_features(audio), pose.astype(np.float32), rec.fps)
+        ref.motion = (model_features(audio), pose.astype(np.float32), rec.fps)
     return ref
 
 
@@ -175,11 +186,9 @@ def animate(
         ParleyError: an fps outside 1–240.
     """
     from core.audio.decode import load_audio
-    from core.audio.features import frame_count
+    from core.audio.features import frame_count, model_features
     from core.models.expression import identity_feature, predict_expression
     from core.models.motion import predict_motion
-    from core.models.smoother import gaussian_smooth, smooth_adaptive
-    from core.train.expression import clip_features
 
     if not (1.0 <= fps <= 240.0) or not np.isfinite(fps):
         raise ParleyError(f"--fps {fps}: must be between 1 and 240")
@@ -188,13 +197,10 @@ def animate(
     ref = face if isinstance(face, Reference) else face_reference(face)
     t0 = time.perf_counter()
     n = frame_count(audio.duration, fps)
-    mel = clip_features(audio.samples)
+    mel = model_features(audio.samples)
     comps = m.pca.components
     q = predict_expression(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
-    if m.smoothing == "adaptive" and m.smoother is not None:
-        q = smooth_adaptive(m.smoother, q, comps)
-    elif m.smoothing.startswith("gaussian:"):
-        q = gaussian_smooth(q, float(m.smoothing.split(":")[1]) * fps / 25.0)
+    q = apply_smoothing(m, q, fps)
     pose = predict_motion(m.motion, mel, n, fps, ref.motion)
     blink = m.blink.sample(n, fps, seed)
     lm = ref.identity[None] + (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)

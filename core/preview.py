@@ -22,6 +22,8 @@ def render_frames(landmarks: np.ndarray, pose: np.ndarray, size: int = 512) -> n
     centre = landmarks[0].mean(0)
     span = float(np.ptp(landmarks[0][:, :2], axis=0).max())
     scale = 0.75 * size / max(span, 1e-6)
+    rings = [(list(r), _ring_order(landmarks[0][list(r), :2]), col)
+             for r, col in ((LIPS_OUTER, (200, 70, 70)), (LIPS_INNER, (240, 120, 120)))]  # fmt: skip
     frames = np.empty((len(placed), size, size, 3), np.uint8)
     for t, p in enumerate(placed):
         img = np.full((size, size, 3), 30, np.uint8)
@@ -34,9 +36,8 @@ def render_frames(landmarks: np.ndarray, pose: np.ndarray, size: int = 512) -> n
             c = int(60 + 170 * shade[f])
             cv2.fillConvexPoly(img, np.round(xy[tris[f]] * 4).astype(np.int32), (c, int(c * 0.85), int(c * 0.75)),
                                lineType=cv2.LINE_AA, shift=2)  # fmt: skip
-        for ring, colour in ((LIPS_OUTER, (200, 70, 70)), (LIPS_INNER, (240, 120, 120))):
-            pts = np.round(xy[list(ring)] * 4).astype(np.int32)
-            order = _ring_order(xy[list(ring)])
+        for idx, order, colour in rings:
+            pts = np.round(xy[idx] * 4).astype(np.int32)
             cv2.polylines(img, [pts[order]], True, colour, 2, cv2.LINE_AA, shift=2)
         frames[t] = img
     return frames

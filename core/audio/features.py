@@ -138,3 +138,8 @@ def normalise_loudness(samples: np.ndarray, target_rms: float = 0.1, sample_rate
     if level < 1e-6:
         return x
     return (x * (target_rms / level)).astype(np.float32)
+
+
+def model_features(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """What Ψ and Φ read: the loudness-normalised log-mel (F, n_mels) of a clip."""
+    return log_mel(normalise_loudness(samples, sample_rate=cfg.sample_rate), cfg)

@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 from core.errors import CheckpointError
 
 C = TypeVar("C")
+M = TypeVar("M", bound=torch.nn.Module)
 
 
 def save_checkpoint(
@@ -67,6 +68,23 @@ def read_checkpoint(path: str | Path, kind: str) -> tuple[dict[str, Any], dict[s
     except (KeyError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{path}: checkpoint has no readable config") from exc
     return config, tensors, meta
+
+
+def load_module(cls: type[M], config_cls: type, path: str | Path, kind: str) -> M:
+    """Build ``cls(config)`` from a checkpoint of ``kind``, load its weights, set eval mode and ``metrics``.
+
+    Raises:
+        CheckpointError: missing, unreadable, another kind, or weights that do not fit the saved config.
+    """
+    cfg_d, tensors, meta = read_checkpoint(path, kind)
+    net = cls(config_from_dict(config_cls, cfg_d))  # type: ignore[call-arg]
+    try:
+        net.load_state_dict(tensors)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not match the saved config ({exc})") from exc
+    net.eval()
+    net.metrics = metrics_of(meta)  # type: ignore[assignment]
+    return net
 
 
 def config_from_dict(cls: type[C], data: dict[str, Any]) -> C:

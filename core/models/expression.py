@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.models.checkpoint import config_from_dict, metrics_of, read_checkpoint, save_checkpoint
+from core.models.checkpoint import load_module, save_checkpoint
+from core.models.sampling import sample_at
 
 KIND = "parley.expression"
 MEL_RATE = 100.0
@@ -103,12 +104,7 @@ class _TemporalEncoder(nn.Module):
             x = x + block(x)
         x = self.norm(x)
         # the paper's window is centred 0.04 s after the frame start; sample there (linear interpolation)
-        pos = ((times + (0.5 * 0.32 - self.cfg.context_before_s)) * MEL_RATE / 2).clamp(0, x.shape[2] - 1)
-        lo = pos.floor().long()
-        hi = (lo + 1).clamp(max=x.shape[2] - 1)
-        a = (pos - lo)[:, None, :]
-        g = lambda i: torch.gather(x, 2, i[:, None, :].expand(-1, x.shape[1], -1))  # noqa: E731
-        return ((1 - a) * g(lo) + a * g(hi)).transpose(1, 2)  # (B, T, h)
+        return sample_at(x, (times + (0.5 * 0.32 - self.cfg.context_before_s)) * MEL_RATE / 2)  # (B, T, h)
 
 
 class ExpressionNet(nn.Module):
@@ -151,17 +147,7 @@ class ExpressionNet(nn.Module):
     @classmethod
     def load(cls, path: str | Path) -> ExpressionNet:
         """Raises CheckpointError for a missing, non-safetensors or mismatched file."""
-        from core.errors import CheckpointError
-
-        cfg_d, tensors, meta = read_checkpoint(path, KIND)
-        net = cls(config_from_dict(ExpressionConfig, cfg_d))
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{path}: weights do not match the saved config ({exc})") from exc
-        net.eval()
-        net.metrics = metrics_of(meta)
-        return net
+        return load_module(cls, ExpressionConfig, path, KIND)
 
 
 def identity_feature(reference: np.ndarray, canonical: np.ndarray, components: np.ndarray) -> np.ndarray:

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.errors import CheckpointError
-from core.models.checkpoint import config_from_dict, metrics_of, read_checkpoint, save_checkpoint
+from core.models.checkpoint import load_module, save_checkpoint
+from core.models.sampling import sample_at
 
 KIND = "parley.head_motion"
 MEL_RATE = 100.0
@@ -68,13 +68,7 @@ class _AudioEncoder(nn.Module):
         for b in self.blocks:
             x = x + b(x)
         x = self.out(x)
-        pos = ((times + 0.02) * MEL_RATE / 4).clamp(0, x.shape[2] - 1)
-        lo = pos.floor().long()
-        hi = (lo + 1).clamp(max=x.shape[2] - 1)
-        a = (pos - lo)[:, None, :]
-        gl = torch.gather(x, 2, lo[:, None, :].expand(-1, x.shape[1], -1))
-        gh = torch.gather(x, 2, hi[:, None, :].expand(-1, x.shape[1], -1))
-        return ((1 - a) * gl + a * gh).transpose(1, 2)
+        return sample_at(x, (times + 0.02) * MEL_RATE / 4)
 
 
 class HeadMotionNet(nn.Module):
@@ -126,15 +120,7 @@ class HeadMotionNet(nn.Module):
     @classmethod
     def load(cls, path: str | Path) -> HeadMotionNet:
         """Raises CheckpointError for a missing, non-safetensors or mismatched file."""
-        cfg_d, tensors, meta = read_checkpoint(path, KIND)
-        net = cls(config_from_dict(MotionConfig, cfg_d))
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{path}: weights do not match the saved config ({exc})") from exc
-        net.eval()
-        net.metrics = metrics_of(meta)
-        return net
+        return load_module(cls, MotionConfig, path, KIND)
 
 
 class MeanStdDiscriminator(nn.Module):

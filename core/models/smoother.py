@@ -16,9 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.errors import CheckpointError
 from core.metrics.regions import JAW, LIPS
-from core.models.checkpoint import config_from_dict, metrics_of, read_checkpoint, save_checkpoint
+from core.models.checkpoint import load_module, save_checkpoint
 
 KIND = "parley.smoother"
 POINTS = tuple(sorted(set(LIPS) | set(JAW)))
@@ -69,15 +68,8 @@ class AdaptiveSmoother(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path) -> AdaptiveSmoother:
-        cfg_d, tensors, meta = read_checkpoint(path, KIND)
-        net = cls(config_from_dict(SmootherConfig, cfg_d))
-        try:
-            net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{path}: weights do not match the saved config ({exc})") from exc
-        net.eval()
-        net.metrics = metrics_of(meta)
-        return net
+        """Raises CheckpointError for a missing, non-safetensors or mismatched file."""
+        return load_module(cls, SmootherConfig, path, KIND)
 
 
 def weighted_window(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from core.audio.features import frame_count, frame_energy, log_mel, normalise_loudness
+from core.audio.features import frame_count, frame_energy, model_features
 from core.errors import ParleyError
 from core.face.geometry import mouth_aperture
 from core.metrics.landmarks import msi_lips
@@ -34,11 +34,6 @@ class Batch:
     mask: torch.Tensor  # (B, T)
 
 
-def clip_features(audio: np.ndarray) -> np.ndarray:
-    """The models' audio front end: loudness-normalised log-mel (F, 80)."""
-    return log_mel(normalise_loudness(audio))
-
-
 def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
                id_std: np.ndarray | None, train: bool) -> Batch:  # fmt: skip
     mels, targets, idents, times = [], [], [], []
@@ -54,7 +49,7 @@ def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generato
         ident = c.identity[r].copy()
         if train and id_std is not None:
             ident += rng.standard_normal(ident.shape).astype(np.float32) * id_std * cfg.identity_noise
-        mels.append(clip_features(x))
+        mels.append(model_features(x))
         targets.append(q - c.coeffs[r])
         idents.append(ident)
         times.append(np.arange(n) / c.fps)
@@ -84,7 +79,7 @@ def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tenso
 
 def fit_normalisers(net: ExpressionNet, clips: list[Clip]) -> None:
     """Input/output statistics from the clean training data, stored in the checkpoint."""
-    mel = np.concatenate([clip_features(c.audio) for c in clips])
+    mel = np.concatenate([model_features(c.audio) for c in clips])
     ident = np.concatenate([c.identity for c in clips])
     q = np.concatenate([c.coeffs - c.coeffs[c.frontal_index] for c in clips])
     with torch.no_grad():
@@ -129,12 +124,15 @@ def energy_baseline(clips: list[Clip]) -> dict[str, float]:
     return {"aperture_r_lag0": float(np.median(r0)), "best_lag": float(np.median(lag)), "clips": float(len(clips))}
 
 
+def psi_predictions(psi: ExpressionNet, clips: list[Clip]) -> list[np.ndarray]:
+    """Ψ's coefficients for each clip (clean audio), relative to its most frontal frame."""
+    f = [(model_features(c.audio), c.identity[c.frontal_index]) for c in clips]
+    return [predict_expression(psi, mel, c.frames, c.fps, ident) for (mel, ident), c in zip(f, clips, strict=True)]
+
+
 def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray) -> dict[str, float]:
     net.eval()
-    preds = [
-        predict_expression(net, clip_features(c.audio), c.frames, c.fps, c.identity[c.frontal_index]) for c in clips
-    ]
-    return score_clips(preds, clips, components)
+    return score_clips(psi_predictions(net, clips), clips, components)
 
 
 def groups(clips: list[Clip]) -> dict[str, list[Clip]]:

@@ -11,12 +11,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from core.audio.features import model_features
 from core.metrics.motion import head_motion_stats
 from core.models.motion import HeadMotionNet, MeanStdDiscriminator, MotionConfig, predict_motion
 from core.train.augment import augment
 from core.train.common import load_state, pick_device, save_state, seed_everything
 from core.train.data import Clip
-from core.train.expression import FLOOR, clip_features
+from core.train.expression import FLOOR
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _ref_inputs(ref: Clip, tau: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     n = min(tau, ref.frames)
     audio = ref.audio[: int(round(n / ref.fps * 16000))]
     pose = ref.pose[:n] - ref.pose[:n].mean(0)
-    return clip_features(audio), pose, np.arange(n) / ref.fps
+    return model_features(audio), pose, np.arange(n) / ref.fps
 
 
 def train_motion(
@@ -56,7 +57,7 @@ def train_motion(
     for c in train:
         by_speaker.setdefault(c.speaker, []).append(c)
     net, disc = HeadMotionNet(cfg), MeanStdDiscriminator(cfg.velocity_stats)
-    mel_all = np.concatenate([clip_features(c.audio) for c in train])
+    mel_all = np.concatenate([model_features(c.audio) for c in train])
     poses = np.concatenate([c.pose - c.pose.mean(0) for c in train])
     with torch.no_grad():
         net.mel_mean.copy_(torch.from_numpy(mel_all.mean(0)))
@@ -84,7 +85,7 @@ def train_motion(
         for idx in bar:
             clips = [train[i] for i in idx]
             refs = [_ref_inputs(reference_of(c, by_speaker, rng), cfg.reference_frames) for c in clips]
-            mels = [clip_features(augment(c.audio, rng, pool, cfg.noise_snr_db, 0.3, 0.2, 0.2)) for c in clips]
+            mels = [model_features(augment(c.audio, rng, pool, cfg.noise_snr_db, 0.3, 0.2, 0.2)) for c in clips]
             tgt = [c.pose - c.pose.mean(0) for c in clips]
             mask = torch.from_numpy(_pad([np.ones((len(t), 1)) for t in tgt], 0.0)).to(dev)
             t_mel = torch.from_numpy(_pad(mels, FLOOR)).to(dev)
@@ -160,7 +161,7 @@ def validate_motion(net: HeadMotionNet, clips: list[Clip], use_reference: bool =
             rc = reference_of(c, by_speaker, None)
             rmel, rpose, _ = _ref_inputs(rc, net.cfg.reference_frames)
             ref = (rmel, rpose, rc.fps)
-        pred = predict_motion(net, clip_features(c.audio), c.frames, c.fps, ref)
+        pred = predict_motion(net, model_features(c.audio), c.frames, c.fps, ref)
         real = c.pose - c.pose.mean(0)
         std_r.append(float(np.mean(pred[:, :3].std(0) / np.maximum(real[:, :3].std(0), 1e-6))))
         sp, sr = head_motion_stats(pred, c.fps), head_motion_stats(real, c.fps)

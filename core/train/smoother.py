@@ -9,20 +9,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from core.models.expression import ExpressionNet, predict_expression
+from core.models.expression import ExpressionNet
 from core.models.smoother import AdaptiveSmoother, SmootherConfig, gaussian_smooth, smooth_adaptive
 from core.train.common import load_state, save_state, seed_everything
 from core.train.data import Clip
-from core.train.expression import clip_features, score_clips
-
-
-def psi_predictions(psi: ExpressionNet, clips: list[Clip], reference: str = "frontal") -> list[np.ndarray]:
-    """Ψ's coefficients for each clip (clean audio), relative to the reference frame."""
-    out = []
-    for c in clips:
-        r = c.frontal_index
-        out.append(predict_expression(psi, clip_features(c.audio), c.frames, c.fps, c.identity[r]))
-    return out
+from core.train.expression import psi_predictions, score_clips
 
 
 def train_smoother(
