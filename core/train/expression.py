@@ -136,8 +136,9 @@ def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray) -> d
 
 
 def groups(clips: list[Clip]) -> dict[str, list[Clip]]:
-    """Validation groups: s4 (the large held-out speaker) and the small held-out speakers, apart."""
-    return {"s4": [c for c in clips if c.speaker == "s4"], "small": [c for c in clips if c.speaker != "s4"]}
+    """Validation groups: all held-out clips, s4 (the large held-out speaker) and the small speakers apart."""
+    return {"all": clips, "s4": [c for c in clips if c.speaker == "s4"],
+            "small": [c for c in clips if c.speaker != "s4"]}  # fmt: skip
 
 
 def train_expression(
