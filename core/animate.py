@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,13 @@ from core.errors import ParleyError
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEMO_FACE = ASSETS / "demo_face.jpg"
 N_POINTS = 468
+
+#: A progress callback: (fraction 0–1, stage name). It may raise to stop the work (cancellation).
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, stage: str) -> None:
+    return None
 
 
 @dataclass
@@ -107,14 +115,19 @@ class Reference:
     notes: list[str] = field(default_factory=list)
 
 
-def face_reference(face: str | Path | None, frames: int = 50) -> Reference:
-    """Reconstruct the face (photo or video); a video also yields its first ``frames`` of head motion and audio."""
+def face_reference(
+    face: str | Path | None, frames: int = 50, progress: Callable[[float], None] | None = None
+) -> Reference:
+    """Reconstruct the face (photo or video); a video also yields its first ``frames`` of head motion and audio.
+
+    ``progress`` gets the fraction of a video's frames tracked (see ``reconstruct``).
+    """
     from core.audio.decode import load_audio
     from core.audio.features import model_features
     from core.face.reconstruct import reconstruct
 
     path = Path(face) if face is not None else DEMO_FACE
-    rec = reconstruct(path)
+    rec = reconstruct(path, progress=progress)
     ref = Reference(rec.identity, str(path))
     if rec.fps > 0 and len(rec.pose) >= 8:
         n = min(frames, len(rec.pose))
@@ -177,9 +190,12 @@ def check_contract(r: AnimationResult, duration: float) -> None:
 
 def animate(
     audio_path: str | Path, face: str | Path | Reference | None = None, fps: float = 30.0, text: str | None = None,
-    models: Models | None = None, seed: int = 0, max_seconds: float = 600.0,
+    models: Models | None = None, seed: int = 0, max_seconds: float = 600.0, progress: Progress | None = None,
 ) -> AnimationResult:  # fmt: skip
     """Animate ``face`` (photo, video, a prepared Reference, or None for the built-in portrait) to ``audio_path``.
+
+    ``progress`` is called between stages (and per tracked frame of a face video) with the fraction done;
+    an exception it raises propagates, which is how a caller cancels.
 
     Raises:
         AudioDecodeError, ImageDecodeError, FaceNotFound, FaceTooSmall, CheckpointError: as their names say.
@@ -192,16 +208,26 @@ def animate(
 
     if not (1.0 <= fps <= 240.0) or not np.isfinite(fps):
         raise ParleyError(f"--fps {fps}: must be between 1 and 240")
+    report = progress or _no_progress
     m = models or default_models()
+    report(0.0, "decoding audio")
     audio = load_audio(audio_path, max_seconds=max_seconds)
-    ref = face if isinstance(face, Reference) else face_reference(face)
+    report(0.1, "reconstructing the face")
+    if isinstance(face, Reference):
+        ref = face
+    else:
+        ref = face_reference(face, progress=lambda f: report(0.1 + 0.6 * f, "tracking the face video"))
     t0 = time.perf_counter()
     n = frame_count(audio.duration, fps)
+    report(0.7, "audio features")
     mel = model_features(audio.samples)
     comps = m.pca.components
+    report(0.75, "expression")
     q = predict_expression(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
     q = apply_smoothing(m, q, fps)
+    report(0.85, "head motion")
     pose = predict_motion(m.motion, mel, n, fps, ref.motion)
+    report(0.95, "blinks and landmarks")
     blink = m.blink.sample(n, fps, seed)
     lm = ref.identity[None] + (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)
     lm = m.blink.apply(lm, blink)

@@ -6,7 +6,9 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.errors import ParleyError
 
@@ -126,7 +128,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+    """The ``parley`` parser; ``extend(subparsers)`` adds commands from outer layers (``serve`` from server/)."""
     p = argparse.ArgumentParser(prog="parley", description="Speech-driven face animation for Blender.")
     p.add_argument("-v", "--verbose", action="store_true", help="show progress logs and tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
@@ -179,12 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="out")
     m.add_argument("--fps", type=float, default=30.0)
     m.set_defaults(func=cmd_demo)
+    if extend is not None:
+        extend(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extend: Callable[[Any], None] | None = None) -> int:
     _quiet_native_logs()
-    args = build_parser().parse_args(argv)
+    args = build_parser(extend).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return int(args.func(args))

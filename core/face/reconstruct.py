@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +11,15 @@ import numpy as np
 
 from core.face.canonical import canonical_face
 from core.face.geometry import disentangle
-from core.face.media import is_video, load_image
+from core.face.media import is_video, iter_video_frames, load_image
 from core.face.mesh import TexturedFace, textured_face
 from core.face.tracker import MIN_FACE_PX, to_camera_frame, track_image, track_video
 
 log = logging.getLogger(__name__)
+
+#: A face video is a reference of a few seconds: only its first 1,800 frames (a minute at 30 fps) are tracked,
+#: and frames are not kept in memory, so a long upload costs time, not memory.
+MAX_VIDEO_FRAMES = 1800
 
 
 @dataclass
@@ -43,8 +48,10 @@ def reconstruct_image(rgb: np.ndarray, source: str = "image", min_face_px: int =
     return Reconstruction(face, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
 
 
-def reconstruct(path: str | Path) -> Reconstruction:
+def reconstruct(path: str | Path, progress: Callable[[float], None] | None = None) -> Reconstruction:
     """Reconstruct from a photo or a video file (the video's most frontal frame makes the mesh).
+
+    ``progress`` (for videos) gets the fraction of frames tracked; an exception it raises stops the work.
 
     Raises:
         ImageDecodeError, FaceNotFound, FaceTooSmall: unreadable file, no face, face too small.
@@ -52,11 +59,11 @@ def reconstruct(path: str | Path) -> Reconstruction:
     path = Path(path)
     if not is_video(path):
         return reconstruct_image(load_image(path), source=str(path))
-    track = track_video(path, keep_frames=True)
+    track = track_video(path, max_frames=MAX_VIDEO_FRAMES, progress=progress)
     parts = disentangle(to_camera_frame(track.landmarks), canonical_face())
     k = parts.frontal_index
-    assert track.frames is not None
-    face = textured_face(track.frames[k], track.landmarks[k], parts.expression_landmarks[k])
+    *_, frame = iter_video_frames(path, max_frames=k + 1)  # re-read the one frame the texture needs
+    face = textured_face(frame, track.landmarks[k], parts.expression_landmarks[k])
     log.info("%s: mesh from frame %d of %d (most frontal)", path, k, len(track.landmarks))
     return Reconstruction(
         face, parts.expression_landmarks[k], k, parts.pose, parts.expression_landmarks, track.fps, str(path)

@@ -185,11 +185,16 @@ def interpolate_missing(seq: np.ndarray, found: np.ndarray) -> np.ndarray:
     return out.reshape(seq.shape)
 
 
-def track_video(path: str | Path, keep_frames: bool = False, max_frames: int | None = None) -> VideoTrack:
-    """Track every frame of a video file (see ``track_frames``)."""
+def track_video(
+    path: str | Path, keep_frames: bool = False, max_frames: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> VideoTrack:  # fmt: skip
+    """Track every frame of a video file (see ``track_frames``); ``progress`` gets the fraction of frames done."""
     info = video_info(path)
     frames = iter_video_frames(path, max_frames=max_frames)
-    return track_frames(frames, info.fps, source=str(path), keep_frames=keep_frames)
+    total = max(1, min(info.frame_count, max_frames or info.frame_count))
+    per_frame = None if progress is None else (lambda i: progress(min(1.0, i / total)))
+    return track_frames(frames, info.fps, source=str(path), keep_frames=keep_frames, progress=per_frame)
 
 
 def track_path(path: str | Path, keep_frames: bool = False) -> VideoTrack:

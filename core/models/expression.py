@@ -8,7 +8,7 @@ Two variants share one interface (a clip's log-mel at 100 Hz and its frame times
 - ``tcn``: the same inputs, but the log-mel is encoded once per clip by a dilated temporal
   convolution stack (about ±0.45 s of context) and sampled at each frame's time. Cheaper per
   frame and smoother; it is the shipped default only because validation figures say so
-  (``docs/MODEL_CARD_expression.md``).
+  (``core/assets/MODEL_CARD_motion.md``).
 
 Coefficients are relative to the face's own reference shape (the photo, or a video's most frontal
 frame): landmarks = reference + coefficients @ PCA components. They are what the Blender add-on

@@ -4,7 +4,7 @@ Rhythmic Head Motion §3.3 and appendix A.1: an encoder f reads a short referenc
 h_1:τ and audio x_1:τ) and writes the weights and bias {W, b} of a linear layer; the extrapolator
 encodes the driving audio with temporal convolutions and applies that dynamic layer at every frame;
 a discriminator judges real against generated motion from the sequences' mean and standard
-deviation. Parley's changes, each measured against the paper's form (``docs/MODEL_CARD_motion.md``):
+deviation. Parley's changes, each measured against the paper's form (``core/assets/MODEL_CARD_motion.md``):
 
 - the output is scaled by the reference's per-axis standard deviation (``scale_by_reference``), so
   a calm speaker stays calm and an animated one moves more, which one training speaker cannot teach;

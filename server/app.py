@@ -1,0 +1,130 @@
+"""The FastAPI application: state, lifespan (models load in the background), middleware, routes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from core.animate import ASSETS, Models, Reference, animate, face_reference, load_models
+from core.errors import ParleyError
+from server.config import ServerConfig
+from server.errors import ApiError, core_error_code, install_handlers
+from server.jobs import JobManager
+from server.security import Guard
+from server.work import animate_runner, reconstruct_runner
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+CHECKPOINTS = ("landmark_pca", "expression", "motion", "blink", "smoother")
+
+
+@dataclass
+class ServerState:
+    """What the routes share: settings, the job manager and the models once loaded."""
+
+    config: ServerConfig
+    manager: JobManager
+    models: Models | None = None
+    load_error: dict[str, str] | None = None
+    load_seconds: float | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.config.models_dir or ASSETS
+
+    def require_ready(self) -> Models:
+        """The loaded models, or a 503 saying why not (loading, failed to load, shutting down)."""
+        if self.manager.draining:
+            raise ApiError(503, "shutting_down", "the server is shutting down", {"Retry-After": "10"})
+        if self.load_error is not None:
+            raise ApiError(503, self.load_error["error"], f"the models failed to load: {self.load_error['message']}")
+        if self.models is None:
+            raise ApiError(503, "not_ready", "the models are still loading", {"Retry-After": "2"})
+        return self.models
+
+    async def load(self) -> None:
+        """Load the checkpoints (and warm them up) off the event loop; record a failure instead of raising."""
+        try:
+            models = await asyncio.to_thread(load_models, self.models_dir)
+            portrait = await asyncio.to_thread(face_reference, None)  # the default face, reconstructed once
+            if self.config.warm_up:
+                await asyncio.to_thread(_warm_up, models, portrait)
+        except ParleyError as exc:
+            self.load_error = {"error": core_error_code(exc), "message": str(exc)}
+            log.error("models failed to load: %s", exc)
+            return
+        self.manager.runners["animate"] = animate_runner(models, self.config.max_audio_seconds, portrait)
+        self.manager.runners["reconstruct"] = reconstruct_runner(models)
+        self.models = models
+        self.load_seconds = time.perf_counter() - self.started
+        log.info("models loaded and warmed up in %.2f s", self.load_seconds)
+
+    def models_info(self) -> dict[str, Any]:
+        from safetensors import safe_open
+
+        models = self.require_ready()
+        items = []
+        for name in CHECKPOINTS:
+            path = self.models_dir / f"{name}.safetensors"
+            if not path.is_file():
+                continue
+            with safe_open(str(path), "numpy") as f:
+                meta = dict(f.metadata() or {})
+            items.append({"name": name, "kind": meta.get("kind", ""), "file": path.name,
+                          "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+                          "config": json.loads(meta.get("config", "{}")),
+                          "metrics": json.loads(meta.get("metrics", "{}"))})  # fmt: skip
+        cards = {p.name: p.read_text() for p in sorted(self.models_dir.glob("MODEL_CARD_*.md"))}
+        return {"models": items, "versions": models.versions(), "smoothing": models.smoothing, "cards": cards}
+
+
+def _warm_up(models: Models, portrait: Reference) -> None:
+    """One short animation, so the first client request does not pay for lazy initialisation."""
+    from core.cli import DEMO_AUDIO
+
+    animate(DEMO_AUDIO, portrait, fps=30, models=models, max_seconds=60)
+
+
+def create_app(config: ServerConfig | None = None) -> FastAPI:
+    """Build the app. Nothing heavy happens here: models load in the lifespan, in the background."""
+    from server.routes import router
+
+    config = config or ServerConfig()
+    state = ServerState(config, JobManager(config, {}))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.manager.start()
+        loading = asyncio.create_task(state.load())
+        try:
+            yield
+        finally:
+            state.manager.draining = True
+            await state.manager.stop()
+            if not loading.done():
+                loading.cancel()
+
+    about = "Local inference server for Parley: face reconstruction and speech-driven animation."
+    app = FastAPI(title="Parley", version=VERSION, lifespan=lifespan, openapi_url="/v1/openapi.json",
+                  docs_url="/v1/docs", redoc_url=None, description=about)  # fmt: skip
+    app.state.parley = state
+    install_handlers(app)
+    app.include_router(router)
+    app.add_middleware(Guard, config=config)
+    return app
+
+
+def state_of(request: Request) -> ServerState:
+    st: ServerState = request.app.state.parley
+    return st

@@ -1,0 +1,184 @@
+"""The /v1 routes: each reads its input, hands work to the job manager, and answers. No model maths."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from server.app import VERSION, state_of
+from server.errors import ApiError
+from server.jobs import Job
+from server.schemas import AnimateResult, Deleted, ErrorBody, Health, JobStatus, ModelsInfo, Ready, ReconstructResult
+from server.uploads import Form
+from server.work import MESH_GLB, RESULT_NPZ, animate_json, reconstruct_json
+
+router = APIRouter(prefix="/v1")
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)
+}
+
+
+def _multipart(files: dict[str, str], fields: dict[str, dict[str, Any]], required: list[str]) -> dict[str, Any]:
+    props: dict[str, Any] = {k: {"type": "string", "format": "binary", "description": v} for k, v in files.items()}
+    props.update(fields)
+    schema = {"type": "object", "properties": props, "required": required}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+@router.get("/health", response_model=Health)
+async def health() -> Health:
+    """Liveness: the process answers (no token needed)."""
+    return Health(version=VERSION)
+
+
+@router.get("/ready", response_model=Ready, responses=ERRORS)
+async def ready(request: Request) -> Ready:
+    """Readiness: 200 once the models are loaded and warmed up, 503 before (or if they failed, or on shutdown)."""
+    st = state_of(request)
+    st.require_ready()
+    import torch
+
+    return Ready(ready=True, load_seconds=st.load_seconds, device="cuda" if torch.cuda.is_available() else "cpu")
+
+
+@router.get("/models", response_model=ModelsInfo, responses=ERRORS)
+async def models(request: Request) -> dict[str, Any]:
+    """The loaded checkpoints: kind, config, validation metrics, file hash, and the model cards."""
+    return await asyncio.to_thread(state_of(request).models_info)
+
+
+def _job_status(job: Job, ttl: float) -> JobStatus:
+    return JobStatus.model_validate(job.public(ttl))
+
+
+@router.post("/reconstruct", response_model=ReconstructResult, responses=ERRORS,
+             openapi_extra=_multipart({"face": "a photo or a short video of one face"}, {}, ["face"]))  # fmt: skip
+async def reconstruct(request: Request, format: Literal["json", "glb"] = "json") -> Response:
+    """Photo or video bytes → textured mesh (GLB) + identity landmarks + the shape-key rig. Waits for the result."""
+    st = state_of(request)
+    st.require_ready()
+    st.manager.check_capacity()
+    form = await Form.read(request, files={"face"}, fields=set())
+    try:
+        if "face" not in form.files:
+            raise ApiError(422, "invalid_request", "a 'face' file part (photo or video) is required")
+        job_id, folder = st.manager.new_dir()
+        with st.manager.discard_on_error(folder):
+            path, name = await form.save("face", folder, "face")
+    finally:
+        await form.close()
+    job = st.manager.submit(Job(job_id, "reconstruct", folder, {"face": path.name}, {str(path): name}))
+    await st.manager.wait(job, request.is_disconnected)
+    return await _finished(job, format, landmarks=True)
+
+
+def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
+    raw = fields.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError(422, "invalid_request", f"{key} {raw[:40]!r} is not a number") from None
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise ApiError(422, "invalid_request", f"{key} {raw[:40]!r} must be between {lo:g} and {hi:g}")
+    return value
+
+
+@router.post("/animate", response_model=JobStatus, status_code=202, responses=ERRORS,
+             openapi_extra=_multipart(
+                 {"audio": "the voice clip (WAV, FLAC, OGG, MP3, M4A, or a video's sound track)",
+                  "face": "optional photo or video of the face (default: the built-in portrait)"},
+                 {"fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 240},
+                  "text": {"type": "string", "description": "optional transcript (recorded in meta)"},
+                  "seed": {"type": "integer", "default": 0}}, ["audio"]))  # fmt: skip
+async def animate(request: Request, wait: bool = Query(False, description="answer only when the job has finished "
+                  "(a client that disconnects meanwhile cancels it)")) -> JSONResponse:  # fmt: skip
+    """Audio (+ face) → an animation job. Poll ``/v1/jobs/{id}``, then fetch ``/v1/jobs/{id}/result``."""
+    st = state_of(request)
+    st.require_ready()
+    st.manager.check_capacity()
+    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed"})
+    try:
+        if "audio" not in form.files:
+            raise ApiError(422, "invalid_request", "an 'audio' file part is required")
+        fps = _number(form.fields, "fps", 30.0, 1.0, 240.0)
+        seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
+        job_id, folder = st.manager.new_dir()
+        with st.manager.discard_on_error(folder):
+            audio, audio_name = await form.save("audio", folder, "audio", ".bin")
+            params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": form.fields.get("text")}
+            names = {str(audio): audio_name}
+            if "face" in form.files:
+                face, face_name = await form.save("face", folder, "face")
+                params["face"], names[str(face)] = face.name, face_name
+    finally:
+        await form.close()
+    job = st.manager.submit(Job(job_id, "animate", folder, params, names))
+    if wait:
+        await st.manager.wait(job, request.is_disconnected)
+    status = 200 if job.state in ("done", "failed", "cancelled") else 202
+    body = _job_status(job, st.config.result_ttl_s).model_dump(mode="json")
+    return JSONResponse(body, status_code=status, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
+def _job(request: Request, job_id: str) -> Job:
+    if not JOB_ID.match(job_id):
+        raise ApiError(404, "job_not_found", "job ids are 32 hexadecimal digits")
+    return state_of(request).manager.get(job_id)
+
+
+@router.get("/jobs/{job_id}", response_model=JobStatus, responses=ERRORS)
+async def job_status(request: Request, job_id: str) -> JobStatus:
+    """State (queued, running, done, failed, cancelled), progress 0–1, stage, error."""
+    return _job_status(_job(request, job_id), state_of(request).config.result_ttl_s)
+
+
+@router.get("/jobs/{job_id}/result", responses={**ERRORS, 200: {"model": AnimateResult, "content": {
+    "application/x-npz": {}}}})  # fmt: skip
+async def job_result(request: Request, job_id: str, format: Literal["json", "npz", "glb"] = "json",
+                     landmarks: bool = True) -> Response:  # fmt: skip
+    """The result: for animate, the result contract as JSON (or NPZ); for reconstruct, as POST /v1/reconstruct."""
+    return await _finished(_job(request, job_id), format, landmarks)
+
+
+async def _finished(job: Job, format: str, landmarks: bool) -> Response:
+    if job.state in ("queued", "running"):
+        raise ApiError(409, "job_not_finished", f"job {job.id} is {job.state} ({job.progress:.0%})")
+    if job.state == "cancelled":
+        raise ApiError(410, "job_cancelled", f"job {job.id} was cancelled")
+    if job.state == "failed":
+        err = job.error or {"error": "failed", "message": "the job failed"}
+        raise ApiError(422, err["error"], err["message"])
+    try:
+        if job.kind == "animate":
+            if format == "npz":
+                return Response((job.dir / RESULT_NPZ).read_bytes(), media_type="application/x-npz")
+            if format == "glb":
+                raise ApiError(422, "invalid_request", "format=glb is for reconstruct jobs; use json or npz")
+            return Response(await asyncio.to_thread(animate_json, job.dir, landmarks), media_type="application/json")
+        if format == "glb":
+            return Response((job.dir / MESH_GLB).read_bytes(), media_type="model/gltf-binary")
+        if format == "npz":
+            raise ApiError(422, "invalid_request", "format=npz is for animate jobs; use json or glb")
+        return Response(await asyncio.to_thread(reconstruct_json, job.dir), media_type="application/json")
+    except FileNotFoundError:
+        raise ApiError(410, "result_gone", f"job {job.id}'s result was deleted") from None
+
+
+@router.delete("/jobs/{job_id}", response_model=Deleted | JobStatus, responses=ERRORS)
+async def delete_job(request: Request, job_id: str) -> Any:
+    """Cancel a queued or running job (its slot is freed), or delete a finished job and its files."""
+    st = state_of(request)
+    job = _job(request, job_id)
+    if job.state in ("queued", "running"):
+        st.manager.cancel(job)
+        return _job_status(job, st.config.result_ttl_s)
+    st.manager.delete(job)
+    return Deleted(id=job.id, deleted=True)
