@@ -130,6 +130,15 @@ class JobManager:
         self._tasks.append(asyncio.create_task(self._sweeper()))
 
     async def stop(self) -> None:
+        """Stop at once: unfinished jobs fail ("server_stopped") at their next step. ``drain`` first to avoid that."""
+        self.draining = True
+        for job in list(self.jobs.values()):
+            if job.state == "queued":
+                self.waiting -= 1
+                job.error = {"error": "server_stopped", "message": "the server stopped before this job started"}
+                self._finish(job, "failed")
+            elif job.state == "running":
+                job.request_cancel("shutdown")
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -269,6 +278,9 @@ class JobManager:
             if job.cancel_reason == "timeout":
                 job.error = {"error": "timeout", "message": f"the job ran over the {self.config.job_timeout_s:g} s "
                              "limit (--job-timeout)"}  # fmt: skip
+                self._finish(job, "failed")
+            elif job.cancel_reason == "shutdown":
+                job.error = {"error": "server_stopped", "message": "the server stopped before this job finished"}
                 self._finish(job, "failed")
             else:
                 self._finish(job, "cancelled")

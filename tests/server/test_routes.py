@@ -1,0 +1,220 @@
+"""The /v1 routes in process: results follow the contract, each bad input keeps its class and message."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from core.animate import AnimationResult, check_contract
+from tests.server.conftest import (
+    blank_png,
+    demo_face,
+    fixture_video,
+    make_client,
+    silent_wav,
+    small_face_png,
+    wait_ready,
+    wav_bytes,
+)
+
+
+def run_job(c: TestClient, files: dict, data: dict | None = None) -> dict:  # type: ignore[type-arg]
+    r = c.post("/v1/animate", files=files, data=data or {})
+    assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/v1/jobs/{r.json()['id']}"
+    job_id = r.json()["id"]
+    for _ in range(600):
+        s = c.get(f"/v1/jobs/{job_id}").json()
+        assert 0.0 <= s["progress"] <= 1.0
+        if s["state"] in ("done", "failed", "cancelled"):
+            return dict(s)
+        time.sleep(0.05)
+    raise TimeoutError(job_id)
+
+
+def result_of(c: TestClient, job_id: str) -> AnimationResult:
+    body = c.get(f"/v1/jobs/{job_id}/result").json()
+    arr = {k: np.asarray(body[k], np.float32) for k in ("expression", "pose", "blink", "landmarks")}
+    return AnimationResult(body["fps"], meta=json.loads(body["meta"]), **arr)
+
+
+def test_health_ready_openapi(client: TestClient) -> None:
+    assert client.get("/v1/health").json()["status"] == "ok"
+    assert client.get("/v1/ready").json()["ready"] is True
+    spec = client.get("/v1/openapi.json").json()
+    assert set(spec["paths"]) == {"/v1/health", "/v1/ready", "/v1/models", "/v1/reconstruct", "/v1/animate",
+                                  "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result"}  # fmt: skip
+    assert "multipart/form-data" in spec["paths"]["/v1/animate"]["post"]["requestBody"]["content"]
+
+
+def test_models_lists_checkpoints_and_cards(client: TestClient) -> None:
+    body = client.get("/v1/models").json()
+    names = {m["name"]: m for m in body["models"]}
+    assert {"landmark_pca", "expression", "motion", "blink", "smoother"} <= set(names)
+    assert names["expression"]["kind"] == "parley.expression" and len(names["expression"]["sha256"]) == 16
+    assert "unseen_aperture_r_lag0" in names["expression"]["metrics"]
+    assert "MODEL_CARD_motion.md" in body["cards"] and body["smoothing"] == "gaussian:1.0"
+
+
+@pytest.mark.parametrize("fps", [24.0, 29.97])
+def test_animate_default_face_follows_contract(client: TestClient, fps: float) -> None:
+    s = run_job(client, {"audio": ("line one.wav", wav_bytes(1.7))}, {"fps": str(fps), "seed": "3"})
+    assert s["state"] == "done" and s["progress"] == 1.0 and s["result_url"]
+    res = result_of(client, s["id"])
+    check_contract(res, 1.7)
+    assert res.frames == math.ceil(1.7 * fps - 1e-9)
+    assert res.meta["audio"]["source"] == "line one.wav" and res.meta["face"] == "built-in portrait"
+    assert res.meta["seed"] == 3
+    npz = client.get(f"/v1/jobs/{s['id']}/result", params={"format": "npz"})
+    assert npz.headers["content-type"] == "application/x-npz"
+    with np.load(io.BytesIO(npz.content)) as z:
+        np.testing.assert_allclose(z["expression"], res.expression, atol=1e-6)
+        assert z["landmarks"].shape == (res.frames, 468, 3)
+    light = client.get(f"/v1/jobs/{s['id']}/result", params={"landmarks": "false"}).json()
+    assert "landmarks" not in light and len(light["expression"]) == res.frames
+
+
+def test_animate_with_photo_video_and_transcript(client: TestClient) -> None:
+    s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0)), "face": ("me.jpg", demo_face())}, {"text": "hello"})
+    res = result_of(client, s["id"])
+    assert res.meta["face"] == "me.jpg" and res.meta["transcript"] == "hello"
+    assert res.meta["head_style"].startswith("default")
+    s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0)), "face": ("clip.bin", fixture_video())})
+    res = result_of(client, s["id"])
+    assert res.meta["head_style"] == "reference video"  # sniffed as a video although named .bin
+    check_contract(res, 1.0)
+
+
+BAD_INPUTS = [
+    ({"audio": ("voice.wav", b"RIFF not really a wave file" * 20)}, {}, "audio_decode_error", "voice.wav: "),
+    ({"audio": ("empty.wav", b"")}, {}, "audio_decode_error", "empty.wav: the file is empty"),
+    ({"audio": ("quiet.wav", silent_wav())}, {}, "audio_decode_error", "quiet.wav: the audio is silent"),
+    ({"audio": ("long.wav", wav_bytes(21.0))}, {}, "audio_decode_error", "over the 0.3 min limit"),
+    ({"audio": ("a.wav", wav_bytes()), "face": ("wall.png", blank_png())}, {}, "face_not_found", "wall.png: no face"),
+    ({"audio": ("a.wav", wav_bytes()), "face": ("tiny.png", small_face_png())}, {}, "face_too_small", "tiny.png: "),
+    ({"audio": ("a.wav", wav_bytes()), "face": ("me.jpg", b"\xff\xd8 not a jpeg")}, {}, "image_decode_error",
+     "me.jpg: not an image"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "data", "code", "message"), BAD_INPUTS)
+def test_bad_inputs_fail_their_job_with_their_own_message(
+    client: TestClient, files: dict, data: dict, code: str, message: str  # type: ignore[type-arg]
+) -> None:
+    s = run_job(client, files, data)
+    assert s["state"] == "failed" and s["error"]["error"] == code, s
+    assert message in s["error"]["message"] and "/" not in s["error"]["message"].split(":")[0]
+    r = client.get(f"/v1/jobs/{s['id']}/result")
+    assert r.status_code == 422 and r.json() == s["error"]
+
+
+@pytest.mark.parametrize(("files", "data", "status", "code"), [
+    ({"audio": ("a.wav", b"x")}, {"fps": "abc"}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x")}, {"fps": "0.5"}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x")}, {"fps": "nan"}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x")}, {"seed": "-1"}, 422, "invalid_request"),
+    ({"face": ("f.png", b"x")}, {}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x"), "voice": ("b.wav", b"x")}, {}, 400, "bad_multipart"),
+    ({"audio": ("a.wav", b"x")}, {"colour": "red"}, 400, "bad_multipart"),
+    ({"audio": ("a.wav", b"x")}, {"text": "y" * (65 * 1024)}, 400, "bad_multipart"),
+])  # fmt: skip
+def test_bad_requests_are_refused_before_a_job(
+    client: TestClient, files: dict, data: dict, status: int, code: str  # type: ignore[type-arg]
+) -> None:
+    r = client.post("/v1/animate", files=files, data=data)
+    assert r.status_code == status and r.json()["error"] == code, r.text
+    assert r.json()["message"]
+
+
+def test_multipart_part_limits(client: TestClient) -> None:
+    files = [("audio", (f"a{i}.wav", b"x")) for i in range(3)]
+    r = client.post("/v1/animate", files=files)
+    assert r.status_code == 400 and r.json()["error"] == "bad_multipart" and "files" in r.json()["message"]
+    fields = {f"f{i}": "1" for i in range(9)}
+    r = client.post("/v1/animate", files={"audio": ("a.wav", b"x")}, data=fields)
+    assert r.status_code == 400 and "fields" in r.json()["message"]
+    r = client.post("/v1/animate", content=b"{}", headers={"content-type": "application/json"})
+    assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"
+
+
+def test_reconstruct_photo_and_errors(client: TestClient) -> None:
+    r = client.post("/v1/reconstruct", files={"face": ("me.jpg", demo_face())})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["source"] == "photo" and body["vertices"] == 468 and np.asarray(body["identity"]).shape == (468, 3)
+    assert body["rig"]["names"][0] == "EXP_00" and np.asarray(body["rig"]["deltas"]).shape == (20, 468, 3)
+    assert np.asarray(body["rig"]["blink_deltas"]).shape == (2, 468, 3)
+    import base64
+
+    assert base64.b64decode(body["mesh_glb"])[:4] == b"glTF"
+    r = client.post("/v1/reconstruct", files={"face": ("wall.png", blank_png())})
+    assert r.status_code == 422 and r.json()["error"] == "face_not_found" and r.json()["message"].startswith("wall.png")
+    r = client.post("/v1/reconstruct", params={"format": "glb"}, files={"face": ("me.jpg", demo_face())})
+    assert r.status_code == 200 and r.content[:4] == b"glTF" and r.headers["content-type"] == "model/gltf-binary"
+
+
+def test_job_routes_states(client: TestClient, long_video: bytes) -> None:
+    assert client.get("/v1/jobs/" + "0" * 32).json()["error"] == "job_not_found"
+    assert client.get("/v1/jobs/../../etc/passwd").status_code == 404
+    assert client.get("/v1/jobs/not-an-id/result").status_code == 404
+    r = client.post("/v1/animate", files={"audio": ("a.wav", wav_bytes()), "face": ("long.mp4", long_video)})
+    job_id = r.json()["id"]
+    while client.get(f"/v1/jobs/{job_id}").json()["state"] == "queued":
+        time.sleep(0.05)
+    r = client.get(f"/v1/jobs/{job_id}/result")
+    assert r.status_code == 409 and r.json()["error"] == "job_not_finished"
+    t0 = time.perf_counter()
+    assert client.delete(f"/v1/jobs/{job_id}").status_code == 200
+    while client.get(f"/v1/jobs/{job_id}").json()["state"] == "running":
+        time.sleep(0.02)
+    assert time.perf_counter() - t0 < 2.0  # stopped at its next tracked frame
+    assert client.get(f"/v1/jobs/{job_id}").json()["state"] == "cancelled"
+    assert client.get(f"/v1/jobs/{job_id}/result").json()["error"] == "job_cancelled"
+    done = run_job(client, {"audio": ("a.wav", wav_bytes(0.5))})
+    assert client.delete(f"/v1/jobs/{done['id']}").json() == {"id": done["id"], "deleted": True}
+    assert client.get(f"/v1/jobs/{done['id']}").status_code == 404
+
+
+def test_not_ready_then_ready(tmp_path: Path) -> None:
+    with make_client(tmp_path) as c:
+        first = c.get("/v1/ready")
+        if first.status_code == 503:  # models still loading: jobs are refused with Retry-After
+            assert first.json()["error"] == "not_ready"
+            r = c.post("/v1/animate", files={"audio": ("a.wav", wav_bytes())})
+            assert r.status_code in (202, 503)
+        wait_ready(c.get)
+        assert c.get("/v1/health").status_code == 200
+
+
+def test_pickle_checkpoint_is_refused_and_never_run(tmp_path: Path) -> None:
+    import pickle
+    import shutil
+
+    from core.animate import ASSETS
+
+    models = tmp_path / "models"
+    shutil.copytree(ASSETS, models)
+    sentinel = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (open, (str(sentinel), "w"))
+
+    (models / "expression.safetensors").write_bytes(pickle.dumps(Evil()))
+    with make_client(tmp_path / "jobs", models_dir=models) as c:
+        for _ in range(200):
+            r = c.get("/v1/ready")
+            if r.json().get("error") != "not_ready":
+                break
+            time.sleep(0.05)
+        assert r.status_code == 503 and r.json()["error"] == "checkpoint_error", r.text
+        assert "expression.safetensors" in r.json()["message"]
+        assert c.post("/v1/animate", files={"audio": ("a.wav", wav_bytes())}).status_code == 503
+    assert not sentinel.exists()
