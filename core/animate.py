@@ -161,7 +161,8 @@ class AnimationResult:
         if path.suffix.lower() == ".npz":
             arrays = {"expression": self.expression, "pose": self.pose, "blink": self.blink}
             arrays["landmarks"] = self.landmarks
-            np.savez_compressed(path, fps=np.float64(self.fps), meta=np.str_(json.dumps(self.meta)), **arrays)
+            # uncompressed: float curves barely compress (−9 %) and compressing took twice as long as animating
+            np.savez(path, fps=np.float64(self.fps), meta=np.str_(json.dumps(self.meta)), **arrays)
         elif path.suffix.lower() == ".json":
             path.write_text(json.dumps(self.to_json()))
         else:

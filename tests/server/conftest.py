@@ -65,9 +65,9 @@ def fixture_video() -> bytes:
 
 @pytest.fixture(scope="session")
 def long_video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """The fixture clip looped to about 60 s: tracking it takes several seconds (a job worth cancelling)."""
+    """The fixture clip looped to 24 s (600 frames): tracking it takes seconds (a job worth cancelling)."""
     out = tmp_path_factory.mktemp("media") / "long.mp4"
-    ffmpeg("-stream_loop", "19", "-i", str(FIXTURE_VIDEO), "-c", "copy", str(out))
+    ffmpeg("-stream_loop", "7", "-i", str(FIXTURE_VIDEO), "-c", "copy", str(out))
     return out.read_bytes()
 
 
@@ -120,7 +120,8 @@ class Live:
 
     def client(self, **kw: object) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kw)  # type: ignore[arg-type]
+        kw.setdefault("timeout", 60)
+        return httpx.Client(base_url=self.url, headers=headers, **kw)  # type: ignore[arg-type]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
         if self.proc.poll() is None:
@@ -147,6 +148,7 @@ def start_live(results: Path, *args: str, token: str | None = TOKEN, port: int |
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A real server: token set, 2 workers, queue of 4, 5 MB upload limit."""
-    srv = start_live(tmp_path_factory.mktemp("live"), "--workers", "2", "--max-queue", "4", "--max-upload-mb", "5")
+    srv = start_live(tmp_path_factory.mktemp("live"), "--workers", "2", "--max-queue", "4", "--max-upload-mb", "5",
+                     "--drain-grace", "0.5")  # fmt: skip
     yield srv
     srv.stop()
