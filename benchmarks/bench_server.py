@@ -8,8 +8,8 @@ Each figure comes from a real server process on 127.0.0.1 (started by this scrip
 - memory: the server's resident set (VmRSS) once ready, and its peak (VmHWM) after the load test;
 - latency: POST ``/v1/animate?wait=true`` with a 10 s WAV (the demo voice repeated; default face, 30 fps)
   → GET the NPZ result; the time a client waits end to end. Alone: median of ``--runs`` sequential requests.
-  Under load: ``--clients`` threads send at the same moment (queue large enough that none is refused);
-  p50 and p95 of their latencies, and p95 / alone.
+  Under load: ``--clients`` threads send at the same moment (queue large enough that none is refused),
+  ``--bursts`` times; p50 and p95 of all their latencies, and p95 / alone.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--starts", type=int, default=3)
+    ap.add_argument("--bursts", type=int, default=5, help="load-test bursts, latencies pooled")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     args = ap.parse_args()
@@ -109,21 +110,26 @@ def main() -> None:
         with httpx.Client(base_url=url, timeout=300) as c:
             one_request(c, audio)  # first request after start (not counted)
             alone = [one_request(c, audio) for _ in range(args.runs)]
-        lat: list[float] = [0.0] * args.clients
-        gate = threading.Barrier(args.clients)
+        lat: list[float] = []
+        walls = []
+        for _ in range(args.bursts):
+            burst = [0.0] * args.clients
+            gate = threading.Barrier(args.clients)
 
-        def client(i: int) -> None:
-            with httpx.Client(base_url=url, timeout=300) as c:
-                gate.wait()
-                lat[i] = one_request(c, audio)
+            def client(i: int, burst: list[float] = burst, gate: threading.Barrier = gate) -> None:
+                with httpx.Client(base_url=url, timeout=300) as c:
+                    gate.wait()
+                    burst[i] = one_request(c, audio)
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            walls.append(time.perf_counter() - t0)
+            lat += burst
+        wall = statistics.median(walls)
         peak = rss_mb(proc.pid, "VmHWM")
         proc.terminate()
         proc.wait(60)
@@ -135,8 +141,9 @@ def main() -> None:
           f"(runs: {', '.join(f'{s:.2f}' for s in starts)})")  # fmt: skip
     print(f"resident memory once ready: {ready_rss:.0f} MB; peak after the load test: {peak:.0f} MB (goal ≤ 1536)")
     print(f"latency alone (median of {args.runs}): {a * 1000:.0f} ms")
-    print(f"{args.clients} concurrent clients: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, all done in "
-          f"{wall:.2f} s; p95 / alone = {p95 / a:.2f} (goal ≤ 3)")  # fmt: skip
+    print(f"{args.clients} concurrent clients ({args.bursts} bursts pooled): p50 {p50 * 1000:.0f} ms, p95 "
+          f"{p95 * 1000:.0f} ms, a burst done in {wall:.2f} s (median); p95 / alone = {p95 / a:.2f} (goal ≤ 3)")
+    print("  the clients run on the same cores as the server; on 2 cores 16 jobs cannot all finish within 3x one job")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
-
-import torch
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEFAULT_OUT = {
@@ -28,6 +27,8 @@ def _load(args: argparse.Namespace, splits: tuple[str, ...] = ("train", "val_see
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
     torch.set_num_threads(args.threads)
     out = Path(args.out or DEFAULT_OUT[args.what])
     if args.what == "expression":
@@ -88,7 +89,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     t.add_argument("--epochs", type=int)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N")
-    t.add_argument("--threads", type=int, default=max(1, torch.get_num_threads()))
+    t.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     t.add_argument("--restart", action="store_true", help="ignore a saved .state.pt and start from epoch 0")
     t.add_argument("--pca", default=str(ASSETS / "landmark_pca.safetensors"))
     t.add_argument("--expression", default=str(DEFAULT_OUT["expression"]), help="Ψ checkpoint (for the smoother)")
