@@ -18,6 +18,7 @@ from tests.server.conftest import (
     Live,
     blank_png,
     silent_wav,
+    small_face_png,
     start_live,
     wav_bytes,
 )
@@ -94,6 +95,7 @@ def test_chunked_upload_over_the_limit(live: Live) -> None:
     ({"audio": ("quiet.wav", silent_wav())}, "audio_decode_error", "quiet.wav: the audio is silent"),
     ({"audio": ("a.wav", wav_bytes()), "face": ("wall.png", blank_png())}, "face_not_found", "wall.png: no face"),
     ({"audio": ("a.wav", wav_bytes()), "face": ("me.png", b"\x89PNG broken")}, "image_decode_error", "me.png: "),
+    ({"audio": ("a.wav", wav_bytes()), "face": ("tiny.png", small_face_png())}, "face_too_small", "tiny.png: "),
 ])  # fmt: skip
 def test_bad_inputs_over_http(live: Live, files: dict, code: str, start: str) -> None:  # type: ignore[type-arg]
     with live.client() as c:
