@@ -1,4 +1,5 @@
 """Parley's Blender extension: talks to the local server over HTTP, never imports torch or ``core``.
 
-The operators and panels arrive with the Blender extension issue; only the manifest exists so far.
+So far only ``client.py`` exists: the standard-library HTTP client, which needs no bpy and is tested
+against a real server. The operators and panels arrive with the Blender extension issue.
 """

@@ -1,0 +1,3 @@
+"""The add-on tests share the server tests' media fixtures."""
+
+from tests.server.conftest import long_video  # noqa: F401

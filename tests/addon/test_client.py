@@ -1,0 +1,67 @@
+"""The add-on's standard-library HTTP client against a real ``parley serve``."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from addon.client import Cancelled, ParleyClient, ServerError, ServerUnavailable, Upload
+from tests.server.conftest import TOKEN, Live, blank_png, demo_face, free_port, start_live, wav_bytes
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    srv = start_live(tmp_path_factory.mktemp("addon"), "--drain-grace", "0.5")
+    yield srv
+    srv.stop()
+
+
+def test_status_lines(server: Live) -> None:
+    assert ParleyClient(f"http://127.0.0.1:{free_port()}").status() == "not running"
+    assert ParleyClient(server.url, TOKEN).status() == "ready"
+    with pytest.raises(ServerError) as e:
+        ParleyClient(server.url).reconstruct(Upload("me.jpg", demo_face()))
+    assert e.value.code == "unauthorized" and e.value.status == 401
+
+
+def test_reconstruct_animate_and_fetch(server: Live) -> None:
+    c = ParleyClient(server.url, TOKEN)
+    face = c.reconstruct(Upload("me.jpg", demo_face()))
+    assert base64.b64decode(face["mesh_glb"])[:4] == b"glTF" and len(face["rig"]["names"]) == 20
+    seen: list[float] = []
+    job = c.submit_animation(Upload("line.wav", wav_bytes(1.2)), Upload("me.jpg", demo_face()), fps=24)
+    status = c.wait(job, on_progress=lambda p, s: seen.append(p), poll=0.05)
+    assert status["state"] == "done" and seen and seen[-1] == 1.0
+    with np.load(io.BytesIO(c.result_npz(job))) as z:
+        assert z["expression"].shape == (29, 20) and float(z["fps"]) == 24.0
+
+
+def test_failures_and_cancel(server: Live, long_video: bytes) -> None:
+    c = ParleyClient(server.url, TOKEN)
+    with pytest.raises(ServerError) as e:
+        c.reconstruct(Upload("wall.png", blank_png()))
+    assert e.value.code == "face_not_found" and str(e.value).startswith("wall.png: no face")
+    job = c.submit_animation(Upload('bad "take"\n2.wav', b"not audio at all" * 10))  # quotes, newline in the name
+    with pytest.raises(ServerError) as e:
+        c.wait(job, poll=0.05)
+    assert e.value.code == "audio_decode_error" and str(e.value).startswith("bad _take__2.wav: ")
+    job = c.submit_animation(Upload("a.wav", wav_bytes()), Upload("long.mp4", long_video))
+    calls = iter(range(100))
+    with pytest.raises(Cancelled):
+        c.wait(job, should_stop=lambda: next(calls) >= 3, poll=0.05)
+    for _ in range(100):
+        if c.job(job)["state"] == "cancelled":
+            break
+        time.sleep(0.05)
+    assert c.job(job)["state"] == "cancelled"
+
+
+def test_unreachable_server_is_one_clear_error() -> None:
+    c = ParleyClient(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ServerUnavailable, match="no Parley server answers at http://127.0.0.1:"):
+        c.submit_animation(Upload("a.wav", b"x"))
