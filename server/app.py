@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,7 +53,6 @@ class ServerState:
 
     async def load(self) -> None:
         """Load the checkpoints (and warm them up) off the event loop; record a failure instead of raising."""
-        _share_cores(self.config.workers)
         try:
             models = await asyncio.to_thread(load_models, self.models_dir)
             portrait = await asyncio.to_thread(face_reference, None)  # the default face, reconstructed once
@@ -73,31 +69,13 @@ class ServerState:
         log.info("models loaded and warmed up in %.2f s", self.load_seconds)
 
     def models_info(self) -> dict[str, Any]:
-        from safetensors import safe_open
+        from core.models.checkpoint import describe_checkpoint
 
         models = self.require_ready()
-        items = []
-        for name in CHECKPOINTS:
-            path = self.models_dir / f"{name}.safetensors"
-            if not path.is_file():
-                continue
-            with safe_open(str(path), "numpy") as f:
-                meta = dict(f.metadata() or {})
-            items.append({"name": name, "kind": meta.get("kind", ""), "file": path.name,
-                          "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-                          "config": json.loads(meta.get("config", "{}")),
-                          "metrics": json.loads(meta.get("metrics", "{}"))})  # fmt: skip
+        items = [{"name": name, "file": path.name, **describe_checkpoint(path)}
+                 for name in CHECKPOINTS if (path := self.models_dir / f"{name}.safetensors").is_file()]  # fmt: skip
         cards = {p.name: p.read_text() for p in sorted(self.models_dir.glob("MODEL_CARD_*.md"))}
         return {"models": items, "versions": models.versions(), "smoothing": models.smoothing, "cards": cards}
-
-
-def _share_cores(workers: int) -> None:
-    """Give each of ``workers`` concurrent jobs its share of the cores: torch's default (every core per job)
-    oversubscribes the CPU when several jobs run at once (16 clients on 2 cores: p95 707 → 457 ms)."""
-    import torch
-
-    if workers > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
 def _warm_up(models: Models, portrait: Reference) -> None:

@@ -135,8 +135,7 @@ class JobManager:
         for job in list(self.jobs.values()):
             if job.state == "queued":
                 self.waiting -= 1
-                job.error = {"error": "server_stopped", "message": "the server stopped before this job started"}
-                self._finish(job, "failed")
+                self._finish(job, "failed", "server_stopped", "the server stopped before this job started")
             elif job.state == "running":
                 job.request_cancel("shutdown")
         for t in self._tasks:
@@ -276,36 +275,31 @@ class JobManager:
             job.step(1.0, "done")
         except JobCancelled:
             if job.cancel_reason == "timeout":
-                job.error = {"error": "timeout", "message": f"the job ran over the {self.config.job_timeout_s:g} s "
-                             "limit (--job-timeout)"}  # fmt: skip
-                self._finish(job, "failed")
+                limit = f"the job ran over the {self.config.job_timeout_s:g} s limit (--job-timeout)"
+                self._finish(job, "failed", "timeout", limit)
             elif job.cancel_reason == "shutdown":
-                job.error = {"error": "server_stopped", "message": "the server stopped before this job finished"}
-                self._finish(job, "failed")
+                self._finish(job, "failed", "server_stopped", "the server stopped before this job finished")
             else:
                 self._finish(job, "cancelled")
             return
         except ParleyError as exc:
-            job.error = {"error": core_error_code(exc), "message": job.sanitise(str(exc))}
-            self._finish(job, "failed")
+            self._finish(job, "failed", core_error_code(exc), job.sanitise(str(exc)))
             return
         except Exception as exc:  # a bug, or an input that breaks a library: the job fails, the server stays up
             log.exception("job %s failed unexpectedly", job.id)
             why = f"{type(exc).__name__}: {job.sanitise(str(exc))}"
-            job.error = {"error": "processing_error", "message": f"this input could not be processed ({why})"}
-            self._finish(job, "failed")
+            self._finish(job, "failed", "processing_error", f"this input could not be processed ({why})")
             return
         self.durations.append(time.perf_counter() - t0)
         self._finish(job, "done")
 
-    def _finish(self, job: Job, state: str) -> None:
-        job.state, job.finished = state, time.time()
+    def _finish(self, job: Job, state: str, code: str | None = None, message: str = "") -> None:
+        """Record how a job ended (with its error when it failed), save it, and wake its waiters."""
+        if code is not None:
+            job.error = {"error": code, "message": message}
+        job.state, job.stage, job.finished = state, state, time.time()
         if state == "done":
-            job.progress, job.stage = 1.0, "done"
-        elif state == "cancelled":
-            job.stage = "cancelled"
-        else:
-            job.stage = "failed"
+            job.progress = 1.0
         try:
             job.save()
         except OSError:  # deleted under us (DELETE while running): nothing to keep

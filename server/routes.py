@@ -8,7 +8,7 @@ import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from server.app import VERSION, state_of
 from server.errors import ApiError
@@ -159,17 +159,25 @@ async def _finished(job: Job, format: str, landmarks: bool) -> Response:
     try:
         if job.kind == "animate":
             if format == "npz":
-                return Response((job.dir / RESULT_NPZ).read_bytes(), media_type="application/x-npz")
+                return _file(job, RESULT_NPZ, "application/x-npz")
             if format == "glb":
                 raise ApiError(422, "invalid_request", "format=glb is for reconstruct jobs; use json or npz")
             return Response(await asyncio.to_thread(animate_json, job.dir, landmarks), media_type="application/json")
         if format == "glb":
-            return Response((job.dir / MESH_GLB).read_bytes(), media_type="model/gltf-binary")
+            return _file(job, MESH_GLB, "model/gltf-binary")
         if format == "npz":
             raise ApiError(422, "invalid_request", "format=npz is for animate jobs; use json or glb")
         return Response(await asyncio.to_thread(reconstruct_json, job.dir), media_type="application/json")
     except FileNotFoundError:
         raise ApiError(410, "result_gone", f"job {job.id}'s result was deleted") from None
+
+
+def _file(job: Job, name: str, media_type: str) -> FileResponse:
+    """A result file streamed from the job's folder (raises FileNotFoundError, answered as 410, if it is gone)."""
+    path = job.dir / name
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return FileResponse(path, media_type=media_type, filename=f"{job.id}{path.suffix}")
 
 
 @router.delete("/jobs/{job_id}", response_model=Deleted | JobStatus, responses=ERRORS)

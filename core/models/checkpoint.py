@@ -7,6 +7,7 @@ says how it was made. Nothing is unpickled on load.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, fields, is_dataclass
@@ -91,6 +92,22 @@ def config_from_dict(cls: type[C], data: dict[str, Any]) -> C:
     """Rebuild a dataclass config, ignoring keys a newer version added and keeping defaults for new ones."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names})
+
+
+def describe_checkpoint(path: str | Path) -> dict[str, Any]:
+    """What a checkpoint says about itself, without loading its weights: kind, config, metrics, file hash.
+
+    Raises:
+        CheckpointError: missing file or not safetensors.
+    """
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
+    return {"kind": meta.get("kind", ""), "config": json.loads(meta.get("config", "{}")), "metrics": metrics_of(meta),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}  # fmt: skip
 
 
 def metrics_of(meta: dict[str, str]) -> dict[str, Any]:

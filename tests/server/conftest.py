@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -71,11 +72,11 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
-def wait_ready(get: object, timeout: float = 90.0) -> None:
+def wait_ready(get: Callable[[str], Any], timeout: float = 90.0) -> None:
     t0 = time.time()
     while time.time() - t0 < timeout:
         try:
-            r = get("/v1/ready")  # type: ignore[operator]
+            r = get("/v1/ready")
             if r.status_code == 200:
                 return
             assert r.status_code == 503, r.text
