@@ -89,7 +89,8 @@ def share_cores(workers: int) -> None:
     """Give each of ``workers`` concurrent jobs cores / workers OpenMP threads (unless OMP_NUM_THREADS is set).
 
     torch's default, every core for every job, oversubscribes the CPU when jobs run at once (16 clients on
-    2 cores: p95 718 → 473 ms). OpenMP reads the variable when torch loads, so this runs before that.
+    2 cores, bench_server.py: p95 581 → 541 and 699 → 642 ms in two back-to-back pairs). OpenMP reads the
+    variable when torch loads, so this runs before that.
     """
     if workers > 1 and "OMP_NUM_THREADS" not in os.environ and "torch" not in sys.modules:
         os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
