@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"done", "failed", "cancelled"})
 JOB_FILE = "job.json"
+Outcome = tuple[str, str | None, str]  # final state, error code, message
 
 
 class JobCancelled(Exception):
@@ -117,13 +118,11 @@ class JobManager:
         self.durations: deque[float] = deque(maxlen=32)
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self.config.results_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._restore()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.config.workers)]
@@ -257,17 +256,21 @@ class JobManager:
             job.state, job.started, job.stage = "running", time.time(), "starting"
             job.save()
             work = asyncio.ensure_future(asyncio.to_thread(self._run, job))
+            outcome: Outcome = ("failed", "processing_error", "the job stopped unexpectedly")
             try:
-                await asyncio.wait_for(asyncio.shield(work), self.config.job_timeout_s)
+                outcome = await asyncio.wait_for(asyncio.shield(work), self.config.job_timeout_s)
             except TimeoutError:
                 job.request_cancel("timeout")
-                await work  # the thread stops at its next progress step
+                outcome = await work  # the thread stops at its next progress step
             finally:
+                # Release the slot before the job reads as finished, all on the loop: a client that
+                # sees "done" and submits again at once must find the slot free.
                 self.running -= 1
+                self._finish(job, *outcome)
                 self._update_idle()
 
-    def _run(self, job: Job) -> None:
-        """Run one job in a worker thread and record how it ended."""
+    def _run(self, job: Job) -> Outcome:
+        """Run one job in a worker thread; returns how it ended, for the loop to record."""
         t0 = time.perf_counter()
         try:
             job.step(0.0, "starting")
@@ -276,22 +279,18 @@ class JobManager:
         except JobCancelled:
             if job.cancel_reason == "timeout":
                 limit = f"the job ran over the {self.config.job_timeout_s:g} s limit (--job-timeout)"
-                self._finish(job, "failed", "timeout", limit)
-            elif job.cancel_reason == "shutdown":
-                self._finish(job, "failed", "server_stopped", "the server stopped before this job finished")
-            else:
-                self._finish(job, "cancelled")
-            return
+                return "failed", "timeout", limit
+            if job.cancel_reason == "shutdown":
+                return "failed", "server_stopped", "the server stopped before this job finished"
+            return "cancelled", None, ""
         except ParleyError as exc:
-            self._finish(job, "failed", core_error_code(exc), job.sanitise(str(exc)))
-            return
+            return "failed", core_error_code(exc), job.sanitise(str(exc))
         except Exception as exc:  # a bug, or an input that breaks a library: the job fails, the server stays up
             log.exception("job %s failed unexpectedly", job.id)
             why = f"{type(exc).__name__}: {job.sanitise(str(exc))}"
-            self._finish(job, "failed", "processing_error", f"this input could not be processed ({why})")
-            return
+            return "failed", "processing_error", f"this input could not be processed ({why})"
         self.durations.append(time.perf_counter() - t0)
-        self._finish(job, "done")
+        return "done", None, ""
 
     def _finish(self, job: Job, state: str, code: str | None = None, message: str = "") -> None:
         """Record how a job ended (with its error when it failed), save it, and wake its waiters."""
@@ -304,8 +303,8 @@ class JobManager:
             job.save()
         except OSError:  # deleted under us (DELETE while running): nothing to keep
             pass
-        if self._loop is not None and job._done is not None:
-            self._loop.call_soon_threadsafe(job._done.set)
+        if job._done is not None:
+            job._done.set()
 
     def _update_idle(self) -> None:
         if self.running == 0 and self.waiting == 0:
