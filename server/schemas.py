@@ -55,7 +55,9 @@ class JobStatus(BaseModel):
 
 class Rig(BaseModel):
     names: list[str] = Field(description="shape key names EXP_00…")
-    sigma: list[float] = Field(description="per component: coefficient of one shape-key unit")
+    sigma: list[float] = Field(description="per component: its standard deviation in the training data")
+    scale: list[float] = Field(description="per component: coefficient at shape-key value 1 (key = coef / scale)")
+    ranges: list[list[float]] = Field(description="per key: [min, max] value seen in the data (slider range)")
     deltas: list[list[list[float]]] = Field(description="(K, 468, 3) landmark offsets of each key at value 1")
     blink_names: list[str]
     blink_deltas: list[list[list[float]]] = Field(description="(2, 468, 3) full-closure offsets, right then left")

@@ -41,15 +41,24 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
 
 
 def rig(models: Models) -> dict[str, Any]:
-    """What a client needs to build shape keys: per-component landmark deltas at one σ, σ itself, blink deltas.
+    """What a client needs to build shape keys: per-component landmark deltas, their scale, slider ranges, blinks.
 
-    A shape key ``EXP_k`` at value v moves the landmarks by v·σ_k·component_k, so a result's expression
-    coefficient c_k is the key value c_k / σ_k.
+    Value 1 of key ``EXP_k`` is the largest coefficient of component k seen in the PCA's data (``scale_k``, in
+    the data's units), so the data spans at most [-1, 1] and fits Blender's slider limits; a result's expression
+    coefficient c_k is the key value c_k / scale_k. Without a recorded range, value 1 is 3 σ.
     """
-    sigma = np.sqrt(np.maximum(models.pca.variance, 1e-12))
-    comps = models.pca.components.reshape(len(sigma), -1, 3) * sigma[:, None, None]
-    return {"names": [f"EXP_{k:02d}" for k in range(len(sigma))], "sigma": _round(sigma),
-            "deltas": _round(comps), "blink_names": ["BLINK_R", "BLINK_L"],
+    pca = models.pca
+    sigma = pca.sigma.astype(np.float64)
+    if pca.coef_range is not None:
+        extreme = np.abs(pca.coef_range).max(axis=1)
+        scale = sigma * extreme
+        ranges = pca.coef_range / extreme[:, None]
+    else:
+        scale = 3 * sigma
+        ranges = np.tile([-1.0, 1.0], (len(sigma), 1))
+    comps = pca.components.reshape(len(sigma), -1, 3) * scale[:, None, None]
+    return {"names": [f"EXP_{k:02d}" for k in range(len(sigma))], "sigma": _round(sigma), "scale": _round(scale),
+            "ranges": _round(ranges), "deltas": _round(comps), "blink_names": ["BLINK_R", "BLINK_L"],
             "blink_deltas": _round(models.blink.displacement)}  # fmt: skip
 
 

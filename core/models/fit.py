@@ -24,6 +24,16 @@ def load_split(data_dir: Path) -> dict[str, list[np.ndarray]]:
     return out
 
 
+def coefficient_range(pca: LandmarkPCA, clips: list[np.ndarray]) -> np.ndarray:
+    """(K, 2) min and max coefficient over every frame of ``clips``, in units of each component's σ."""
+    lo = np.full(pca.n_components, np.inf)
+    hi = -lo
+    for clip in clips:
+        z = pca.encode(clip - clip.mean(axis=0)) / pca.sigma
+        lo, hi = np.minimum(lo, z.min(axis=0)), np.maximum(hi, z.max(axis=0))
+    return np.stack([lo, hi], axis=1).astype(np.float32)
+
+
 def fit_landmark_pca(data_dir: Path, out: Path, n_components: int = 20) -> LandmarkPCA:
     """Fit on the training split; record the variance explained on held-out clips and speakers."""
     split = load_split(data_dir)
@@ -34,5 +44,6 @@ def fit_landmark_pca(data_dir: Path, out: Path, n_components: int = 20) -> Landm
     for name in ("val_seen", "val_unseen"):
         if split[name]:
             pca.metrics[f"explained_variance_{name}"] = explained_variance_on(pca, split[name])
+    pca.coef_range = coefficient_range(pca, [c for clips in split.values() for c in clips])
     pca.save(out)
     return pca

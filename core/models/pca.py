@@ -41,6 +41,13 @@ class LandmarkPCA:
     total_variance: float
     config: PCAConfig = field(default_factory=PCAConfig)
     metrics: dict[str, float] = field(default_factory=dict)
+    #: (K, 2) smallest and largest coefficient seen in the data, in units of σ (what shape-key sliders must cover)
+    coef_range: np.ndarray | None = None
+
+    @property
+    def sigma(self) -> np.ndarray:
+        """(K,) standard deviation along each component."""
+        return np.sqrt(np.maximum(self.variance, 1e-12)).astype(np.float32)
 
     @property
     def n_components(self) -> int:
@@ -74,9 +81,13 @@ class LandmarkPCA:
             "mean": self.mean.astype(np.float32),
             "variance": self.variance.astype(np.float32),
         }
+        if self.coef_range is not None:
+            tensors["coef_range"] = self.coef_range.astype(np.float32)
         save_file(tensors, str(path), metadata=meta)
         card = {"config": asdict(self.config), "metrics": self.metrics,
                 "explained_variance_ratio": [round(float(v), 6) for v in self.explained_variance_ratio]}  # fmt: skip
+        if self.coef_range is not None:
+            card["coefficient_range_sigma"] = np.round(self.coef_range, 3).tolist()
         path.with_suffix(".json").write_text(json.dumps(card, indent=1))
         return path
 
@@ -110,6 +121,7 @@ class LandmarkPCA:
             total_variance=float(meta["total_variance"]),
             config=PCAConfig(**json.loads(meta["config"])),
             metrics=json.loads(meta.get("metrics", "{}")),
+            coef_range=tensors.get("coef_range"),
         )
 
 

@@ -151,6 +151,9 @@ def test_reconstruct_photo_and_errors(client: TestClient) -> None:
     assert body["source"] == "photo" and body["vertices"] == 468 and np.asarray(body["identity"]).shape == (468, 3)
     assert body["rig"]["names"][0] == "EXP_00" and np.asarray(body["rig"]["deltas"]).shape == (20, 468, 3)
     assert np.asarray(body["rig"]["blink_deltas"]).shape == (2, 468, 3)
+    ranges = np.asarray(body["rig"]["ranges"])  # the data's span, in key units that fit Blender's sliders
+    assert ranges.shape == (20, 2) and (ranges[:, 0] < 0).all() and (ranges[:, 1] > 0).all()
+    assert np.allclose(np.abs(ranges).max(axis=1), 1.0, atol=1e-6)
     import base64
 
     assert base64.b64decode(body["mesh_glb"])[:4] == b"glTF"
