@@ -28,8 +28,15 @@ VPY=.venv/bin/python
 "$VPY" -c "import torch" 2>/dev/null || "$VPY" -m pip install -q "torch==2.13.0"
 "$VPY" -m pip install -q "mediapipe==0.10.21"
 "$VPY" -m pip install -q -e ".[dev]"
+# Blender 4.5 LTS as a Python module: runs the add-on headless (tests, addon/cli.py) without a Blender install.
+"$VPY" -c "import bpy" 2>/dev/null || "$VPY" -m pip install -q "bpy==4.5.*"
 echo "setup: environment ready ($("$VPY" -c 'import torch; print("torch", torch.__version__)'))"
+# The Blender extension zip (install it in Blender: Edit › Preferences › Get Extensions › Install from Disk).
+"$VPY" scripts/build_addon.py >/dev/null && echo "setup: built dist/parley-$(grep '^version' blender_manifest.toml | cut -d'"' -f2).zip"
 
 if [ "${1:-}" != "--no-demo" ]; then
   .venv/bin/parley demo --out out
+  # The same demo through the Blender add-on's path (it starts a local server, then stops it).
+  "$VPY" addon/cli.py -- --audio core/assets/demo_voice.flac --face core/assets/demo_face.jpg --out out/demo.blend --fps 30
+  "$VPY" addon/cli.py -- --audio core/assets/demo_voice.flac --face core/assets/demo_face.jpg --out out/demo.glb --fps 30
 fi

@@ -1,5 +1,42 @@
-"""Parley's Blender extension: talks to the local server over HTTP, never imports torch or ``core``.
+"""Parley's Blender extension: speech-driven face animation through the local Parley server.
 
-So far only ``client.py`` exists: the standard-library HTTP client, which needs no bpy and is tested
-against a real server. The operators and panels arrive with the Blender extension issue.
+It talks HTTP only (``client.py``); it never imports torch or Parley's ``core``. Modules:
+``motion``/``glb``/``workflow``/``local_server``/``client`` need no bpy (and are tested without it);
+``scene`` writes Blender data; ``operators``, ``panel``, ``prefs`` and ``props`` are the thin UI;
+``cli.py`` is the command line. bpy is imported only on ``register``, so the bpy-free modules import anywhere.
 """
+
+from __future__ import annotations
+
+
+def _modules() -> tuple:  # type: ignore[type-arg]
+    from . import operators, panel, prefs, props
+
+    return prefs, props, operators, panel
+
+
+def register() -> None:
+    import bpy
+
+    from . import props
+
+    for module in _modules():
+        for cls in module.CLASSES:
+            bpy.utils.register_class(cls)
+    props.register_props()
+
+
+def unregister() -> None:
+    import bpy
+
+    from . import local_server, props, tasks
+
+    task = tasks.active()
+    if task is not None:
+        task.cancel()
+    tasks.stop_timer()
+    props.unregister_props()
+    for module in reversed(_modules()):
+        for cls in reversed(module.CLASSES):
+            bpy.utils.unregister_class(cls)
+    local_server.stop()

@@ -48,3 +48,25 @@ def grid_dir() -> Path:
 
 DEMO_FACE = REPO / "core" / "assets" / "demo_face.jpg"
 FIXTURE_VIDEO = FIXTURES / "grid" / "s4" / "bbilzs.mp4"
+
+
+# The bpy module (Blender 4.5 as a Python module, imported by tests/addon) can hang at interpreter exit: its
+# "delayed close" thread still waits on a condition variable that a static destructor then destroys. Once
+# pytest has printed its summary, leave at once with pytest's own exit status.
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+    import sys
+
+    if "bpy" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status)

@@ -1,0 +1,129 @@
+"""Parley from the command line, inside Blender or with the ``bpy`` module.
+
+    blender -b -P addon/cli.py -- --audio A.wav --face F.jpg --out OUT.glb [--fps 30]
+    python addon/cli.py -- --audio A.wav --face F.jpg --out OUT.blend          (bpy module installed)
+    python addon/cli.py -- --audio clips/ --face F.jpg --out out/ --format fbx  (batch: a folder …)
+    python addon/cli.py -- --audio lines.txt --face F.jpg --out out/            (… or a list, one path a line)
+
+One output per audio file (``.glb``, ``.fbx`` or ``.blend``, by suffix or ``--format``), each made in a
+fresh scene through the same code as the add-on's buttons, run synchronously (background Blender has no
+timers). The face is reconstructed once. A summary ends the run; the exit code is 1 if any file failed,
+2 for bad arguments. A local server is started when none answers (and stopped at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".webm", ".mp4"}
+FORMATS = ("glb", "fbx", "blend")
+
+
+def _package() -> ModuleType:
+    """The add-on package this script belongs to (imported by file location: no sys.path edits)."""
+    if __package__:
+        return sys.modules[__package__]
+    here = Path(__file__).resolve().parent
+    name = "parley_addon"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, here / "__init__.py", submodule_search_locations=[str(here)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="addon/cli.py", description="Speech → animated Parley face (.glb/.fbx/.blend).")
+    p.add_argument("--audio", required=True, nargs="+",
+                   help="audio file(s), a folder of them, or a .txt list (one path a line)")  # fmt: skip
+    p.add_argument("--face", required=True, help="photo or video of the face")
+    p.add_argument("--out", required=True, help="output file (one audio) or folder (batch)")
+    p.add_argument("--format", choices=FORMATS, help="output format for a folder --out (default glb)")
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument("--text", default=None, help="transcript, recorded with the result (one audio only)")
+    p.add_argument("--server", default=None, help="server URL (default $PARLEY_URL or http://127.0.0.1:8765)")
+    p.add_argument("--no-start", action="store_true", help="do not start a local server when none answers")
+    return p.parse_args(argv)
+
+
+def audio_list(items: list[str]) -> list[Path]:
+    """Expand folders and .txt lists into audio files, in a stable order."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES)
+        elif p.suffix.lower() == ".txt" and p.is_file():
+            lines = [ln.strip() for ln in p.read_text().splitlines()]
+            out += [(p.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln and ln[0] != "#"]
+        else:
+            out.append(p)
+    return out
+
+
+def outputs(audio: list[Path], out: Path, fmt: str | None) -> list[Path]:
+    """One output path per audio file: ``out`` itself for a single file with a suffix, else ``out/<stem>.<fmt>``."""
+    if len(audio) == 1 and out.suffix.lower().lstrip(".") in FORMATS and fmt is None:
+        return [out]
+    if out.suffix.lower().lstrip(".") in FORMATS:
+        raise SystemExit(f"addon/cli.py: --out {out} is a file, but {len(audio)} audio files were given: "
+                         "pass a folder")  # fmt: skip
+    ext = fmt or "glb"
+    names = [a.stem for a in audio]
+    return [out / f"{a.stem}_{i}.{ext}" if names.count(a.stem) > 1 else out / f"{a.stem}.{ext}"
+            for i, a in enumerate(audio)]  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    audio = audio_list(args.audio)
+    if not audio:
+        print("addon/cli.py: no audio files found in " + " ".join(args.audio), file=sys.stderr)
+        return 2
+    try:
+        outs = outputs(audio, Path(args.out), args.format)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.server:
+        os.environ["PARLEY_URL"] = args.server
+    pkg = _package()
+    batch = importlib.import_module(f"{pkg.__name__}.batch")
+    pkg.register()
+    try:
+        t0 = time.perf_counter()
+        results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start)
+    finally:
+        pkg.unregister()
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        print(f"  {'ok ' if r.ok else 'FAILED'} {r.audio} → {r.out if r.ok else r.error}")
+    print(f"Parley: {len(results) - len(failed)} of {len(results)} done in {time.perf_counter() - t0:.1f} s"
+          + (f", {len(failed)} failed" if failed else ""))  # fmt: skip
+    return 1 if failed else 0
+
+
+def _argv() -> list[str]:
+    return sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
+
+
+if __name__ == "__main__":
+    code = main(_argv())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if "bpy" in sys.modules and not sys.modules["bpy"].app.binary_path:
+        # The bpy module can hang at interpreter exit (a static destructor waits on its delayed-close
+        # thread); everything is written and flushed, so leave directly with the exit code.
+        os._exit(code)
+    if code:
+        sys.exit(code)

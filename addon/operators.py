@@ -1,0 +1,338 @@
+"""Operators: thin shells that gather inputs, hand the server work to a thread, and write data on the main thread."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bpy
+from bpy_extras.io_utils import ExportHelper
+
+from . import local_server, prefs, scene, tasks, workflow
+from .client import Upload
+
+#: Tests set this to exercise the threaded path under the bpy module, which runs in background mode.
+ASYNC_IN_BACKGROUND = False
+
+
+def _synchronous() -> bool:
+    return bool(bpy.app.background and not ASYNC_IN_BACKGROUND)
+
+
+def _idle(context: bpy.types.Context) -> bool:
+    return tasks.active() is None
+
+
+def _face_selected(context: bpy.types.Context) -> bool:
+    return scene.is_parley_face(context.active_object)
+
+
+# ------------------------------------------------------------------------------------------------
+# nothing half-written: new datablocks made by a failed write are removed again
+# ------------------------------------------------------------------------------------------------
+_COLLECTIONS = ("objects", "meshes", "materials", "images", "actions", "shape_keys")
+
+
+def _snapshot() -> dict[str, set[int]]:
+    return {c: {id.as_pointer() for id in getattr(bpy.data, c)} for c in _COLLECTIONS}
+
+
+def _rollback(before: dict[str, set[int]]) -> None:
+    for c in ("objects", "meshes", "materials", "images", "actions"):
+        coll = getattr(bpy.data, c)
+        for id in [i for i in coll if i.as_pointer() not in before[c]]:
+            coll.remove(id)
+
+
+def write_safely(fn: Callable[[], Any]) -> Any:
+    """Run a main-thread write; if it raises, remove what it created and re-raise."""
+    before = _snapshot()
+    try:
+        return fn()
+    except BaseException:
+        _rollback(before)
+        raise
+
+
+def run(op: bpy.types.Operator, label: str, work: tasks.Work, finish: Callable[[Any], str]) -> set[str]:
+    """Run ``work`` (thread, or inline in background mode), then ``finish`` on the main thread; report the outcome."""
+    url, token, auto, exe = prefs.settings()
+    client = prefs.client()
+
+    def full(report: workflow.Progress, stop: workflow.Stop) -> Any:
+        workflow.ensure_server(client, auto, exe, report)
+        return work(report, stop)
+
+    if _synchronous():
+        try:
+            result = full(lambda f, s: None, lambda: False)
+            op.report({"INFO"}, write_safely(lambda: finish(result)))
+        except Exception as exc:
+            op.report({"ERROR"}, f"Parley {label}: {workflow.message(exc)}")
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+    def done(result: Any, error: BaseException | None) -> None:
+        if error is None:
+            try:
+                text = write_safely(lambda: finish(result))
+                _push_undo(f"Parley {label}")
+                _notify("INFO", text)
+                return
+            except Exception as exc:
+                error = exc
+        from .client import Cancelled
+
+        if isinstance(error, Cancelled):
+            _notify("WARNING", f"Parley {label}: cancelled; the scene is unchanged")
+        else:
+            _notify("ERROR", f"Parley {label}: {workflow.message(error)}")
+
+    tasks.start(tasks.Task(label, full, done))
+    op.report({"INFO"}, f"Parley {label}: started")
+    return {"FINISHED"}
+
+
+_last: list[tuple[str, str]] = []
+
+
+def last_message() -> tuple[str, str] | None:
+    """The outcome of the last background task, shown in the panel."""
+    return _last[-1] if _last else None
+
+
+def _notify(kind: str, text: str) -> None:
+    _last[:] = [(kind, text)]
+    print(text)
+    try:
+        bpy.ops.parley.report("EXEC_DEFAULT", kind=kind, message=text)
+    except RuntimeError:  # no window to report in (background): the print and the panel carry it
+        pass
+
+
+def _push_undo(message: str) -> None:
+    try:
+        bpy.ops.ed.undo_push(message=message)
+    except RuntimeError:
+        pass
+
+
+def _abspath(path: str) -> str:
+    return os.path.normpath(bpy.path.abspath(path)) if path else ""
+
+
+# ------------------------------------------------------------------------------------------------
+class PARLEY_OT_reconstruct(bpy.types.Operator):
+    """Build a textured face mesh with expression and blink shape keys from a photo or video"""
+
+    bl_idname = "parley.reconstruct"
+    bl_label = "Reconstruct Face"
+    bl_options = {"REGISTER", "UNDO"}
+
+    face_path: bpy.props.StringProperty(name="Face", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                        description="Photo or video (default: the panel's)")  # fmt: skip
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _idle(context)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        face_path = _abspath(self.face_path or context.scene.parley.face_path)
+        client = prefs.client()
+        name = f"Parley_{Path(face_path).stem}" if face_path else "Parley_face"
+
+        def work(report: workflow.Progress, stop: workflow.Stop) -> dict[str, Any]:
+            return workflow.reconstruct(client, face_path, report, stop)
+
+        def finish(rec: dict[str, Any]) -> str:
+            obj = scene.build_face(bpy.context, name, rec)
+            obj["parley_source"] = rec["face_path"]
+            return f"Parley: made '{obj.name}' ({len(obj.data.vertices)} vertices, " \
+                   f"{len(obj.data.shape_keys.key_blocks) - 1} shape keys)"  # fmt: skip
+
+        return run(self, "Reconstruct", work, finish)
+
+
+class PARLEY_OT_animate(bpy.types.Operator):
+    """Animate the selected Parley face from the voice clip (shape keys, head motion, sound strip)"""
+
+    bl_idname = "parley.animate"
+    bl_label = "Animate"
+    bl_options = {"REGISTER", "UNDO"}
+
+    audio_path: bpy.props.StringProperty(name="Audio", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                         description="Voice clip (default: the panel's)")  # fmt: skip
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not _face_selected(context):
+            cls.poll_message_set(scene.why_not_face(context.active_object))
+            return False
+        return _idle(context)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        settings = context.scene.parley
+        obj = context.active_object
+        audio = _abspath(self.audio_path or settings.audio_path)
+        fps = settings.fps or context.scene.render.fps / context.scene.render.fps_base
+        target = scene.HeadTarget()
+        if settings.head_target == "BONE":
+            target = scene.HeadTarget(settings.armature, settings.bone)
+        try:
+            face = _face_upload(obj)
+            scene.plan_check(obj, target)
+        except (ValueError, scene.SceneError) as exc:
+            self.report({"ERROR"}, f"Parley Animate: {exc}")
+            return {"CANCELLED"}
+        client, text, name = prefs.client(), settings.transcript, obj.name
+
+        def work(report: workflow.Progress, stop: workflow.Stop) -> Any:
+            return workflow.animate(client, audio, face, fps, text, report, stop)
+
+        def finish(m: Any) -> str:
+            face_obj = bpy.data.objects.get(name)
+            if face_obj is None:
+                raise scene.SceneError(f"the face '{name}' was deleted while Parley worked")
+            t = scene.HeadTarget(bpy.data.objects.get(target.armature.name) if target.armature else None, target.bone)
+            info = scene.apply(bpy.context, face_obj, m, audio, t, title=f"{name} {Path(audio).stem}")
+            return f"Parley: animated '{name}': {info['frames']} frames at {info['fps']:g} fps"
+
+        return run(self, "Animate", work, finish)
+
+
+def _face_upload(obj: bpy.types.Object) -> Upload | None:
+    """The face the object was made from (its file, or else its texture, which is that photo cropped)."""
+    source = obj.get("parley_source", "")
+    if source and Path(source).is_file():
+        return workflow.read_upload(source, "face")
+    for slot in obj.material_slots:
+        mat = slot.material
+        for node in mat.node_tree.nodes if mat and mat.node_tree else []:
+            img = getattr(node, "image", None)
+            if img is not None and img.packed_file is not None:
+                return Upload(f"{obj.name}_texture.png", bytes(img.packed_file.data))
+    return None
+
+
+class PARLEY_OT_cancel(bpy.types.Operator):
+    """Stop the running Parley job (the scene is left as it was)"""
+
+    bl_idname = "parley.cancel"
+    bl_label = "Cancel"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return tasks.active() is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        task = tasks.active()
+        if task is not None:
+            task.cancel()
+        return {"FINISHED"}
+
+
+class PARLEY_OT_start_server(bpy.types.Operator):
+    """Start a local Parley server with the program set in the preferences"""
+
+    bl_idname = "parley.start_server"
+    bl_label = "Start Server"
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        url, token, _, exe = prefs.settings(context)
+        if not local_server.is_local_url(url):
+            self.report({"ERROR"}, f"{url} is not on this machine: start the server there")
+            return {"CANCELLED"}
+        try:
+            local_server.start(exe, url, token, log_dir=bpy.utils.extension_path_user(__package__, create=True)
+                               if prefs.get(context) else None)  # fmt: skip
+        except (FileNotFoundError, OSError, ValueError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Parley: starting a server at {url} (its models load in a few seconds)")
+        return {"FINISHED"}
+
+
+class PARLEY_OT_report(bpy.types.Operator):
+    """Show a Parley message"""
+
+    bl_idname = "parley.report"
+    bl_label = "Parley Message"
+    bl_options = {"INTERNAL"}
+
+    kind: bpy.props.StringProperty(default="INFO")  # type: ignore[valid-type]
+    message: bpy.props.StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        self.report({self.kind}, self.message)
+        return {"FINISHED"}
+
+
+class _Export(ExportHelper):
+    """Shared by the two exporters: the selected Parley face (and its armature) with its animation."""
+
+    fmt = ""
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not _face_selected(context):
+            cls.poll_message_set(scene.why_not_face(context.active_object))
+            return False
+        return _idle(context)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        try:
+            export(context, context.active_object, self.filepath)
+        except (RuntimeError, scene.SceneError) as exc:
+            self.report({"ERROR"}, f"Parley export: {exc}")
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Parley: wrote {self.filepath}")
+        return {"FINISHED"}
+
+
+class PARLEY_OT_export_gltf(bpy.types.Operator, _Export):
+    """Export the animated face as binary glTF (shape-key morph animation and head motion)"""
+
+    bl_idname = "parley.export_gltf"
+    bl_label = "Export glTF"
+    filename_ext = ".glb"
+    filter_glob: bpy.props.StringProperty(default="*.glb", options={"HIDDEN"})  # type: ignore[valid-type]
+
+
+class PARLEY_OT_export_fbx(bpy.types.Operator, _Export):
+    """Export the animated face as FBX (shape-key animation and head motion)"""
+
+    bl_idname = "parley.export_fbx"
+    bl_label = "Export FBX"
+    filename_ext = ".fbx"
+    filter_glob: bpy.props.StringProperty(default="*.fbx", options={"HIDDEN"})  # type: ignore[valid-type]
+
+
+def export(context: bpy.types.Context, obj: bpy.types.Object, path: str) -> None:
+    """Write ``obj`` (and an armature driving its head) with Blender's own exporter, chosen by suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".glb", ".gltf", ".fbx", ".blend"):
+        raise scene.SceneError(f"{path}: choose .glb, .gltf, .fbx or .blend")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".blend":
+        bpy.ops.file.pack_all()
+        bpy.ops.wm.save_as_mainfile(filepath=path, copy=True)
+        return
+    objs = [obj] + ([obj.parent] if obj.parent is not None and obj.parent.type == "ARMATURE" else [])
+    with context.temp_override(selected_objects=objs, active_object=obj):
+        for o in context.view_layer.objects:
+            o.select_set(o in objs)
+        if suffix == ".fbx":
+            bpy.ops.export_scene.fbx(filepath=path, use_selection=True, bake_anim=True, bake_anim_use_all_actions=False,
+                                     bake_anim_use_nla_strips=False, bake_anim_simplify_factor=0.0,
+                                     add_leaf_bones=False, path_mode="COPY", embed_textures=True)  # fmt: skip
+        else:
+            fmt = "GLB" if suffix == ".glb" else "GLTF_SEPARATE"
+            bpy.ops.export_scene.gltf(filepath=path, export_format=fmt, use_selection=True, export_animations=True,
+                                      export_animation_mode="SCENE", export_morph=True, export_morph_animation=True,
+                                      export_force_sampling=True)  # fmt: skip
+
+
+CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_cancel, PARLEY_OT_start_server, PARLEY_OT_report,
+           PARLEY_OT_export_gltf, PARLEY_OT_export_fbx)  # fmt: skip

@@ -1,0 +1,64 @@
+"""The 3D Viewport › Parley sidebar panel."""
+
+from __future__ import annotations
+
+import bpy
+
+from . import local_server, operators, prefs, scene, tasks
+
+
+class PARLEY_PT_main(bpy.types.Panel):
+    """Parley: reconstruct a face, animate it from a voice clip, export it."""
+
+    bl_label = "Parley"
+    bl_idname = "PARLEY_PT_main"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Parley"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        settings = context.scene.parley
+        url, token, _, _ = prefs.settings(context)
+        status = local_server.cached_status(url, token)
+        row = layout.row()
+        row.label(text=f"Server: {status}", icon="CHECKMARK" if status == "ready" else "INFO")
+        if status == "not running":
+            row.operator("parley.start_server", text="", icon="PLAY")
+
+        box = layout.box()
+        box.label(text="Face", icon="USER")
+        box.prop(settings, "face_path", text="")
+        box.operator("parley.reconstruct", icon="MESH_MONKEY")
+
+        box = layout.box()
+        box.label(text="Voice", icon="SPEAKER")
+        box.prop(settings, "audio_path", text="")
+        box.prop(settings, "transcript")
+        box.prop(settings, "fps")
+        box.prop(settings, "head_target")
+        if settings.head_target == "BONE":
+            box.prop(settings, "armature")
+            if settings.armature is not None and settings.armature.type == "ARMATURE":
+                box.prop_search(settings, "bone", settings.armature.data, "bones")
+        why = scene.why_not_face(context.active_object)
+        if why:
+            box.label(text=why, icon="ERROR")
+        box.operator("parley.animate", icon="PLAY_SOUND")
+
+        task = tasks.active()
+        if task is not None:
+            col = layout.column()
+            col.progress(factor=task.progress, type="BAR", text=f"{task.label}: {task.stage}")
+            col.operator("parley.cancel", icon="CANCEL")
+        else:
+            last = operators.last_message()
+            if last is not None:
+                layout.label(text=last[1], icon="ERROR" if last[0] == "ERROR" else "INFO")
+
+        row = layout.row(align=True)
+        row.operator("parley.export_gltf", icon="EXPORT")
+        row.operator("parley.export_fbx", icon="EXPORT")
+
+
+CLASSES = (PARLEY_PT_main,)

@@ -1,0 +1,39 @@
+"""Per-scene inputs of the Parley panel (files, frame rate, head target)."""
+
+from __future__ import annotations
+
+import bpy
+
+
+def _is_armature(_self: bpy.types.PropertyGroup, obj: bpy.types.Object) -> bool:
+    return bool(obj.type == "ARMATURE")
+
+
+class ParleySettings(bpy.types.PropertyGroup):
+    face_path: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Face", subtype="FILE_PATH", description="A photo or a few seconds of video of the face")
+    audio_path: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Audio", subtype="FILE_PATH", description="The voice clip (WAV, FLAC, MP3, OGG…)")
+    transcript: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Transcript", description="Optional: what is said (recorded with the result)")
+    fps: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="FPS", default=0.0, min=0.0, max=120.0,
+        description="Frame rate of the animation (0: the scene's)")
+    head_target: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Head", items=[("OBJECT", "Face Object", "Rotate and move the face object itself"),
+                            ("BONE", "Armature Bone", "Rotate and move a bone of an armature")],
+        default="OBJECT")  # fmt: skip
+    armature: bpy.props.PointerProperty(  # type: ignore[valid-type]
+        name="Armature", type=bpy.types.Object, poll=_is_armature)
+    bone: bpy.props.StringProperty(name="Bone", description="The head bone")  # type: ignore[valid-type]
+
+
+def register_props() -> None:
+    bpy.types.Scene.parley = bpy.props.PointerProperty(type=ParleySettings)
+
+
+def unregister_props() -> None:
+    del bpy.types.Scene.parley
+
+
+CLASSES = (ParleySettings,)

@@ -1,0 +1,84 @@
+"""The server side of each button, without bpy: safe in a worker thread, reused by ``cli.py`` synchronously."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import local_server
+from .client import ParleyClient, ServerError, ServerUnavailable, Upload
+from .motion import Motion, parse_result
+
+Progress = Callable[[float, str], None]
+Stop = Callable[[], bool]
+#: Largest file the add-on uploads (the server's default limit is 200 MB too).
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def read_upload(path: str, what: str) -> Upload:
+    """A file's bytes for upload, with a message for a person when it cannot be used."""
+    p = Path(path)
+    if not path or not p.is_file():
+        raise ValueError(f"choose a {what} file first" if not path else f"the {what} file {path} does not exist")
+    size = p.stat().st_size
+    if size == 0:
+        raise ValueError(f"the {what} file {p.name} is empty")
+    if size > MAX_UPLOAD:
+        limit = MAX_UPLOAD // 10**6
+        raise ValueError(f"the {what} file {p.name} is {size / 1e6:.0f} MB; Parley takes up to {limit} MB")
+    return Upload(p.name, p.read_bytes())
+
+
+def ensure_server(client: ParleyClient, auto_start: bool, executable: str, report: Progress | None = None) -> None:
+    """Make sure a ready server answers; start a local one when allowed, else say how to get one.
+
+    Raises:
+        ServerUnavailable: none answers and none could be started (the message says what to do).
+    """
+    status = client.status()
+    if status == "ready":
+        return
+    if status == "not running":
+        if not (auto_start and local_server.is_local_url(client.url)):
+            raise ServerUnavailable(f"no Parley server answers at {client.url}: press Start Server in the Parley "
+                                    "panel, or run `parley serve` in a terminal")  # fmt: skip
+        if report:
+            report(0.0, "starting the local server")
+        try:
+            local_server.start(executable, client.url, client.token or "")
+        except FileNotFoundError as exc:
+            raise ServerUnavailable(str(exc)) from None
+    if report:
+        report(0.0, "waiting for the server to load its models")
+    local_server.wait_ready(client)
+
+
+def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_stop: Stop) -> dict[str, Any]:
+    """Photo/video → {"mesh": GLB bytes, "rig": …, "identity": …, "source": …, "face_path": …}."""
+    face = read_upload(face_path, "face")
+    report(0.1, "reconstructing the face")
+    rec = client.reconstruct(face)
+    rec["mesh"] = base64.b64decode(rec.pop("mesh_glb"))
+    rec["face_path"] = str(Path(face_path).resolve())
+    return rec
+
+
+def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: float, text: str | None,
+            report: Progress, should_stop: Stop) -> Motion:  # fmt: skip
+    """Audio (+ the face) → the checked result curves. Cancels the server job when ``should_stop()`` turns true."""
+    audio = read_upload(audio_path, "audio")
+    report(0.02, "uploading")
+    job = client.submit_animation(audio, face, fps=fps, text=text or None)
+    client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
+    report(0.96, "downloading the result")
+    data = client.result_npz(job)
+    return parse_result(data)
+
+
+def message(exc: BaseException) -> str:
+    """One line for the animator."""
+    if isinstance(exc, ServerError):
+        return f"{exc} ({exc.code})"
+    return str(exc) or type(exc).__name__

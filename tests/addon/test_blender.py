@@ -1,0 +1,378 @@
+"""The extension inside real Blender (the bpy 4.5 module): built zip installed and enabled, against a real server."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.server.conftest import REPO, TOKEN, Live, blank_png, free_port, start_live, wav_bytes
+
+bpy = pytest.importorskip("bpy", reason="the bpy module is installed by setup.sh")
+
+MODULE = "bl_ext.parley_test.parley"
+FACE = REPO / "core" / "assets" / "demo_face.jpg"
+VOICE = REPO / "core" / "assets" / "demo_voice.flac"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    srv = start_live(tmp_path_factory.mktemp("blender_server"), "--drain-grace", "0.2")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def ext(tmp_path_factory: pytest.TempPathFactory, server: Live) -> Iterator[ModuleType]:
+    """Build the zip with the project's command, install it into a scratch repository, enable it."""
+    import addon_utils
+
+    dist = tmp_path_factory.mktemp("dist")
+    out = subprocess.run([sys.executable, "scripts/build_addon.py", "--out", str(dist)], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    zips = list(dist.glob("parley-*.zip"))
+    assert len(zips) == 1 and "Success" in out.stdout  # Blender's validator passed
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    repo = bpy.context.preferences.extensions.repos.new(name="parley_test", module="parley_test",
+                                                        custom_directory=str(tmp_path_factory.mktemp("ext")),
+                                                        source="USER")  # fmt: skip
+    assert bpy.ops.extensions.package_install_files(filepath=str(zips[0]), repo=repo.module,
+                                                    enable_on_install=True) == {"FINISHED"}  # fmt: skip
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    prefs.server_url, prefs.token, prefs.auto_start = server.url, TOKEN, False
+    module = sys.modules[MODULE]
+    yield module
+    module.tasks.wait(60)
+    addon_utils.disable(MODULE, default_set=True)
+    assert not bpy.app.timers.is_registered(module.tasks.pump)
+    assert not hasattr(bpy.types.Scene, "parley")  # unregistered: a registration left behind hangs the exit
+
+
+@pytest.fixture
+def fresh(ext: ModuleType) -> Iterator[ModuleType]:
+    """An empty scene for each test (the extension stays enabled); the threaded path is off unless asked."""
+    scene = bpy.context.scene
+    ext.scene.clear_scene(scene)
+    scene.render.fps, scene.render.fps_base = 24, 1.0
+    scene.parley.face_path, scene.parley.audio_path, scene.parley.fps = str(FACE), str(VOICE), 30.0
+    scene.parley.head_target = "OBJECT"
+    ext.operators.ASYNC_IN_BACKGROUND = False
+    yield ext
+    ext.operators.ASYNC_IN_BACKGROUND = False
+    ext.tasks.wait(60)
+
+
+def face_object(ext: ModuleType) -> Any:
+    assert bpy.ops.parley.reconstruct() == {"FINISHED"}
+    return bpy.context.active_object
+
+
+def refused(op: Any, words: str, **kw: Any) -> None:
+    """The operator reported an error (bpy raises it as RuntimeError) whose message says ``words``."""
+    with pytest.raises(RuntimeError, match=words):
+        op(**kw)
+
+
+def curves(action: Any) -> list[Any]:
+    return list(action.fcurves)
+
+
+def fcurves_of(owner: Any) -> list[Any]:
+    """The F-curves animating ``owner`` (with slotted actions, 4.4+, only its own slot's: importers share actions)."""
+    ad = owner.animation_data
+    if ad is None or ad.action is None:
+        return []
+    slot = getattr(ad, "action_slot", None)
+    if slot is None:
+        return list(ad.action.fcurves)
+    for layer in ad.action.layers:
+        for strip in layer.strips:
+            bag = strip.channelbag(slot)
+            if bag is not None:
+                return list(bag.fcurves)
+    return []
+
+
+def frame_range(fcurves: list[Any]) -> tuple[float, float]:
+    return min(fc.range()[0] for fc in fcurves), max(fc.range()[1] for fc in fcurves)
+
+
+def finite(fcurves: list[Any]) -> bool:
+    co = np.concatenate([[kp.co[1] for kp in fc.keyframe_points] for fc in fcurves])
+    return bool(np.isfinite(co).all())
+
+
+def state() -> tuple[Any, ...]:
+    """What a failed run must leave exactly as it was."""
+    strips = bpy.context.scene.sequence_editor.strips if bpy.context.scene.sequence_editor else []
+    return (sorted(a.name for a in bpy.data.actions), sorted(o.name for o in bpy.data.objects),
+            sorted(s.name for s in strips), bpy.context.scene.frame_end)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------
+def test_reconstruct_makes_a_textured_face_with_expression_and_blink_keys(fresh: ModuleType) -> None:
+    obj = face_object(fresh)
+    keys = obj.data.shape_keys.key_blocks
+    assert len(obj.data.vertices) == 468 and len(obj.data.polygons) > 800
+    assert [k.name for k in keys] == ["Basis", *[f"EXP_{i:02d}" for i in range(20)], "BLINK_R", "BLINK_L"]
+    for k in keys[1:21]:  # ranges cover the data: the most extreme value of each component is ±1
+        assert k.slider_min < 0 < k.slider_max and max(-k.slider_min, k.slider_max) == pytest.approx(1.0, abs=1e-4)
+        moved = np.array([(a.co - b.co).length for a, b in zip(k.data, keys[0].data, strict=True)])
+        assert moved.max() > 1e-4  # every key moves the face
+    mat = obj.active_material
+    tex = next(n for n in mat.node_tree.nodes if n.type == "TEX_IMAGE")
+    assert tex.image.packed_file is not None and tex.image.size[0] > 100
+    assert obj.data.uv_layers.active is not None
+    # MediaPipe order survives: the inner lips 13/14 are near each other, the eye corners 33/263 9 cm apart
+    v = obj.data.vertices
+    assert (v[13].co - v[14].co).length < 0.02 and 0.07 < (v[33].co - v[263].co).length < 0.11
+    assert v[1].co.y < v[234].co.y  # nose tip nearer the camera (−y) than the cheek: axes are Blender's
+
+
+def test_animate_writes_keys_head_fps_range_sound_and_replaces_cleanly(fresh: ModuleType) -> None:
+    obj = face_object(fresh)
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    scene = bpy.context.scene
+    duration = 10.24  # demo_voice.flac
+    frames = scene.frame_end
+    assert scene.render.fps == 30 and scene.frame_start == 1 and abs(frames - math.ceil(duration * 30)) <= 1
+    key_action = obj.data.shape_keys.animation_data.action
+    head_action = obj.animation_data.action
+    assert key_action.name.startswith("Parley ") and head_action.name.startswith("Parley ")
+    kc, hc = curves(key_action), curves(head_action)
+    assert len(kc) == 22 and len(hc) == 6 and obj.rotation_mode == "XZY"
+    for fcs in (kc, hc):
+        assert frame_range(fcs) == (1.0, float(frames)) and finite(fcs)
+        assert all(len(fc.keyframe_points) == frames for fc in fcs)
+    jaw = np.array([kp.co[1] for kp in kc[0].keyframe_points])
+    assert jaw.std() > 0.02  # the mouth moves
+    k0 = obj.data.shape_keys.key_blocks["EXP_00"]
+    assert k0.slider_min <= jaw.min() and jaw.max() <= k0.slider_max  # never clamped
+    strips = list(scene.sequence_editor.strips)
+    assert len(strips) == 1 and strips[0].type == "SOUND" and strips[0].frame_start == 1
+    assert abs(strips[0].frame_final_duration - duration * 30) <= 2 and scene.sync_mode == "AUDIO_SYNC"
+    scene.frame_set(40)
+    assert k0.value == pytest.approx(jaw[39], abs=1e-5)
+
+    before = {a.name for a in bpy.data.actions}
+    scene.parley.fps = 25.0
+    assert bpy.ops.parley.animate() == {"FINISHED"}  # again: replaced, not stacked
+    assert len(bpy.data.actions) == len(before) == 2 and len(list(scene.sequence_editor.strips)) == 1
+    assert scene.render.fps == 25 and abs(scene.frame_end - math.ceil(duration * 25)) <= 1
+
+
+def test_animate_into_an_armature_bone(fresh: ModuleType) -> None:
+    obj = face_object(fresh)
+    arm_data = bpy.data.armatures.new("Rig")
+    arm = bpy.data.objects.new("Rig", arm_data)
+    bpy.context.scene.collection.objects.link(arm)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    for name, head, tail in (("spine", (0, 0, 0), (0, 0, 0.5)), ("head", (0, 0, 0.5), (0, 0, 0.7))):
+        b = arm_data.edit_bones.new(name)
+        b.head, b.tail = head, tail
+    bpy.ops.object.mode_set(mode="OBJECT")
+    user = bpy.data.actions.new("Body walk")  # the animator's own action must survive
+    user.fcurves.new('pose.bones["spine"].location', index=0).keyframe_points.insert(1, 0.0)
+    arm.animation_data_create().action = user
+    bpy.context.view_layer.objects.active = obj
+    s = bpy.context.scene.parley
+    s.head_target, s.armature, s.bone = "BONE", arm, "nope"
+    refused(bpy.ops.parley.animate, "has no bone 'nope'")  # said before any work
+    s.bone = "head"
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    assert arm.animation_data.action == user
+    track = arm.animation_data.nla_tracks["Parley Head"]
+    fcs = curves(track.strips[0].action)
+    assert {fc.data_path for fc in fcs} == {'pose.bones["head"].rotation_quaternion', 'pose.bones["head"].location'}
+    assert len(fcs) == 7 and finite(fcs) and frame_range(fcs)[1] == bpy.context.scene.frame_end
+    assert obj.animation_data is None or obj.animation_data.action is None  # the face object itself stays put
+
+
+def test_operator_returns_at_once_and_a_timer_applies_the_result(fresh: ModuleType, long_video: bytes,
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    obj = face_object(fresh)
+    video = tmp_path / "long.mp4"
+    video.write_bytes(long_video)  # a face video: the job takes seconds on the server
+    obj["parley_source"] = str(video)
+    fresh.operators.ASYNC_IN_BACKGROUND = True
+    t0 = time.perf_counter()
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    returned = time.perf_counter() - t0
+    task = fresh.tasks.active()
+    assert task is not None and returned < 0.5, returned  # the UI is not held while the server works
+    assert bpy.app.timers.is_registered(fresh.tasks.pump)
+    assert bpy.ops.parley.animate.poll() is False  # one job at a time
+    fresh.tasks.pump()
+    assert fresh.tasks.active() is task and obj.data.shape_keys.animation_data is None  # still working
+    while fresh.tasks.active() is not None:
+        fresh.tasks.pump()  # what the timer does on Blender's main thread
+        time.sleep(0.05)
+    took = time.perf_counter() - t0
+    assert took > 3 * returned and task.progress > 0.9  # progress reached the panel before the result
+    assert len(curves(obj.data.shape_keys.animation_data.action)) == 22
+    assert fresh.operators.last_message()[0] == "INFO"
+
+
+def test_cancel_and_a_killed_server_leave_the_scene_as_it_was(fresh: ModuleType, long_video: bytes,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    obj = face_object(fresh)
+    video = tmp_path / "long.mp4"
+    video.write_bytes(long_video)  # a face video takes seconds to track: time to cancel
+    obj["parley_source"] = str(video)
+    before = state()
+    fresh.operators.ASYNC_IN_BACKGROUND = True
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    time.sleep(0.5)
+    assert bpy.ops.parley.cancel() == {"FINISHED"}
+    fresh.tasks.wait(30)
+    assert fresh.tasks.active() is None and state() == before
+    assert fresh.operators.last_message() == ("WARNING", "Parley Animate: cancelled; the scene is unchanged")
+
+    other = start_live(tmp_path / "doomed", token=TOKEN)
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    url, prefs.server_url = prefs.server_url, other.url
+    try:
+        assert bpy.ops.parley.animate() == {"FINISHED"}
+        time.sleep(0.5)
+        other.proc.kill()
+        fresh.tasks.wait(30)
+    finally:
+        prefs.server_url = url
+        other.stop()
+    kind, text = fresh.operators.last_message()
+    assert kind == "ERROR" and "no Parley server answers" in text and state() == before
+
+
+def test_bad_inputs_are_reported_and_nothing_is_written(fresh: ModuleType, tmp_path: Path) -> None:
+    obj = face_object(fresh)
+    before = state()
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"this is not audio" * 100)
+    refused(bpy.ops.parley.animate, "notes.wav: not an audio .* file", audio_path=str(bad))
+    assert state() == before
+    refused(bpy.ops.parley.animate, "missing.wav does not exist", audio_path=str(tmp_path / "missing.wav"))
+    blank = tmp_path / "wall.png"
+    blank.write_bytes(blank_png())
+    refused(bpy.ops.parley.reconstruct, "face_not_found", face_path=str(blank))
+    assert state() == before
+
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    url, prefs.server_url = prefs.server_url, f"http://127.0.0.1:{free_port()}"
+    try:
+        refused(bpy.ops.parley.animate, "no Parley server answers .* Start Server")  # down, auto-start off
+    finally:
+        prefs.server_url = url
+    assert state() == before
+
+    plain = bpy.data.objects.new("Cube", bpy.data.meshes.new("Cube"))
+    bpy.context.scene.collection.objects.link(plain)
+    bpy.context.view_layer.objects.active = plain
+    assert not bpy.ops.parley.animate.poll()
+    assert "not a Parley face" in fresh.scene.why_not_face(plain) and fresh.scene.why_not_face(obj) == ""
+
+
+def test_server_down_message_says_how_to_start_one(ext: ModuleType) -> None:
+    client = ext.client.ParleyClient(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ext.client.ServerUnavailable, match="Start Server"):
+        ext.workflow.ensure_server(client, auto_start=False, executable="")
+    with pytest.raises(ext.client.ServerUnavailable, match="was not found"):
+        ext.workflow.ensure_server(client, auto_start=True, executable="/nonexistent/parley")
+
+
+def test_undo_takes_the_animation_back(fresh: ModuleType) -> None:
+    face_object(fresh)
+    bpy.ops.ed.undo_push(message="before animate")
+    assert bpy.ops.parley.animate("EXEC_DEFAULT", True) == {"FINISHED"}  # with an undo step, as a button runs it
+    assert any(a.name.startswith("Parley ") for a in bpy.data.actions)
+    bpy.ops.ed.undo()
+    assert not any(a.name.startswith("Parley ") for a in bpy.data.actions)
+    obj = bpy.data.objects[0]
+    assert obj.data.shape_keys.animation_data is None or obj.data.shape_keys.animation_data.action is None
+
+
+def reimport(path: Path, ext: ModuleType) -> tuple[Any, Any]:
+    """Import an export into an emptied scene at the same frame rate (glTF keeps seconds, not frames)."""
+    ext.scene.clear_scene(bpy.context.scene)
+    if path.suffix == ".fbx":
+        bpy.ops.import_scene.fbx(filepath=str(path), anim_offset=0)  # time t is frame t·fps, as other tools read it
+    else:
+        bpy.ops.import_scene.gltf(filepath=str(path))
+    meshes = [o for o in bpy.data.objects if o.type == "MESH"]
+    assert len(meshes) == 1
+    return meshes[0], bpy.context.scene
+
+
+@pytest.mark.parametrize("suffix", [".glb", ".fbx"])
+def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: str) -> None:
+    obj = face_object(fresh)
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    frames = bpy.context.scene.frame_end
+    jaw = np.array([kp.co[1] for kp in obj.data.shape_keys.animation_data.action.fcurves[0].keyframe_points])
+    bpy.context.scene.frame_set(60)
+    pose60 = obj.matrix_world.copy()
+    path = tmp_path / f"face{suffix}"
+    op = bpy.ops.parley.export_gltf if suffix == ".glb" else bpy.ops.parley.export_fbx
+    assert op(filepath=str(path)) == {"FINISHED"} and path.stat().st_size > 10_000
+
+    got, scene = reimport(path, fresh)
+    keys = got.data.shape_keys.key_blocks
+    assert {f"EXP_{i:02d}" for i in range(20)} | {"BLINK_R", "BLINK_L"} <= set(keys.keys())
+    kc = [fc for fc in fcurves_of(got.data.shape_keys) if "key_blocks" in fc.data_path]
+    assert len(kc) == 22 and finite(kc)
+    lo, hi = frame_range(kc)
+    assert lo == pytest.approx(1, abs=1) and hi == pytest.approx(frames, abs=1)
+    oc = fcurves_of(got)
+    assert {fc.data_path.split(".")[-1] for fc in oc} >= {"location"} and finite(oc)
+    lo, hi = frame_range(oc)
+    assert lo == pytest.approx(1, abs=1) and hi == pytest.approx(frames, abs=1)
+    # the curves themselves survived (sampled from the curve: the glTF importer narrows slider ranges to the
+    # values in the file's first frame, which would clamp the evaluated key)
+    exp0 = next(fc for fc in kc if '"EXP_00"' in fc.data_path)
+    for f in (10, 60, 120):
+        assert exp0.evaluate(f) == pytest.approx(jaw[f - 1], abs=1e-3)
+    scene.frame_set(60)  # the head transform too: same rotation and position as in the scene it came from
+    assert got.matrix_world.to_quaternion().rotation_difference(pose60.to_quaternion()).angle < 0.01
+    assert (got.matrix_world.translation - pose60.translation).length < 1e-3
+
+
+def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    (clips / "one.wav").write_bytes(wav_bytes(2.0))
+    (clips / "two.flac").write_bytes(VOICE.read_bytes())
+    (clips / "broken.wav").write_bytes(b"RIFF nonsense")
+    env = {"PARLEY_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "addon/cli.py", "--", "--audio", str(clips), "--face", str(FACE),
+           "--out", str(tmp_path / "out"), "--format", "blend", "--fps", "25", "--server", server.url,
+           "--no-start"]  # fmt: skip
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]  # one input failed
+    assert "2 of 3 done" in r.stdout and "FAILED" in r.stdout and "broken.wav" in r.stdout
+    made = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert made == ["one.blend", "two.blend"]  # nothing for the broken one
+
+    single = tmp_path / "single.glb"
+    r = subprocess.run([*cmd[:3], "--audio", str(VOICE), "--face", str(FACE), "--out", str(single), "--server",
+                        server.url], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0 and single.stat().st_size > 10_000, r.stdout[-2000:] + r.stderr[-2000:]
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out" / "two.blend"))
+    scene = bpy.context.scene
+    assert scene.render.fps == 25 and scene.frame_end == pytest.approx(math.ceil(10.24 * 25), abs=1)
+    face = next(o for o in bpy.data.objects if o.type == "MESH")
+    assert len(face.data.shape_keys.animation_data.action.fcurves) == 22
+    assert len(list(scene.sequence_editor.strips)) == 1
+    r = subprocess.run([*cmd[:3], "--audio", str(VOICE), "--face", str(FACE), "--out", str(tmp_path / "x.glb"),
+                        "--server", f"http://127.0.0.1:{free_port()}", "--no-start"], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 1 and "0 of 1 done" in r.stdout and not (tmp_path / "x.glb").exists()
+    assert "no Parley server answers" in r.stdout

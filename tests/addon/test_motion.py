@@ -1,0 +1,130 @@
+"""The add-on's bpy-free maths: result parsing, keyframe arrays, slider ranges, head-pose axes, the GLB reader."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from addon import motion as mo
+from addon.cli import audio_list, outputs
+from addon.glb import GLBError, read_glb
+
+
+def npz(**over: object) -> bytes:
+    t = 12
+    arrays: dict[str, object] = {"fps": np.float32(30.0), "expression": np.zeros((t, 20), np.float32),
+                                 "pose": np.zeros((t, 6), np.float32), "blink": np.zeros((t, 2), np.float32),
+                                 "meta": json.dumps({"audio": {"duration": 0.4}})}  # fmt: skip
+    arrays.update(over)
+    buf = io.BytesIO()
+    np.savez(buf, **{k: v for k, v in arrays.items() if v is not None})  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def test_parse_result_accepts_the_contract_and_names_what_is_wrong() -> None:
+    m = mo.parse_result(npz())
+    assert m.frames == 12 and m.fps == 30.0 and m.meta["audio"]["duration"] == 0.4
+    bad_pose = np.zeros((12, 6), np.float32)
+    bad_pose[3, 2] = np.nan
+    for data, words in [(b"not a zip", "not a readable NPZ"), (npz(blink=None), "no blink array"),
+                        (npz(pose=np.zeros((11, 6), np.float32)), "shapes"), (npz(pose=bad_pose), "pose curve"),
+                        (npz(fps=np.float32(0)), "fps")]:  # fmt: skip
+        with pytest.raises(mo.ResultError, match=words):
+            mo.parse_result(data)
+
+
+def test_scene_fps_and_keyframe_arrays() -> None:
+    assert mo.scene_fps(30) == (30, 1.0) and mo.scene_fps(25.0) == (25, 1.0)
+    for fps in (29.97, 23.976, 59.94):
+        base_fps, base = mo.scene_fps(fps)
+        assert base == 1.001 and abs(base_fps / base - fps) < 1e-2
+    co = mo.keyframe_coords(np.array([0.5, -1.0, 2.0]))
+    assert co.dtype == np.float32 and co.tolist() == [1, 0.5, 2, -1.0, 3, 2.0]
+
+
+def test_slider_ranges_cover_the_data_and_the_curve_within_blenders_limits() -> None:
+    ranges = np.array([[-1.0, 0.4], [-0.2, 1.0]])
+    values = np.array([[-0.5, 0.3], [0.9, 1.7]])  # component 0 goes past its data max, 1 past its too
+    r = mo.slider_ranges(values, ranges)
+    assert (r[:, 0] <= np.minimum(ranges[:, 0], values.min(0))).all()
+    assert (r[:, 1] >= np.maximum(ranges[:, 1], values.max(0))).all()
+    assert r.tolist() == [[-1.0, 0.9], [-0.2, 1.7]]
+    assert mo.slider_ranges(np.array([[40.0]]), np.array([[-1.0, 1.0]])).tolist() == [[-1.0, 10.0]]
+
+
+def canonical_rotation(rx: float, ry: float, rz: float) -> np.ndarray:
+    """XYZ Euler in Parley's canonical frame, built independently of the add-on."""
+    cx, sx, cy, sy, cz, sz = np.cos(rx), np.sin(rx), np.cos(ry), np.sin(ry), np.cos(rz), np.sin(rz)
+    x = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    y = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    z = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return z @ y @ x
+
+
+def test_head_pose_in_blender_axes_is_the_canonical_rotation_seen_z_up() -> None:
+    rng = np.random.default_rng(0)
+    pose = np.concatenate([rng.uniform(-0.6, 0.6, (50, 3)), rng.normal(0, 0.01, (50, 3))], axis=1)
+    c = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]])  # canonical (x, y, z) → Blender (x, -z, y)
+    r = mo.rotation_matrices(pose)
+    for t in range(50):
+        assert np.allclose(r[t], c @ canonical_rotation(*pose[t, :3]) @ c.T, atol=1e-9)
+    point = np.array([0.01, 0.05, 0.09])  # a canonical point moves the same either way
+    _, loc = mo.object_pose(pose)
+    assert np.allclose(mo.to_blender_points(canonical_rotation(*pose[7, :3]) @ point + pose[7, 3:]),
+                       r[7] @ mo.to_blender_points(point) + loc[7])  # fmt: skip
+
+
+def quat_matrix(q: np.ndarray) -> np.ndarray:
+    w, x, y, z = q
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])  # fmt: skip
+
+
+def test_bone_pose_quaternions_are_continuous_and_in_the_bones_frame() -> None:
+    t = np.linspace(0, 4 * np.pi, 200)
+    pose = np.zeros((200, 6))
+    pose[:, 1] = 3.0 * np.sin(t)  # large yaw swings cross the quaternion double cover
+    pose[:, 3] = 0.02
+    rest = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], dtype=float)  # a bone pointing up (+z)
+    q, loc = mo.bone_pose(pose, rest)
+    assert np.allclose(np.linalg.norm(q, axis=1), 1)
+    assert (np.sum(q[1:] * q[:-1], axis=1) > 0).all()  # no sign flips between neighbours
+    r = mo.rotation_matrices(pose)
+    for k in (0, 50, 133):
+        assert np.allclose(rest @ quat_matrix(q[k]) @ rest.T, r[k], atol=1e-6)
+    assert np.allclose(rest @ loc[0], mo.object_pose(pose)[1][0])
+
+
+def test_read_glb_keeps_vertex_order_and_texture(tmp_path: Path) -> None:
+    from core.face.mesh import TexturedFace
+
+    rng = np.random.default_rng(1)
+    verts = rng.normal(0, 0.05, (468, 3)).astype(np.float32)
+    faces = np.array([[0, 1, 2], [2, 3, 4], [465, 466, 467]], np.int32)
+    uv = rng.uniform(0, 1, (468, 2)).astype(np.float32)
+    tex = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    path = TexturedFace(verts, faces, uv, tex).export(tmp_path / "f.glb")
+    mesh = read_glb(path.read_bytes())
+    assert np.allclose(mesh.vertices, verts, atol=1e-6) and mesh.triangles.tolist() == faces.tolist()
+    assert np.allclose(mesh.uv[:, 0], uv[:, 0], atol=1e-6) and np.allclose(mesh.uv[:, 1], 1 - uv[:, 1], atol=1e-6)
+    assert mesh.image[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0"[:4]) or mesh.image[:2] == b"\xff\xd8"
+    for bad in (b"", b"glTF" + b"\0" * 30, b"PK\x03\x04" * 10):
+        with pytest.raises(GLBError):
+            read_glb(bad)
+
+
+def test_cli_expands_folders_and_lists_and_names_outputs(tmp_path: Path) -> None:
+    for name in ("b.wav", "a.flac", "notes.md"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "lines.txt").write_text("# dialogue\na.flac\n\n/abs/c.mp3\n")
+    assert audio_list([str(tmp_path)]) == [tmp_path / "a.flac", tmp_path / "b.wav"]
+    assert audio_list([str(tmp_path / "lines.txt")]) == [tmp_path / "a.flac", Path("/abs/c.mp3")]
+    assert outputs([Path("x/a.wav")], Path("o/a.fbx"), None) == [Path("o/a.fbx")]
+    assert outputs([Path("x/a.wav"), Path("y/a.wav")], Path("o"), "blend") == [Path("o/a_0.blend"), Path("o/a_1.blend")]
+    with pytest.raises(SystemExit, match="pass a folder"):
+        outputs([Path("a.wav"), Path("b.wav")], Path("o/x.glb"), None)
