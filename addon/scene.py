@@ -240,7 +240,7 @@ def _assign(owner: bpy.types.ID, action: bpy.types.Action) -> None:
 
 def _strips(scene: bpy.types.Scene) -> Any:
     se = scene.sequence_editor or scene.sequence_editor_create()
-    return getattr(se, "strips", None) or se.sequences  # 4.4 renamed sequences → strips
+    return se.strips if hasattr(se, "strips") else se.sequences  # 4.4 renamed sequences → strips
 
 
 def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio: str | None,
