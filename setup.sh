@@ -7,10 +7,10 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-# Debian libraries that OpenCV/MediaPipe load (present on most desktops; installed when root).
+# Debian libraries that OpenCV/MediaPipe and the bpy module load (present on desktops; installed when root).
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   need=""
-  for pkg in libgl1 libglib2.0-0; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=" $pkg"; done
+  for pkg in libgl1 libglib2.0-0 libx11-6 libxext6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libice6; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=" $pkg"; done
   if [ -n "$need" ]; then
     echo "setup: installing Debian packages:$need"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
