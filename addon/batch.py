@@ -34,7 +34,7 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
     url, _, auto, exe = prefs.settings()
     auto = auto and auto_start
     client = prefs.client()
-    started = not local_server.started_here()
+    had_server = local_server.started_here()  # stop only a server this run starts
     results: list[Outcome] = []
     rec: dict[str, Any] | None = None
     try:
@@ -56,6 +56,6 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
             print(f"Parley: {len(results)}/{len(audio)} {a.name}: {'ok' if results[-1].ok else results[-1].error}",
                   flush=True)  # fmt: skip
     finally:
-        if started and local_server.started_here():
+        if not had_server and local_server.started_here():
             local_server.stop()
     return results

@@ -53,12 +53,13 @@ def start(executable: str, url: str, token: str = "", log_dir: str | None = None
     env = dict(os.environ)
     if token:
         env["PARLEY_TOKEN"] = token
-    log = subprocess.DEVNULL
+    cmd = [exe, "serve", "--host", host, "--port", str(port)]
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
-        log = open(Path(log_dir) / "server.log", "ab")  # noqa: SIM115 - handed to the child process
-    _process = subprocess.Popen([exe, "serve", "--host", host, "--port", str(port)], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        with open(Path(log_dir) / "server.log", "ab") as log:  # the child keeps its own copy of the handle
+            _process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    else:
+        _process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     with _lock:
         _status.pop(url, None)
     return _process

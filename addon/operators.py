@@ -11,7 +11,7 @@ import bpy
 from bpy_extras.io_utils import ExportHelper
 
 from . import local_server, prefs, scene, tasks, workflow
-from .client import Upload
+from .client import Cancelled, ParleyClient, Upload
 
 #: Tests set this to exercise the threaded path under the bpy module, which runs in background mode.
 ASYNC_IN_BACKGROUND = False
@@ -25,14 +25,18 @@ def _idle(context: bpy.types.Context) -> bool:
     return tasks.active() is None
 
 
-def _face_selected(context: bpy.types.Context) -> bool:
-    return scene.is_parley_face(context.active_object)
+def _face_ready(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
+    """Poll for operators on a Parley face: one must be active (else say what is needed) and no job running."""
+    if not scene.is_parley_face(context.active_object):
+        cls.poll_message_set(scene.why_not_face(context.active_object))
+        return False
+    return _idle(context)
 
 
 # ------------------------------------------------------------------------------------------------
 # nothing half-written: new datablocks made by a failed write are removed again
 # ------------------------------------------------------------------------------------------------
-_COLLECTIONS = ("objects", "meshes", "materials", "images", "actions", "shape_keys")
+_COLLECTIONS = ("objects", "meshes", "materials", "images", "actions")
 
 
 def _snapshot() -> dict[str, set[int]]:
@@ -40,7 +44,7 @@ def _snapshot() -> dict[str, set[int]]:
 
 
 def _rollback(before: dict[str, set[int]]) -> None:
-    for c in ("objects", "meshes", "materials", "images", "actions"):
+    for c in _COLLECTIONS:
         coll = getattr(bpy.data, c)
         for id in [i for i in coll if i.as_pointer() not in before[c]]:
             coll.remove(id)
@@ -56,14 +60,18 @@ def write_safely(fn: Callable[[], Any]) -> Any:
         raise
 
 
-def run(op: bpy.types.Operator, label: str, work: tasks.Work, finish: Callable[[Any], str]) -> set[str]:
+#: Server work of one operator: (client, report progress, should stop) → result; runs in a worker thread.
+ServerWork = Callable[[ParleyClient, workflow.Progress, workflow.Stop], Any]
+
+
+def run(op: bpy.types.Operator, label: str, work: ServerWork, finish: Callable[[Any], str]) -> set[str]:
     """Run ``work`` (thread, or inline in background mode), then ``finish`` on the main thread; report the outcome."""
-    url, token, auto, exe = prefs.settings()
+    _, _, auto, exe = prefs.settings()
     client = prefs.client()
 
     def full(report: workflow.Progress, stop: workflow.Stop) -> Any:
         workflow.ensure_server(client, auto, exe, report)
-        return work(report, stop)
+        return work(client, report, stop)
 
     if _synchronous():
         try:
@@ -83,8 +91,6 @@ def run(op: bpy.types.Operator, label: str, work: tasks.Work, finish: Callable[[
                 return
             except Exception as exc:
                 error = exc
-        from .client import Cancelled
-
         if isinstance(error, Cancelled):
             _notify("WARNING", f"Parley {label}: cancelled; the scene is unchanged")
         else:
@@ -140,10 +146,9 @@ class PARLEY_OT_reconstruct(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         face_path = _abspath(self.face_path or context.scene.parley.face_path)
-        client = prefs.client()
         name = f"Parley_{Path(face_path).stem}" if face_path else "Parley_face"
 
-        def work(report: workflow.Progress, stop: workflow.Stop) -> dict[str, Any]:
+        def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> dict[str, Any]:
             return workflow.reconstruct(client, face_path, report, stop)
 
         def finish(rec: dict[str, Any]) -> str:
@@ -167,10 +172,7 @@ class PARLEY_OT_animate(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if not _face_selected(context):
-            cls.poll_message_set(scene.why_not_face(context.active_object))
-            return False
-        return _idle(context)
+        return _face_ready(cls, context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         settings = context.scene.parley
@@ -186,9 +188,9 @@ class PARLEY_OT_animate(bpy.types.Operator):
         except (ValueError, scene.SceneError) as exc:
             self.report({"ERROR"}, f"Parley Animate: {exc}")
             return {"CANCELLED"}
-        client, text, name = prefs.client(), settings.transcript, obj.name
+        text, name = settings.transcript, obj.name
 
-        def work(report: workflow.Progress, stop: workflow.Stop) -> Any:
+        def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> Any:
             return workflow.animate(client, audio, face, fps, text, report, stop)
 
         def finish(m: Any) -> str:
@@ -276,10 +278,7 @@ class _Export(ExportHelper):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if not _face_selected(context):
-            cls.poll_message_set(scene.why_not_face(context.active_object))
-            return False
-        return _idle(context)
+        return _face_ready(cls, context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
