@@ -63,3 +63,18 @@ def blink_rate(landmarks: np.ndarray, fps: float) -> float:
     events = blink_events(eye_openness(landmarks))
     minutes = len(landmarks) / fps / 60.0
     return len(events) / minutes if minutes > 0 else 0.0
+
+
+def axis_speeds(pose: np.ndarray, fps: float) -> np.ndarray:
+    """Mean absolute angular speed (degrees per second) about each axis (rx, ry, rz) of a (T, 6) pose track."""
+    if len(pose) < 2:
+        return np.zeros(3)
+    return np.degrees(np.abs(np.diff(pose[:, :3], axis=0)).mean(axis=0)) * fps
+
+
+def blinks_per_minute(blink: np.ndarray, fps: float, threshold: float = 0.5) -> float:
+    """Blink onsets (the mean closure curve rising through ``threshold``) per minute of a (T, 2) blink curve."""
+    c = blink.mean(axis=1) if blink.ndim == 2 else blink
+    onsets = int(((c[1:] >= threshold) & (c[:-1] < threshold)).sum() + (c[0] >= threshold))
+    minutes = len(c) / fps / 60.0
+    return onsets / minutes if minutes > 0 else 0.0

@@ -91,3 +91,29 @@ def test_image_metrics() -> None:
     assert ssim(img, img) == pytest.approx(1.0) and psnr(img, img) == float("inf")
     noisy = np.clip(img + rng.normal(scale=20, size=img.shape), 0, 255)
     assert ssim(noisy, img) < 0.95 and 15 < psnr(noisy, img) < 30
+
+
+def test_range_ratio_and_closure_recall() -> None:
+    from core.metrics.sync import LIPS_CLOSED, closure_recall, range_ratio, truth_closed_threshold
+
+    t = np.clip(np.abs(np.sin(np.linspace(0, 12, 300))) - 0.1, 0, None) * 0.2  # lips close 4 times
+    assert abs(range_ratio(t * 0.5, t) - 0.5) < 1e-6
+    assert closure_recall(t, t) == 1.0
+    assert closure_recall(np.full_like(t, 0.1), t) == 0.0  # a mouth that never closes
+    late = np.roll(t, 1)  # one frame late still counts (±1 frame)
+    assert closure_recall(late, t) == 1.0
+    assert np.isnan(closure_recall(t, np.full_like(t, 0.1)))  # the truth never closes
+    assert truth_closed_threshold(t) == LIPS_CLOSED
+    assert truth_closed_threshold(t + 0.04) > LIPS_CLOSED  # a tracker that reads closed lips as slightly open
+
+
+def test_axis_speeds_and_blink_rate_of_a_curve() -> None:
+    from core.metrics.motion import axis_speeds, blinks_per_minute
+
+    pose = np.zeros((101, 6), np.float32)
+    pose[:, 1] = np.radians(np.arange(101) * 0.5)  # 0.5° per frame about y
+    np.testing.assert_allclose(axis_speeds(pose, 25.0), [0.0, 12.5, 0.0], atol=1e-4)
+    blink = np.zeros((1500, 2), np.float32)  # 60 s at 25 fps, 12 blinks
+    for k in range(12):
+        blink[100 + k * 120 : 106 + k * 120] = 1.0
+    assert blinks_per_minute(blink, 25.0) == pytest.approx(12.0)
