@@ -24,12 +24,14 @@ def _write(face: Path, rec: dict[str, Any], audio: Path, m: Any, out: Path) -> N
     scene.clear_scene(bpy.context.scene)
     obj = scene.build_face(bpy.context, f"Parley_{face.stem}", rec)
     obj["parley_source"] = str(face.resolve())
-    scene.apply(bpy.context, obj, m, str(audio.resolve()), title=f"{obj.name} {audio.stem}")
+    info = scene.apply(bpy.context, obj, m, str(audio.resolve()), title=f"{obj.name} {audio.stem}")
+    for w in info["warnings"] if out.suffix.lower() == ".blend" else []:  # a .glb/.fbx never carries the sound
+        print(f"Parley: warning: {audio.name}: {w}", flush=True)
     operators.export(bpy.context, obj, str(out))
 
 
 def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str | None = None,
-        auto_start: bool = True) -> list[Outcome]:  # fmt: skip
+        auto_start: bool = True, articulation: float = 1.0) -> list[Outcome]:  # fmt: skip
     """Animate ``face`` with each audio file and write each output; failures are recorded, not raised."""
     url, _, auto, exe = prefs.settings()
     auto = auto and auto_start
@@ -47,7 +49,8 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
             return [Outcome(a, o, False, why) for a, o in zip(audio, outs, strict=True)]
         for a, out in zip(audio, outs, strict=True):
             try:
-                m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False)
+                m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False,
+                                     articulation)
                 _write(face, rec, a, m, out)
                 results.append(Outcome(a, out, True))
             except Exception as exc:

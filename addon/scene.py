@@ -77,7 +77,8 @@ def build_face(context: bpy.types.Context, name: str, rec: dict[str, Any]) -> bp
                                "blink_names": rig["blink_names"]})  # fmt: skip
     obj[REST_TAG] = [0.0, 0.0, 0.0]
     for other in context.view_layer.objects:
-        other.select_set(False)
+        if other is not None:  # 5.0 can list a just-removed object as None until the view layer updates
+            other.select_set(False)
     obj.select_set(True)
     context.view_layer.objects.active = obj
     return obj
@@ -133,6 +134,8 @@ def clear_scene(scene: bpy.types.Scene) -> None:
         strips = _strips(scene)
         for strip in list(strips):
             strips.remove(strip)
+    for layer in scene.view_layers:
+        layer.update()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -216,15 +219,44 @@ def plan(obj: bpy.types.Object, m: mo.Motion, target: HeadTarget) -> Plan:
     return Plan(mo.scene_fps(m.fps), m.frames, keys, slider, head, mode)
 
 
-def _new_action(name: str, curves: dict[tuple[str, int], np.ndarray], group: str) -> bpy.types.Action:
+#: Blender 4.4 made actions layered with slots, and 5.0 removed the legacy ``Action.fcurves``: from 4.4 on every
+#: curve lives in a slot's channel bag on a keyframe strip; 4.2 and 4.3 keep the flat list.
+SLOTTED = bpy.app.version >= (4, 4, 0)
+
+
+def _new_action(name: str, curves: dict[tuple[str, int], np.ndarray], group: str, id_type: str) -> bpy.types.Action:
+    """An action holding ``curves`` (keyframes in bulk), for an ID of ``id_type`` ('OBJECT', 'KEY')."""
     action = bpy.data.actions.new(name)
     action[OWNED_TAG] = 1
+    if SLOTTED:
+        slot = action.slots.new(id_type=id_type, name=group)
+        bag = action.layers.new("Parley").strips.new(type="KEYFRAME").channelbag(slot, ensure=True)
+        grp = bag.groups.new(group)
+
+        def new_curve(path: str, index: int) -> bpy.types.FCurve:
+            fc = bag.fcurves.new(path, index=index)
+            fc.group = grp
+            return fc
+    else:
+
+        def new_curve(path: str, index: int) -> bpy.types.FCurve:
+            return action.fcurves.new(path, index=index, action_group=group)
+
     for (path, index), co in curves.items():
-        fc = action.fcurves.new(path, index=index, action_group=group)
+        fc = new_curve(path, index)
         fc.keyframe_points.add(len(co) // 2)
         fc.keyframe_points.foreach_set("co", co)
         fc.update()
     return action
+
+
+def action_fcurves(action: bpy.types.Action | None) -> list[bpy.types.FCurve]:
+    """Every F-curve of an action, layered (4.4+) or flat (4.2)."""
+    if action is None:
+        return []
+    if not SLOTTED:
+        return list(action.fcurves)
+    return [fc for layer in action.layers for strip in layer.strips for bag in strip.channelbags for fc in bag.fcurves]
 
 
 def _assign(owner: bpy.types.ID, action: bpy.types.Action) -> None:
@@ -232,7 +264,7 @@ def _assign(owner: bpy.types.ID, action: bpy.types.Action) -> None:
     ad = owner.animation_data or owner.animation_data_create()
     old = ad.action
     ad.action = action
-    if getattr(ad, "action_slot", True) is None and len(action.slots):  # Blender 4.4+: slotted actions
+    if SLOTTED and ad.action_slot is None and len(action.slots):
         ad.action_slot = action.slots[0]
     if old is not None and old != action and old.get(OWNED_TAG) and old.users == 0:
         bpy.data.actions.remove(old)
@@ -255,7 +287,8 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
     scene = context.scene
     title = title or obj.name
     strip_name = ""
-    if audio:  # first, since Blender may refuse the file: then nothing has changed yet
+    warnings: list[str] = []
+    if audio:
         strips = _strips(scene)
         previous = obj.get("parley_strip")
         used = {s.channel for s in strips if s.name != previous}
@@ -263,18 +296,23 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
         try:
             strip = strips.new_sound(name=f"Parley {title}", filepath=audio, channel=channel, frame_start=1)
         except (RuntimeError, TypeError) as exc:
-            raise SceneError(f"Blender could not add the sound strip for {os.path.basename(audio)} ({exc})") from None
-        if previous and previous in strips and previous != strip.name:
-            strips.remove(strips[previous])
-        strip_name = strip.name
-        obj["parley_strip"] = strip_name
+            # a Blender built without audio (the 4.2 bpy module) refuses every sound: the animation is still
+            # worth having, and a .glb/.fbx never carries the sound anyway
+            why = str(exc).strip().removeprefix("Error: ").strip()
+            warnings.append(f"no sound strip: Blender could not add {os.path.basename(audio)} ({why}); "
+                            "add the sound in the Video Sequencer to play it in sync")  # fmt: skip
+        else:
+            if previous and previous in strips and previous != strip.name:
+                strips.remove(strips[previous])
+            strip_name = strip.name
+            obj["parley_strip"] = strip_name
     key = obj.data.shape_keys
     for name, (lo, hi) in p.sliders.items():
         kb = key.key_blocks[name]
         kb.slider_min, kb.slider_max = lo, hi
     shape_curves = {(f'key_blocks["{bpy.utils.escape_identifier(n)}"].value', 0): co for n, co in p.keys.items()}
-    _assign(key, _new_action(f"Parley {title} Face", shape_curves, "Parley Face"))
-    head_action = _new_action(f"Parley {title} Head", p.head, "Parley Head")
+    _assign(key, _new_action(f"Parley {title} Face", shape_curves, "Parley Face", "KEY"))
+    head_action = _new_action(f"Parley {title} Head", p.head, "Parley Head", "OBJECT")
     if target.armature is None:
         obj.rotation_mode = p.rotation_mode
         _assign(obj, head_action)
@@ -284,7 +322,8 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
     scene.frame_start, scene.frame_end = 1, p.frames
     scene.frame_current = 1
     scene.sync_mode = "AUDIO_SYNC"
-    return {"frames": p.frames, "fps": m.fps, "keys": len(p.keys), "head_curves": len(p.head), "strip": strip_name}
+    return {"frames": p.frames, "fps": m.fps, "keys": len(p.keys), "head_curves": len(p.head), "strip": strip_name,
+            "warnings": warnings}  # fmt: skip
 
 
 def _put_on_armature(arm: bpy.types.Object, bone: str, action: bpy.types.Action) -> None:
@@ -303,4 +342,6 @@ def _put_on_armature(arm: bpy.types.Object, bone: str, action: bpy.types.Action)
                 bpy.data.actions.remove(a)
     track = ad.nla_tracks.new()
     track.name = NLA_TRACK
-    track.strips.new(action.name, 1, action)
+    strip = track.strips.new(action.name, 1, action)
+    if SLOTTED and strip.action_slot is None and len(action.slots):
+        strip.action_slot = action.slots[0]

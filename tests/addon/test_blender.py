@@ -83,7 +83,10 @@ def refused(op: Any, words: str, **kw: Any) -> None:
 
 
 def curves(action: Any) -> list[Any]:
-    return list(action.fcurves)
+    """Every F-curve of an action: layered from Blender 4.4 (5.0 has no flat ``Action.fcurves``), flat before."""
+    if bpy.app.version < (4, 4, 0):
+        return list(action.fcurves)
+    return [fc for layer in action.layers for strip in layer.strips for bag in strip.channelbags for fc in bag.fcurves]
 
 
 def fcurves_of(owner: Any) -> list[Any]:
@@ -93,7 +96,7 @@ def fcurves_of(owner: Any) -> list[Any]:
         return []
     slot = getattr(ad, "action_slot", None)
     if slot is None:
-        return list(ad.action.fcurves)
+        return curves(ad.action)
     for layer in ad.action.layers:
         for strip in layer.strips:
             bag = strip.channelbag(slot)
@@ -111,9 +114,20 @@ def finite(fcurves: list[Any]) -> bool:
     return bool(np.isfinite(co).all())
 
 
+#: The 4.2 bpy wheel is built without audio: there every sound strip is refused, and Parley must still animate.
+AUDIO = bool(bpy.app.build_options.audaspace)
+
+
+def sound_strips(scene: Any) -> list[Any]:
+    se = scene.sequence_editor
+    if se is None:
+        return []
+    return list(se.strips if hasattr(se, "strips") else se.sequences)  # 4.4 renamed sequences → strips
+
+
 def state() -> tuple[Any, ...]:
     """What a failed run must leave exactly as it was."""
-    strips = bpy.context.scene.sequence_editor.strips if bpy.context.scene.sequence_editor else []
+    strips = sound_strips(bpy.context.scene)
     return (sorted(a.name for a in bpy.data.actions), sorted(o.name for o in bpy.data.objects),
             sorted(s.name for s in strips), bpy.context.scene.frame_end)  # fmt: skip
 
@@ -157,16 +171,21 @@ def test_animate_writes_keys_head_fps_range_sound_and_replaces_cleanly(fresh: Mo
     assert jaw.std() > 0.02  # the mouth moves
     k0 = obj.data.shape_keys.key_blocks["EXP_00"]
     assert k0.slider_min <= jaw.min() and jaw.max() <= k0.slider_max  # never clamped
-    strips = list(scene.sequence_editor.strips)
-    assert len(strips) == 1 and strips[0].type == "SOUND" and strips[0].frame_start == 1
-    assert abs(strips[0].frame_final_duration - duration * 30) <= 2 and scene.sync_mode == "AUDIO_SYNC"
+    strips = sound_strips(scene)
+    assert scene.sync_mode == "AUDIO_SYNC"
+    if AUDIO:
+        assert len(strips) == 1 and strips[0].type == "SOUND" and strips[0].frame_start == 1
+        assert abs(strips[0].frame_final_duration - duration * 30) <= 2
+    else:  # the animation is written, and the report says why there is no sound
+        assert strips == [] and fresh.operators.last_message()[0] == "WARNING"
+        assert "no sound strip" in fresh.operators.last_message()[1]
     scene.frame_set(40)
     assert k0.value == pytest.approx(jaw[39], abs=1e-5)
 
     before = {a.name for a in bpy.data.actions}
     scene.parley.fps = 25.0
     assert bpy.ops.parley.animate() == {"FINISHED"}  # again: replaced, not stacked
-    assert len(bpy.data.actions) == len(before) == 2 and len(list(scene.sequence_editor.strips)) == 1
+    assert len(bpy.data.actions) == len(before) == 2 and len(sound_strips(scene)) == int(AUDIO)
     assert scene.render.fps == 25 and abs(scene.frame_end - math.ceil(duration * 25)) <= 1
 
 
@@ -181,9 +200,9 @@ def test_animate_into_an_armature_bone(fresh: ModuleType) -> None:
         b = arm_data.edit_bones.new(name)
         b.head, b.tail = head, tail
     bpy.ops.object.mode_set(mode="OBJECT")
-    user = bpy.data.actions.new("Body walk")  # the animator's own action must survive
-    user.fcurves.new('pose.bones["spine"].location', index=0).keyframe_points.insert(1, 0.0)
-    arm.animation_data_create().action = user
+    arm.pose.bones["spine"].keyframe_insert("location", index=0, frame=1)  # the animator's own action must survive
+    user = arm.animation_data.action
+    user.name = "Body walk"
     bpy.context.view_layer.objects.active = obj
     s = bpy.context.scene.parley
     s.head_target, s.armature, s.bone = "BONE", arm, "nope"
@@ -220,7 +239,7 @@ def test_operator_returns_at_once_and_a_timer_applies_the_result(fresh: ModuleTy
     took = time.perf_counter() - t0
     assert took > 3 * returned and task.progress > 0.9  # progress reached the panel before the result
     assert len(curves(obj.data.shape_keys.animation_data.action)) == 22
-    assert fresh.operators.last_message()[0] == "INFO"
+    assert fresh.operators.last_message()[0] == ("INFO" if AUDIO else "WARNING")  # 4.2 module: no sound strip
 
 
 def test_cancel_and_a_killed_server_leave_the_scene_as_it_was(fresh: ModuleType, long_video: bytes,
@@ -317,7 +336,7 @@ def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: s
     obj = face_object(fresh)
     assert bpy.ops.parley.animate() == {"FINISHED"}
     frames = bpy.context.scene.frame_end
-    jaw = np.array([kp.co[1] for kp in obj.data.shape_keys.animation_data.action.fcurves[0].keyframe_points])
+    jaw = np.array([kp.co[1] for kp in curves(obj.data.shape_keys.animation_data.action)[0].keyframe_points])
     bpy.context.scene.frame_set(60)
     pose60 = obj.matrix_world.copy()
     path = tmp_path / f"face{suffix}"
@@ -355,7 +374,7 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
     cmd = [sys.executable, "addon/cli.py", "--", "--audio", str(clips), "--face", str(FACE),
            "--out", str(tmp_path / "out"), "--format", "blend", "--fps", "25", "--server", server.url,
            "--no-start"]  # fmt: skip
-    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    r = r_batch = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]  # one input failed
     assert "2 of 3 done" in r.stdout and "FAILED" in r.stdout and "broken.wav" in r.stdout
     made = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -369,8 +388,10 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
     scene = bpy.context.scene
     assert scene.render.fps == 25 and scene.frame_end == pytest.approx(math.ceil(10.24 * 25), abs=1)
     face = next(o for o in bpy.data.objects if o.type == "MESH")
-    assert len(face.data.shape_keys.animation_data.action.fcurves) == 22
-    assert len(list(scene.sequence_editor.strips)) == 1
+    assert len(curves(face.data.shape_keys.animation_data.action)) == 22
+    assert len(sound_strips(scene)) == int(AUDIO)
+    if not AUDIO:
+        assert "warning: two.flac: no sound strip" in r_batch.stdout
     r = subprocess.run([*cmd[:3], "--audio", str(VOICE), "--face", str(FACE), "--out", str(tmp_path / "x.glb"),
                         "--server", f"http://127.0.0.1:{free_port()}", "--no-start"], cwd=REPO, env=env,
                        capture_output=True, text=True, timeout=120)  # fmt: skip
