@@ -35,6 +35,7 @@ class ServerState:
     models: Models | None = None
     load_error: dict[str, str] | None = None
     load_seconds: float | None = None
+    on_load_failed: Any = None  # called (no arguments) when loading fails: ``parley serve`` stops there if asked
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -46,21 +47,29 @@ class ServerState:
         if self.manager.draining:
             raise ApiError(503, "shutting_down", "the server is shutting down", {"Retry-After": "10"})
         if self.load_error is not None:
-            raise ApiError(503, self.load_error["error"], f"the models failed to load: {self.load_error['message']}")
+            raise ApiError(503, "load_failed", f"the models failed to load: {self.load_error['message']}")
         if self.models is None:
             raise ApiError(503, "not_ready", "the models are still loading", {"Retry-After": "2"})
         return self.models
 
     async def load(self) -> None:
-        """Load the checkpoints (and warm them up) off the event loop; record a failure instead of raising."""
+        """Load the checkpoints (and warm them up) off the event loop; record a failure instead of raising.
+
+        Any failure counts — a missing file, a malformed ``smoothing.json``, a bug — so that ``/v1/ready`` says
+        ``load_failed`` with the reason instead of "still loading" for ever.
+        """
         try:
             models = await asyncio.to_thread(load_models, self.models_dir)
             portrait = await asyncio.to_thread(face_reference, None)  # the default face, reconstructed once
             if self.config.warm_up:
                 await asyncio.to_thread(_warm_up, models, portrait)
-        except ParleyError as exc:
-            self.load_error = {"error": core_error_code(exc), "message": str(exc)}
-            log.error("models failed to load: %s", exc)
+        except Exception as exc:  # noqa: BLE001 — every load failure must reach /v1/ready, whatever its class
+            why = str(exc) if isinstance(exc, ParleyError) else f"{type(exc).__name__}: {exc}"
+            self.load_error = {"error": core_error_code(exc) if isinstance(exc, ParleyError) else "load_failed",
+                               "message": why}  # fmt: skip
+            log.error("models failed to load: %s", why, exc_info=not isinstance(exc, ParleyError))
+            if self.on_load_failed is not None:
+                self.on_load_failed()
             return
         self.manager.runners["animate"] = animate_runner(models, self.config.max_audio_seconds, portrait)
         self.manager.runners["reconstruct"] = reconstruct_runner(models)

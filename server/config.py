@@ -47,6 +47,7 @@ class ServerConfig:
     allow_hosts: tuple[str, ...] = ()  # extra Host-header names (a LAN name when bound beyond loopback)
     drain_grace_s: float = 5.0  # after SIGTERM and the last job, time left for clients to fetch results
     warm_up: bool = True  # run one tiny animation after loading so the first request is not slow
+    exit_on_load_failure: bool = False  # stop the server (exit code 3) when the models cannot be loaded
 
     def check(self) -> list[str]:
         """Validate; returns notices for the person starting the server (e.g. a generated token).

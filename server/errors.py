@@ -24,7 +24,8 @@ from core.errors import (
 
 log = logging.getLogger(__name__)
 
-#: core's error classes → the code clients see (all are the client's input, so all are 422).
+#: core's error classes → the code clients see. All but ``CheckpointError`` are the client's input (422); a
+#: checkpoint that cannot be read is the server's own fault (500).
 CORE_CODES: dict[type[ParleyError], str] = {
     AudioDecodeError: "audio_decode_error",
     ImageDecodeError: "image_decode_error",
@@ -45,6 +46,15 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+#: job error codes that are the server's fault, not the client's input, and their HTTP status
+SERVER_FAULTS = {"checkpoint_error": 500, "load_failed": 503, "server_stopped": 503, "timeout": 504}
+
+
+def error_status(code: str) -> int:
+    """HTTP status of a failed job's error code: 422 (the input) unless the fault is the server's."""
+    return SERVER_FAULTS.get(code, 422)
 
 
 def core_error_code(exc: ParleyError) -> str:
@@ -98,7 +108,8 @@ def install_handlers(app: FastAPI) -> None:
 
     async def core_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ParleyError)
-        return error_response(422, core_error_code(exc), str(exc))
+        code = core_error_code(exc)
+        return error_response(error_status(code), code, str(exc))
 
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)

@@ -42,6 +42,10 @@ class DrainingServer(uvicorn.Server):
         self.state.manager.draining = True
         self.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._drain()))
 
+    def stop_now(self) -> None:
+        """Stop without draining (nothing was admitted: the models never loaded); safe from any thread."""
+        self.should_exit = True
+
     async def _drain(self) -> None:
         m = self.state.manager
         print(f"parley serve: stopping — finishing {m.running} running and {m.waiting} queued jobs; "
@@ -72,6 +76,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     s.add_argument("--drain-grace", type=float, default=d["drain_grace_s"].default,
                    help="after SIGTERM and the last job, seconds left to fetch results (5)")  # fmt: skip
     s.add_argument("--no-warm-up", action="store_true", help="skip the warm-up animation after loading")
+    s.add_argument("--exit-on-load-failure", action="store_true",
+                   help="stop (exit code 3, the reason on stderr) when the models cannot be loaded, instead of "
+                   "serving /v1/ready = 503 load_failed")  # fmt: skip
     s.set_defaults(func=cmd_serve)
 
 
@@ -81,7 +88,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024), job_timeout_s=args.job_timeout,
         result_ttl_s=args.result_ttl, results_dir=Path(args.results_dir) if args.results_dir else default_results_dir(),
         models_dir=Path(args.models) if args.models else None, allow_hosts=tuple(args.allow_host),
-        drain_grace_s=args.drain_grace, warm_up=not args.no_warm_up,
+        drain_grace_s=args.drain_grace, warm_up=not args.no_warm_up, exit_on_load_failure=args.exit_on_load_failure,
     )  # fmt: skip
 
 
@@ -115,6 +122,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uv = uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="on",
                         timeout_graceful_shutdown=30)  # fmt: skip
     server = DrainingServer(uv, app.state.parley)
+    if config.exit_on_load_failure:
+        app.state.parley.on_load_failed = server.stop_now
     logging.getLogger("server").setLevel(logging.INFO)
     print(f"parley serve: http://{_url_host(config.host)}:{config.port}/v1 (models loading; /v1/ready says when)",
           file=sys.stderr, flush=True)  # fmt: skip
@@ -124,7 +133,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if exc.code:
             print(f"parley serve: error: cannot listen on {config.host}:{config.port} (see above)", file=sys.stderr)
             return 2
-    return 0 if not server.state.load_error else 3
+    if server.state.load_error:
+        print(f"parley serve: error: the models failed to load: {server.state.load_error['message']}",
+              file=sys.stderr)  # fmt: skip
+        return 3
+    return 0
 
 
 def _url_host(host: str) -> str:

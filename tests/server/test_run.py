@@ -28,3 +28,20 @@ def test_busy_port_is_reported(tmp_path: Path) -> None:
         s.listen()
         r = serve("--port", str(s.getsockname()[1]), "--results-dir", str(tmp_path), "--no-warm-up")
     assert r.returncode == 2 and "cannot listen on 127.0.0.1" in r.stderr
+
+
+def test_exit_on_load_failure_says_why(tmp_path: Path) -> None:
+    import shutil
+
+    from core.animate import ASSETS
+
+    models = tmp_path / "models"
+    shutil.copytree(ASSETS, models)
+    (models / "motion.safetensors").write_bytes(b"not a checkpoint")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = serve("--port", str(port), "--results-dir", str(tmp_path / "jobs"), "--models", str(models),
+              "--exit-on-load-failure", "--no-warm-up")  # fmt: skip
+    assert r.returncode == 3, r.stderr
+    assert "the models failed to load" in r.stderr and "motion.safetensors" in r.stderr
