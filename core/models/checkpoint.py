@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +24,28 @@ from core.errors import CheckpointError
 
 C = TypeVar("C")
 M = TypeVar("M", bound=torch.nn.Module)
+
+#: Metadata every checkpoint saved inside ``recording(...)`` carries (the trainer's git commit, data hash).
+_RECORD: dict[str, str] = {}
+
+
+@contextmanager
+def recording(meta: dict[str, str]) -> Iterator[None]:
+    """Within the block, every saved checkpoint also records ``meta`` (``core.train.provenance.provenance``)."""
+    old = dict(_RECORD)
+    _RECORD.update(meta)
+    try:
+        yield
+    finally:
+        _RECORD.clear()
+        _RECORD.update(old)
+
+
+def features_meta() -> dict[str, str]:
+    """The audio feature settings a model that reads ``model_features`` was trained with (checked at load)."""
+    from core.audio.features import FeatureConfig
+
+    return {"features": json.dumps(FeatureConfig().to_dict(), sort_keys=True)}
 
 
 def save_checkpoint(
@@ -38,6 +62,7 @@ def save_checkpoint(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"kind": kind, "config": json.dumps(asdict(config)), "metrics": json.dumps(metrics or {})}
+    meta.update(_RECORD)
     meta.update(extra or {})
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -78,6 +103,10 @@ def load_module(cls: type[M], config_cls: type, path: str | Path, kind: str) -> 
         CheckpointError: missing, unreadable, another kind, or weights that do not fit the saved config.
     """
     cfg_d, tensors, meta = read_checkpoint(path, kind)
+    if "features" in meta and meta["features"] != features_meta()["features"]:
+        raise CheckpointError(f"{path}: trained on audio features {meta['features']}, but this code computes "
+                              f"{features_meta()['features']}: retrain it, or use the code it was made "
+                              "with")  # fmt: skip
     net = cls(config_from_dict(config_cls, cfg_d))  # type: ignore[call-arg]
     try:
         net.load_state_dict(tensors)
@@ -106,8 +135,9 @@ def describe_checkpoint(path: str | Path) -> dict[str, Any]:
             meta = dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
+    made = {k: meta[k] for k in meta if k.startswith(("git_", "data")) or k == "features"}
     return {"kind": meta.get("kind", ""), "config": json.loads(meta.get("config", "{}")), "metrics": metrics_of(meta),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16]}  # fmt: skip
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16], "provenance": made}  # fmt: skip
 
 
 def metrics_of(meta: dict[str, str]) -> dict[str, Any]:

@@ -76,6 +76,9 @@ class LandmarkPCA:
             "metrics": json.dumps(self.metrics),
             "total_variance": repr(self.total_variance),
         }
+        from core.models.checkpoint import _RECORD
+
+        meta.update(_RECORD)  # the git commit and data hash of a `parley data pca` run
         tensors = {
             "components": self.components.astype(np.float32),
             "mean": self.mean.astype(np.float32),

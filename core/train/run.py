@@ -9,12 +9,23 @@ from dataclasses import replace
 from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-DEFAULT_OUT = {
-    "expression": ASSETS / "expression.safetensors",
-    "motion": ASSETS / "motion.safetensors",
-    "smoother": ASSETS / "smoother.safetensors",
-    "blinks": ASSETS / "blink.safetensors",
-}
+#: Each model's file name, in ``runs/`` (where training writes) and in ``core/assets`` (what ships).
+FILE = {"expression": "expression.safetensors", "motion": "motion.safetensors", "smoother": "smoother.safetensors",
+        "blinks": "blink.safetensors", "neutral": "neutral.safetensors"}  # fmt: skip
+RUNS = Path("runs")
+
+
+def promote(files: list[Path], assets: Path = ASSETS) -> list[Path]:
+    """Copy a finished run's files into the shipped assets (never its resumable ``.state.pt``)."""
+    import shutil
+
+    out = []
+    for f in files:
+        if f.suffix == ".pt":
+            continue
+        shutil.copyfile(f, assets / f.name)
+        out.append(assets / f.name)
+    return out
 
 
 def _load(args: argparse.Namespace, splits: tuple[str, ...] = ("train", "val_seen", "val_unseen")):  # type: ignore[no-untyped-def]
@@ -29,16 +40,46 @@ def _load(args: argparse.Namespace, splits: tuple[str, ...] = ("train", "val_see
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
+    from core.models.checkpoint import recording
+    from core.train.provenance import provenance
+
     torch.set_num_threads(args.threads)
-    out = Path(args.out or DEFAULT_OUT[args.what])
+    out = Path(args.out or RUNS / FILE[args.what])
+    if args.promote and out.name != FILE[args.what]:
+        from core.errors import ParleyError
+
+        raise ParleyError(f"--promote ships the file as core/assets/{FILE[args.what]}: name --out like that")
+    phones = args.phones if args.what == "expression" and args.phone_weight > 0 else []
+    with recording(provenance(Path(args.data), *[Path(p) for p in phones])):
+        rep, made = _train(args, out)
+    print(json.dumps({k: v for k, v in rep.items() if k != "history"} | {"last": rep.get("history", [{}])[-1:]},
+                     indent=1, ensure_ascii=False))  # fmt: skip
+    print("→ " + ", ".join(str(p) for p in made))
+    if args.promote:
+        print("promoted → " + ", ".join(str(p) for p in promote(made)))
+    return 0
+
+
+def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # type: ignore[type-arg]
+    """Train one model into ``out``; (report, the files written)."""
+    made = [out]
     if args.what == "expression":
         from core.models.expression import ExpressionConfig
         from core.train.expression import train_expression
 
         pca, split = _load(args)
-        ecfg = ExpressionConfig(variant=args.variant or "tcn", seed=args.seed)
+        ecfg = ExpressionConfig(variant=args.variant or "tcn", seed=args.seed, target=args.target,
+                                use_identity=args.target == "reference", feature_norm=args.feature_norm,
+                                voice_prob=args.voice_prob, phone_weight=args.phone_weight)  # fmt: skip
         ecfg = replace(ecfg, epochs=args.epochs or ecfg.epochs)
-        _, rep = train_expression(split, pca.components, out, ecfg, args.device, resume=not args.restart)
+        visemes, phones = None, None
+        if ecfg.phone_weight > 0:
+            from core.data.phones import cached_visemes, load_labelled
+
+            visemes = cached_visemes(Path(args.data), [(c.key, c.audio) for c in split["train"]])
+            phones = [(a, v) for d in args.phones for _, a, v in load_labelled(Path(d))]
+        _, rep = train_expression(split, pca.components, out, ecfg, args.device, resume=not args.restart,
+                                  visemes=visemes, phones=phones)  # fmt: skip
     elif args.what == "motion":
         from core.models.motion import MotionConfig
         from core.train.motion import train_motion
@@ -51,7 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif args.what == "smoother":
         from core.models.expression import ExpressionNet
         from core.models.smoother import SmootherConfig
-        from core.train.smoother import compare_smoothing, train_smoother
+        from core.train.smoother import CHOICE_RULE, choose_smoothing, compare_smoothing, train_smoother
 
         pca, split = _load(args, ("train", "val_unseen"))
         psi = ExpressionNet.load(args.expression)
@@ -61,6 +102,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         table = compare_smoothing(psi, net, split["val_unseen"], pca.components)
         net.save(out, {"val_unseen": table})
         rep["val_unseen"] = table
+        rep["choice"] = choose_smoothing(table)
+        made.append(out.with_name("smoothing.json"))
+        made[-1].write_text(json.dumps({"choice": rep["choice"], "rule": CHOICE_RULE, "val_unseen": table}, indent=1))
+    elif args.what == "neutral":
+        from core.train.neutral import train_neutral
+
+        rep = train_neutral(Path(args.data), Path(args.pca), out)
     else:
         from core.models.blink import describe, fit_blinks
 
@@ -74,23 +122,34 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         model.save(out)
         rep = json.loads(describe(model))
-    print(json.dumps({k: v for k, v in rep.items() if k != "history"} | {"last": rep.get("history", [{}])[-1:]},
-                     indent=1, ensure_ascii=False))  # fmt: skip
-    print(f"→ {out}")
-    return 0
+    return rep, made
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    t = sub.add_parser("train", help="train Ψ (expression), Φ (motion), the smoother or the blink model")
-    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks"])
+    t = sub.add_parser("train", help="train Ψ (expression), Φ (motion), the smoother, the blink model or the "
+                       "rest estimator")
+    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral"])
     t.add_argument("data", nargs="?", default="data/grid", help="a folder made by `parley data prepare`")
-    t.add_argument("--out", help="checkpoint to write (default: the shipped one in core/assets)")
+    t.add_argument("--out", help="checkpoint to write (default runs/<model>.safetensors)")
+    t.add_argument("--promote", action="store_true",
+                   help="when done, copy the checkpoint (and smoothing.json) into core/assets: what ships")
     t.add_argument("--variant", choices=["tcn", "paper", "parley"], help="expression: tcn|paper; motion: parley|paper")
     t.add_argument("--epochs", type=int)
+    t.add_argument("--target", choices=["rest", "reference"], default="rest",
+                   help="expression: coefficients relative to the face's rest (default) or to the reference frame")
+    t.add_argument("--feature-norm", choices=["utterance", "global"], default="utterance",
+                   help="expression: per-utterance spectral mean removal (default) or the training set's statistics")
+    t.add_argument("--phone-weight", type=float, default=1e-4,
+                   help="expression: weight of the mouth-class loss (0: none; default 1e-4, about the landmark loss)")
+    t.add_argument("--phones", nargs="*", default=["data/librispeech"],
+                   help="expression: audio-only speech labelled by `parley data phones` (default data/librispeech)")
+    t.add_argument("--voice-prob", type=float, default=0.5,
+                   help="expression: share of training clips given another pitch and vocal-tract length (default 0.5)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N")
     t.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     t.add_argument("--restart", action="store_true", help="ignore a saved .state.pt and start from epoch 0")
     t.add_argument("--pca", default=str(ASSETS / "landmark_pca.safetensors"))
-    t.add_argument("--expression", default=str(DEFAULT_OUT["expression"]), help="Ψ checkpoint (for the smoother)")
+    t.add_argument("--expression", default=str(ASSETS / FILE["expression"]),
+                   help="Ψ checkpoint the smoother learns from (default: the shipped one)")
     t.set_defaults(func=cmd_train)

@@ -24,7 +24,7 @@ def train_smoother(
     rng = seed_everything(cfg.seed)
     train = split["train"]
     preds = psi_predictions(psi, train)
-    truth = [c.coeffs - c.coeffs[c.frontal_index] for c in train]
+    truth = [c.coeffs - (c.rest_coeffs if psi.cfg.target == "rest" else c.coeffs[c.frontal_index]) for c in train]
     comp = torch.from_numpy(components[: preds[0].shape[1]]).float()
     net = AdaptiveSmoother(cfg)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
@@ -63,9 +63,22 @@ def compare_smoothing(
 ) -> dict[str, dict[str, float]]:  # fmt: skip
     """Lip MSI ratio and aperture figures for no smoothing, fixed Gaussians and the adaptive smoother."""
     preds = psi_predictions(psi, clips)
-    out = {"none": score_clips(preds, clips, components)}
+    t = psi.cfg.target
+    out = {"none": score_clips(preds, clips, components, t)}
     for s in sigmas:
-        out[f"gaussian σ={s:g}"] = score_clips([gaussian_smooth(p, s) for p in preds], clips, components)
+        out[f"gaussian:{s:g}"] = score_clips([gaussian_smooth(p, s) for p in preds], clips, components, t)
     if smoother is not None:
-        out["adaptive"] = score_clips([smooth_adaptive(smoother, p, components) for p in preds], clips, components)
+        out["adaptive"] = score_clips([smooth_adaptive(smoother, p, components) for p in preds], clips, components, t)
     return out
+
+
+CHOICE_RULE = "the highest aperture r at lag 0 among the candidates whose lips are at least as steady as the footage " \
+    "(lip MSI ratio ≥ 1); the steadiest if none is"
+
+
+def choose_smoothing(table: dict[str, dict[str, float]]) -> str:
+    """The smoothing to ship (``CHOICE_RULE``), as ``load_models`` reads it: "none", "gaussian:σ" or "adaptive"."""
+    steady = {k: v for k, v in table.items() if v["lip_msi_ratio"] >= 1.0}
+    if not steady:
+        return max(table, key=lambda k: table[k]["lip_msi_ratio"])
+    return max(steady, key=lambda k: steady[k]["aperture_r_lag0"])

@@ -40,3 +40,36 @@ def test_pickles_wrong_kinds_and_missing_files_are_refused(tmp_path: Path) -> No
 
 def test_unknown_config_keys_from_a_newer_version_are_ignored() -> None:
     assert config_from_dict(Cfg, {"width": 2, "added_later": 1, "snrs": [3.0]}) == Cfg(2, snrs=(3.0,))
+
+
+def test_checkpoints_record_how_they_were_made_and_refuse_other_features(tmp_path: Path) -> None:
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from core.errors import CheckpointError
+    from core.models.checkpoint import describe_checkpoint, recording
+    from core.models.expression import ExpressionConfig, ExpressionNet
+    from core.train.provenance import provenance
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "manifest.json").write_text('{"clips": []}')
+    path = tmp_path / "psi.safetensors"
+    with recording(provenance(data)):
+        ExpressionNet(ExpressionConfig(hidden=16, id_dim=4)).save(path)
+    made = describe_checkpoint(path)["provenance"]
+    assert made["data"] == "data" and len(made["data_manifest_sha256"]) == 16 and made["git_commit"]
+    assert json.loads(made["features"])["n_mels"] == 80 and json.loads(made["features"])["hop_length"] == 160
+    ExpressionNet.load(path)
+    # the same weights claiming other features (another hop) are refused with both settings named
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = dict(f.metadata())
+    feats = json.loads(meta["features"])
+    feats["hop_length"] = 256
+    meta["features"] = json.dumps(feats, sort_keys=True)
+    save_file(load_file(str(path)), str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match="trained on audio features"):
+        ExpressionNet.load(path)
