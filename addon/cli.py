@@ -50,6 +50,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="output file (one audio) or folder (batch)")
     p.add_argument("--format", choices=FORMATS, help="output format for a folder --out (default glb)")
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument("--articulation", type=float, default=1.0,
+                   help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
     p.add_argument("--text", default=None, help="transcript, recorded with the result (one audio only)")
     p.add_argument("--server", default=None, help="server URL (default $PARLEY_URL or http://127.0.0.1:8765)")
     p.add_argument("--no-start", action="store_true", help="do not start a local server when none answers")
@@ -86,6 +88,9 @@ def outputs(audio: list[Path], out: Path, fmt: str | None) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if not 0.0 <= args.articulation <= 2.0:
+        print(f"addon/cli.py: --articulation {args.articulation}: must be between 0 and 2", file=sys.stderr)
+        return 2
     audio = audio_list(args.audio)
     if not audio:
         print("addon/cli.py: no audio files found in " + " ".join(args.audio), file=sys.stderr)
@@ -102,7 +107,8 @@ def main(argv: list[str]) -> int:
     pkg.register()
     try:
         t0 = time.perf_counter()
-        results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start)
+        results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start,
+                            articulation=args.articulation)
     finally:
         pkg.unregister()
     failed = [r for r in results if not r.ok]

@@ -120,10 +120,11 @@ class ParleyClient:
         return dict(self._json("POST", "/v1/reconstruct", body=body, content_type=ctype, timeout=600))
 
     def submit_animation(self, audio: Upload, face: Upload | None = None, fps: float = 30.0,
-                         text: str | None = None) -> str:  # fmt: skip
+                         text: str | None = None, articulation: float = 1.0) -> str:  # fmt: skip
         """Start an animation job; returns its id."""
         files = {"audio": audio, **({"face": face} if face else {})}
-        fields = {"fps": repr(float(fps)), **({"text": text} if text else {})}
+        fields = {"fps": repr(float(fps)), "articulation": repr(float(articulation))}
+        fields.update({"text": text} if text else {})
         body, ctype = encode_multipart(files, fields)
         return str(self._json("POST", "/v1/animate", body=body, content_type=ctype, timeout=300)["id"])
 

@@ -64,6 +64,21 @@ def write_safely(fn: Callable[[], Any]) -> Any:
 ServerWork = Callable[[ParleyClient, workflow.Progress, workflow.Stop], Any]
 
 
+class Outcome(str):
+    """A finish message that may carry a warning (reported as WARNING, not INFO)."""
+
+    warning: bool
+
+    def __new__(cls, text: str, warning: bool = False) -> Outcome:
+        self = super().__new__(cls, text)
+        self.warning = warning
+        return self
+
+
+def _level(text: str) -> str:
+    return "WARNING" if getattr(text, "warning", False) else "INFO"
+
+
 def run(op: bpy.types.Operator, label: str, work: ServerWork, finish: Callable[[Any], str]) -> set[str]:
     """Run ``work`` (thread, or inline in background mode), then ``finish`` on the main thread; report the outcome."""
     _, _, auto, exe = prefs.settings()
@@ -76,7 +91,9 @@ def run(op: bpy.types.Operator, label: str, work: ServerWork, finish: Callable[[
     if _synchronous():
         try:
             result = full(lambda f, s: None, lambda: False)
-            op.report({"INFO"}, write_safely(lambda: finish(result)))
+            text = write_safely(lambda: finish(result))
+            _last[:] = [(_level(text), str(text))]
+            op.report({_level(text)}, text)
         except Exception as exc:
             op.report({"ERROR"}, f"Parley {label}: {workflow.message(exc)}")
             return {"CANCELLED"}
@@ -87,7 +104,7 @@ def run(op: bpy.types.Operator, label: str, work: ServerWork, finish: Callable[[
             try:
                 text = write_safely(lambda: finish(result))
                 _push_undo(f"Parley {label}")
-                _notify("INFO", text)
+                _notify(_level(text), text)
                 return
             except Exception as exc:
                 error = exc
@@ -188,10 +205,10 @@ class PARLEY_OT_animate(bpy.types.Operator):
         except (ValueError, scene.SceneError) as exc:
             self.report({"ERROR"}, f"Parley Animate: {exc}")
             return {"CANCELLED"}
-        text, name = settings.transcript, obj.name
+        text, name, articulation = settings.transcript, obj.name, settings.articulation
 
         def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> Any:
-            return workflow.animate(client, audio, face, fps, text, report, stop)
+            return workflow.animate(client, audio, face, fps, text, report, stop, articulation)
 
         def finish(m: Any) -> str:
             face_obj = bpy.data.objects.get(name)
@@ -199,7 +216,8 @@ class PARLEY_OT_animate(bpy.types.Operator):
                 raise scene.SceneError(f"the face '{name}' was deleted while Parley worked")
             t = scene.HeadTarget(bpy.data.objects.get(target.armature.name) if target.armature else None, target.bone)
             info = scene.apply(bpy.context, face_obj, m, audio, t, title=f"{name} {Path(audio).stem}")
-            return f"Parley: animated '{name}': {info['frames']} frames at {info['fps']:g} fps"
+            text = f"Parley: animated '{name}': {info['frames']} frames at {info['fps']:g} fps"
+            return Outcome(text + "".join(f"; {w}" for w in info["warnings"]), bool(info["warnings"]))
 
         return run(self, "Animate", work, finish)
 
@@ -321,7 +339,8 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str) -> None
     objs = [obj] + ([obj.parent] if obj.parent is not None and obj.parent.type == "ARMATURE" else [])
     with context.temp_override(selected_objects=objs, active_object=obj):
         for o in context.view_layer.objects:
-            o.select_set(o in objs)
+            if o is not None:
+                o.select_set(o in objs)
         if suffix == ".fbx":
             bpy.ops.export_scene.fbx(filepath=path, use_selection=True, bake_anim=True, bake_anim_use_all_actions=False,
                                      bake_anim_use_nla_strips=False, bake_anim_simplify_factor=0.0,

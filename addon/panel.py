@@ -36,6 +36,7 @@ class PARLEY_PT_main(bpy.types.Panel):
         box.prop(settings, "audio_path", text="")
         box.prop(settings, "transcript")
         box.prop(settings, "fps")
+        box.prop(settings, "articulation", slider=True)
         box.prop(settings, "head_target")
         if settings.head_target == "BONE":
             box.prop(settings, "armature")

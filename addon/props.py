@@ -19,6 +19,9 @@ class ParleySettings(bpy.types.PropertyGroup):
     fps: bpy.props.FloatProperty(  # type: ignore[valid-type]
         name="FPS", default=0.0, min=0.0, max=120.0,
         description="Frame rate of the animation (0: the scene's)")
+    articulation: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Articulation", default=1.0, min=0.0, max=2.0,
+        description="How far the mouth moves: 0 still, 1 a real talker's range, 2 exaggerated")
     head_target: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Head", items=[("OBJECT", "Face Object", "Rotate and move the face object itself"),
                             ("BONE", "Armature Bone", "Rotate and move a bone of an armature")],

@@ -66,11 +66,11 @@ def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_s
 
 
 def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: float, text: str | None,
-            report: Progress, should_stop: Stop) -> Motion:  # fmt: skip
+            report: Progress, should_stop: Stop, articulation: float = 1.0) -> Motion:  # fmt: skip
     """Audio (+ the face) → the checked result curves. Cancels the server job when ``should_stop()`` turns true."""
     audio = read_upload(audio_path, "audio")
     report(0.02, "uploading")
-    job = client.submit_animation(audio, face, fps=fps, text=text or None)
+    job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation)
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)

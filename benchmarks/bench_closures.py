@@ -7,8 +7,11 @@ Sentences dense in /p b m/ and open vowels are spoken by Debian's festival and f
 phone's time; each is animated on several faces: the built-in portrait (closed mouth), and frames cut at run time
 from ``../shared`` footage (never stored in the repository) with an open mouth, mid-word and with a closed smile
 (skipped when absent). A bilabial counts as closed
-when the predicted inner-lip aperture falls under ``LIPS_CLOSED`` within the phone (±1 frame); an open vowel as
-opened when it rises over ``OPEN`` within the phone (±1 frame). Voices and sentences marked held out were never
+when the inner lips' vertical gap (``lip_gap``: upper minus lower inner lip, over the eye-corner distance) falls
+under ``LIPS_CLOSED`` within the phone (±1 frame); an open vowel as opened when it rises over ``OPEN`` within the
+phone (±1 frame). The signed vertical gap, not the 3D distance: a tracker often places a face's inner-lip points
+a few millimetres apart in depth, which a distance would read as parted lips even when they touch. Voices and
+sentences marked held out were never
 used to tune anything (no training, no threshold, no choice of model); their rows are the ones that count.
 Also: espeak-ng French, German and Spanish — the share of syllable nuclei (energy peaks) where the mouth opens.
 """
@@ -25,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 
-#: The mouth counts as open above this aperture (inner-lip gap / eye-corner distance; about 6 mm).
+#: The mouth counts as open above this vertical lip gap (over the eye-corner distance; about 6 mm on an average face).
 OPEN = 0.06
 
 TUNE_SENTENCES = [
@@ -118,7 +121,7 @@ def main() -> int:
     from core.audio.decode import Audio
     from core.data.tts import VOICES, available, espeak, synthesize
     from core.errors import ParleyError
-    from core.face.geometry import mouth_aperture
+    from core.face.geometry import lip_gap
 
     torch.set_num_threads(2)
     m = load_models(args.models) if args.models else default_models()
@@ -132,8 +135,8 @@ def main() -> int:
             faces.append((name, f))
     refs = [(name, face_reference(path)) for name, path in faces]
     for name, ref in refs:
-        a0 = float(mouth_aperture(ref.identity[None])[0])
-        print(f"face {name}: rest aperture {a0:.3f}" + (f" ({'; '.join(ref.notes)})" if ref.notes else ""))
+        a0 = float(lip_gap(ref.identity[None])[0])
+        print(f"face {name}: rest lip gap {a0:.3f}" + (f" ({'; '.join(ref.notes)})" if ref.notes else ""))
     scores: list[Score] = []
     for voice in TUNE_VOICES + HELD_OUT_VOICES:
         if not available(voice):
@@ -147,7 +150,7 @@ def main() -> int:
             for u in utts:
                 res = animate(Audio(u.samples, 16000, 16000, 1, voice), ref, fps=args.fps, models=m,
                               articulation=args.articulation)  # fmt: skip
-                a = mouth_aperture(res.landmarks)
+                a = lip_gap(res.landmarks)
                 c, nb = phone_hits(a, args.fps, u.phones, frozenset({"p", "b", "m"}), closing=True)
                 o, nv = phone_hits(a, args.fps, u.phones, frozenset({"aa", "ae", "ao", "aw", "ay"}), closing=False)
                 sc.closed, sc.bilabials = sc.closed + c, sc.bilabials + nb
@@ -179,7 +182,7 @@ def main() -> int:
             print(f"  {lang}: skipped ({exc})")
             continue
         res = animate(Audio(x, 16000, 16000, 1, lang), ref0, fps=args.fps, models=m, articulation=args.articulation)
-        o, n = syllable_open_share(mouth_aperture(res.landmarks), x, args.fps)
+        o, n = syllable_open_share(lip_gap(res.landmarks), x, args.fps)
         print(f"  {lang}: {o}/{n} = {o / max(n, 1):.0%}  ({text})")
     return 0
 

@@ -31,6 +31,7 @@ class Row:
     seconds: float
     r0: float
     lag: int
+    r_best: float
     amp: float
     rng: float
     closure: float
@@ -56,7 +57,8 @@ def score_clip(group: str, clip, m, articulation: float, plot_dir: Path | None) 
     true_speed = axis_speeds(clip.pose[:n], clip.fps)
     speed = axis_speeds(res.pose[:n], clip.fps) / np.maximum(true_speed, 1e-9)
     energy = frame_energy(clip.audio, clip.fps)[:n]
-    row = Row(group, clip.key, n / clip.fps, s.r_lag0, s.best_lag, s.amplitude_ratio, range_ratio(pred, truth),
+    row = Row(group, clip.key, n / clip.fps, s.r_lag0, s.best_lag, s.r_best, s.amplitude_ratio,
+              range_ratio(pred, truth),
               closure_recall(pred, truth), speed, blinks_per_minute(res.blink, res.fps),
               pearson(energy, truth))  # fmt: skip
     if plot_dir is not None:
@@ -102,16 +104,19 @@ def load_group_clips(data: Path):  # type: ignore[no-untyped-def]
 
 
 def print_table(rows: list[Row]) -> None:
-    head = (f"{'group':9} {'clip':24} {'s':>5} {'r lag0':>6} {'lag':>4} {'amp':>5} {'range':>5} {'close':>6} "
+    head = (f"{'group':9} {'clip':24} {'s':>5} {'r lag0':>6} {'lag':>4} {'r best':>6} {'amp':>5} {'range':>5} "
+            f"{'close':>6} "
             f"{'speed x/y/z':>16} {'blink/min':>9} {'energy r':>8}")  # fmt: skip
     print(head)
     fmt = lambda v: "   —" if np.isnan(v) else f"{v:4.0%}"  # noqa: E731
     for r in rows:
         sp = "/".join(f"{v:.2f}" for v in r.speed)
-        print(f"{r.group:9} {r.clip[:24]:24} {r.seconds:5.1f} {r.r0:6.3f} {r.lag:4d} {r.amp:5.2f} {r.rng:5.2f} "
+        print(f"{r.group:9} {r.clip[:24]:24} {r.seconds:5.1f} {r.r0:6.3f} {r.lag:4d} {r.r_best:6.3f} {r.amp:5.2f} "
+              f"{r.rng:5.2f} "
               f"{fmt(r.closure):>6} {sp:>16} {r.blinks:9.1f} {r.energy_r:8.3f}")  # fmt: skip
     print("\nPer group (mean over clips; closure recall over clips where the truth closes):")
-    print(f"{'group':9} {'clips':>5} {'r lag0':>6} {'|lag|':>5} {'amp':>5} {'amp min–max':>11} {'range':>5} "
+    print(f"{'group':9} {'clips':>5} {'r lag0':>6} {'|lag|':>5} {'r best':>6} {'amp':>5} {'amp min–max':>11} "
+          f"{'range':>5} "
           f"{'close':>6} {'speed x/y/z':>16} {'blink/min':>9}")  # fmt: skip
     for g in dict.fromkeys(r.group for r in rows):
         rs = [r for r in rows if r.group == g]
@@ -119,6 +124,7 @@ def print_table(rows: list[Row]) -> None:
         cl = [r.closure for r in rs if not np.isnan(r.closure)]
         sp = "/".join(f"{v:.2f}" for v in np.mean([r.speed for r in rs], axis=0))
         print(f"{g:9} {len(rs):5d} {np.mean([r.r0 for r in rs]):6.3f} {np.mean([abs(r.lag) for r in rs]):5.1f} "
+              f"{np.mean([r.r_best for r in rs]):6.3f} "
               f"{np.mean(amps):5.2f} {min(amps):5.2f}–{max(amps):4.2f} {np.mean([r.rng for r in rs]):5.2f} "
               f"{fmt(float(np.mean(cl)) if cl else float('nan')):>6} {sp:>16} "
               f"{np.mean([r.blinks for r in rs]):9.1f}")  # fmt: skip

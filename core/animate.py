@@ -2,8 +2,9 @@
 
 fps, expression (T, 20), pose (T, 6), blink (T, 2), landmarks (T, 468, 3) and meta (JSON), with
 T = ceil(duration × fps) and frame t covering audio [t/fps, (t+1)/fps). Expression coefficients
-are relative to the face's own reference shape (the photo, or the most frontal frame of a video):
-landmarks = reference + expression @ PCA components + blink displacement; the head pose is not
+are relative to the face's rest — the person with lips together and no expression, estimated from the photo or
+video (``core.face.neutral``), so a smile or an open mouth in the photo never becomes the rest:
+landmarks = rest + expression @ PCA components + blink displacement; the head pose is not
 applied to the landmarks.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from core.audio.decode import Audio
 from core.errors import ParleyError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -42,6 +44,7 @@ class Models:
     motion: Any
     blink: Any
     smoother: Any | None
+    neutral: Any
     canonical: np.ndarray
     smoothing: str  # "adaptive" | "gaussian:σ" | "none"
     load_seconds: float = 0.0
@@ -54,6 +57,7 @@ class Models:
                          "epochs": self.motion.metrics.get("epochs")}  # fmt: skip
         out["blink"] = {"kind": "parley.blink", "rate_per_min": round(self.blink.config.rate_per_min, 2)}
         out["smoothing"] = self.smoothing
+        out["neutral"] = {"kind": "parley.neutral", "n_modes": self.neutral.config.n_modes}
         return out
 
 
@@ -64,6 +68,7 @@ def load_models(assets: str | Path = ASSETS, smoothing: str | None = None) -> Mo
         CheckpointError: a missing, unreadable or wrong-kind checkpoint (named in the message).
     """
     from core.face.canonical import canonical_face
+    from core.face.neutral import NeutralModel
     from core.models.blink import BlinkModel
     from core.models.expression import ExpressionNet
     from core.models.motion import HeadMotionNet
@@ -76,7 +81,7 @@ def load_models(assets: str | Path = ASSETS, smoothing: str | None = None) -> Mo
     smoother = AdaptiveSmoother.load(a / "smoother.safetensors") if choice == "adaptive" else None
     m = Models(LandmarkPCA.load(a / "landmark_pca.safetensors"), ExpressionNet.load(a / "expression.safetensors"),
                HeadMotionNet.load(a / "motion.safetensors"), BlinkModel.load(a / "blink.safetensors"), smoother,
-               canonical_face(), choice)  # fmt: skip
+               NeutralModel.load(a / "neutral.safetensors"), canonical_face(), choice)  # fmt: skip
     m.load_seconds = time.perf_counter() - t0
     return m
 
@@ -100,6 +105,29 @@ def apply_smoothing(m: Models, q: np.ndarray, fps: float) -> np.ndarray:
     return q
 
 
+def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, fps: float,
+               articulation: float = 1.0, mel: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Ψ's lip opening brought to a real talker's range, times ``articulation`` (``core.models.articulation``).
+
+    A Ψ trained relative to the reference frame (no range measured) is only scaled by ``articulation``.
+    """
+    from core.audio.features import frame_energy, model_features
+    from core.models.articulation import RangeSettings, shape_range, speech_frames, unit_open_dir
+    from core.models.expression import predict_visemes
+
+    cfg = m.expression.cfg
+    if cfg.target != "rest" or cfg.open_p90 <= 0:
+        return (q * np.float32(articulation)).astype(np.float32)
+    comps = m.pca.components
+    speech = speech_frames(frame_energy(samples, fps)[: len(q)])
+    d = unit_open_dir(rest, comps, m.neutral.opening, q.shape[1])
+    vis = predict_visemes(m.expression, mel if mel is not None else model_features(samples), len(q), fps)
+    return shape_range(q, rest, comps, d, speech, RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level,
+                                                                 close_at=cfg.close_at, open_share=cfg.open_share),
+                       articulation,
+                       vis)  # fmt: skip
+
+
 @lru_cache(maxsize=2)
 def default_models() -> Models:
     return load_models()
@@ -109,10 +137,18 @@ def default_models() -> Models:
 class Reference:
     """What a face source gives the animation: identity shape and, for a video, head-motion style."""
 
-    identity: np.ndarray  # (468, 3)
+    identity: np.ndarray  # (468, 3) the face at rest
     source: str
     motion: tuple[np.ndarray, np.ndarray, float] | None = None  # (log-mel, pose (τ, 6), fps) of a video
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_frames(cls, landmarks: np.ndarray, source: str) -> Reference:
+        """From tracked canonical-frame landmarks of one frame (468, 3) or several (T, 468, 3): the person's rest."""
+        from core.face.canonical import canonical_face
+        from core.face.neutral import rest_of
+
+        return cls(rest_of(landmarks, canonical_face()), source)
 
 
 def face_reference(
@@ -190,17 +226,21 @@ def check_contract(r: AnimationResult, duration: float) -> None:
 
 
 def animate(
-    audio_path: str | Path, face: str | Path | Reference | None = None, fps: float = 30.0, text: str | None = None,
+    audio_path: str | Path | Audio, face: str | Path | Reference | None = None, fps: float = 30.0,
+    text: str | None = None,
     models: Models | None = None, seed: int = 0, max_seconds: float = 600.0, progress: Progress | None = None,
+    articulation: float = 1.0,
 ) -> AnimationResult:  # fmt: skip
     """Animate ``face`` (photo, video, a prepared Reference, or None for the built-in portrait) to ``audio_path``.
+
+    ``audio_path`` is a file, or audio already decoded by ``core.audio.decode.load_audio``.
 
     ``progress`` is called between stages (and per tracked frame of a face video) with the fraction done;
     an exception it raises propagates, which is how a caller cancels.
 
     Raises:
         AudioDecodeError, ImageDecodeError, FaceNotFound, FaceTooSmall, CheckpointError: as their names say.
-        ParleyError: an fps outside 1–240.
+        ParleyError: an fps outside 1–240, an articulation outside 0–2.
     """
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
@@ -209,10 +249,12 @@ def animate(
 
     if not (1.0 <= fps <= 240.0) or not np.isfinite(fps):
         raise ParleyError(f"--fps {fps}: must be between 1 and 240")
+    if not (0.0 <= articulation <= 2.0) or not np.isfinite(articulation):
+        raise ParleyError(f"--articulation {articulation}: must be between 0 and 2")
     report = progress or _no_progress
     m = models or default_models()
     report(0.0, "decoding audio")
-    audio = load_audio(audio_path, max_seconds=max_seconds)
+    audio = audio_path if isinstance(audio_path, Audio) else load_audio(audio_path, max_seconds=max_seconds)
     report(0.1, "reconstructing the face")
     if isinstance(face, Reference):
         ref = face
@@ -226,18 +268,21 @@ def animate(
     report(0.75, "expression")
     q = predict_expression(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
     q = apply_smoothing(m, q, fps)
+    q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, mel)
     report(0.85, "head motion")
     pose = predict_motion(m.motion, mel, n, fps, ref.motion)
     report(0.95, "blinks and landmarks")
     blink = m.blink.sample(n, fps, seed)
     lm = ref.identity[None] + (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)
     lm = m.blink.apply(lm, blink)
-    src = {"source": str(audio_path), "duration_s": audio.duration, "sample_rate": audio.source_rate,
+    src = {"source": audio.source, "duration_s": audio.duration, "sample_rate": audio.source_rate,
            "channels": audio.source_channels}  # fmt: skip
     meta = {"parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
             "head_style": "reference video" if ref.motion else "default (learnt from training data)",
-            "frames": n, "seed": seed, "compute_seconds": round(time.perf_counter() - t0, 4),
-            "expression_basis": "relative to the face's reference shape; landmarks = reference + expression @ PCA",
+            "frames": n, "seed": seed, "articulation": articulation,
+            "compute_seconds": round(time.perf_counter() - t0, 4),
+            "expression_basis": "relative to the face's rest (lips together, estimated from the photo or video); "
+                                "landmarks = rest + expression @ PCA",
             "notes": ref.notes}  # fmt: skip
     if text is not None:
         meta["transcript"] = text

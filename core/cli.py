@@ -49,14 +49,29 @@ def cmd_data_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_data_pca(args: argparse.Namespace) -> int:
+    from core.models.checkpoint import recording
     from core.models.fit import fit_landmark_pca
+    from core.train.provenance import provenance
+    from core.train.run import promote
 
-    pca = fit_landmark_pca(Path(args.data), Path(args.out), n_components=args.components)
+    out = Path(args.out)
+    with recording(provenance(Path(args.data))):
+        pca = fit_landmark_pca(Path(args.data), out, n_components=args.components)
     evr = pca.explained_variance_ratio
-    print(f"PCA with {pca.n_components} components → {args.out}")
+    print(f"PCA with {pca.n_components} components → {out}")
     print(f"  explained variance (train): {evr.sum():.4f}  (first 5: {', '.join(f'{v:.3f}' for v in evr[:5])})")
     for k, v in pca.metrics.items():
         print(f"  {k}: {v:.4f}")
+    if args.promote:
+        print("promoted → " + ", ".join(map(str, promote([out, out.with_suffix(".json")]))))
+    return 0
+
+
+def cmd_data_phones(args: argparse.Namespace) -> int:
+    from core.data.phones import label_corpus
+
+    n = label_corpus([Path(p) for p in args.audio], Path(args.out))
+    print(f"labelled {n} audio files in {args.out} (manifest.json)")
     return 0
 
 
@@ -97,7 +112,8 @@ def cmd_animate(args: argparse.Namespace) -> int:
 
     models = load_models(args.models) if args.models else None
     text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
-    res = animate(args.audio, args.face, fps=args.fps, text=text, models=models, seed=args.seed)
+    res = animate(args.audio, args.face, fps=args.fps, text=text, models=models, seed=args.seed,
+                  articulation=args.articulation)
     out = res.save(args.out)
     dur = res.meta["audio"]["duration_s"]
     print(f"{args.audio} ({dur:.2f} s) → {out}: {res.frames} frames at {res.fps:g} fps "
@@ -148,9 +164,14 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     dp.add_argument("--workers", type=int, default=2)
     dp.add_argument("--refit-canonical", action="store_true", help="refit the shipped canonical face from this data")
     dp.set_defaults(func=cmd_data_prepare)
+    dph = dsub.add_parser("phones", help="audio without transcripts → mouth-class labels (PocketSphinx phone loop)")
+    dph.add_argument("audio", nargs="+", help="audio files or folders (speaker = parent folder)")
+    dph.add_argument("--out", required=True, help="output folder (resumable)")
+    dph.set_defaults(func=cmd_data_phones)
     dc = dsub.add_parser("pca", help="fit the landmark PCA on a prepared dataset")
     dc.add_argument("data", help="a folder made by `parley data prepare`")
-    dc.add_argument("--out", default=str(DEFAULT_PCA))
+    dc.add_argument("--out", default="runs/landmark_pca.safetensors")
+    dc.add_argument("--promote", action="store_true", help="copy the fitted PCA into core/assets (what ships)")
     dc.add_argument("--components", type=int, default=20)
     dc.set_defaults(func=cmd_data_pca)
 
@@ -175,6 +196,8 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     a.add_argument("--out", required=True, help="result file: .npz or .json (DESIGN.md result contract)")
     a.add_argument("--preview", help="also write a preview MP4 (mesh + audio)")
     a.add_argument("--seed", type=int, default=0, help="seed for blink timing (default 0)")
+    a.add_argument("--articulation", type=float, default=1.0,
+                   help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
     a.add_argument("--models", help="folder with the checkpoints (default: the shipped ones)")
     a.set_defaults(func=cmd_animate)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
 from server.app import VERSION, state_of
-from server.errors import ApiError
+from server.errors import ApiError, error_status
 from server.jobs import Job
 from server.schemas import AnimateResult, Deleted, ErrorBody, Health, JobStatus, ModelsInfo, Ready, ReconstructResult
 from server.uploads import Form
@@ -20,7 +20,7 @@ from server.work import MESH_GLB, RESULT_NPZ, animate_json, reconstruct_json
 router = APIRouter(prefix="/v1")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 413, 415, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 410, 413, 415, 422, 500, 503, 504)
 }
 
 
@@ -97,23 +97,28 @@ def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: flo
                   "face": "optional photo or video of the face (default: the built-in portrait)"},
                  {"fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 240},
                   "text": {"type": "string", "description": "optional transcript (recorded in meta)"},
-                  "seed": {"type": "integer", "default": 0}}, ["audio"]))  # fmt: skip
+                  "seed": {"type": "integer", "default": 0},
+                  "articulation": {"type": "number", "default": 1, "minimum": 0, "maximum": 2,
+                                   "description": "mouth range: 0 still, 1 a real talker's, 2 exaggerated"}},
+                 ["audio"]))  # fmt: skip
 async def animate(request: Request, wait: bool = Query(False, description="answer only when the job has finished "
                   "(a client that disconnects meanwhile cancels it)")) -> JSONResponse:  # fmt: skip
     """Audio (+ face) → an animation job. Poll ``/v1/jobs/{id}``, then fetch ``/v1/jobs/{id}/result``."""
     st = state_of(request)
     st.require_ready()
     st.manager.check_capacity()
-    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed"})
+    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed", "articulation"})
     try:
         if "audio" not in form.files:
             raise ApiError(422, "invalid_request", "an 'audio' file part is required")
         fps = _number(form.fields, "fps", 30.0, 1.0, 240.0)
         seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
+        articulation = _number(form.fields, "articulation", 1.0, 0.0, 2.0)
         job_id, folder = st.manager.new_dir()
         with st.manager.discard_on_error(folder):
             audio, audio_name = await form.save("audio", folder, "audio", ".bin")
-            params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": form.fields.get("text")}
+            params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": form.fields.get("text"),
+                                      "articulation": articulation}  # fmt: skip
             names = {str(audio): audio_name}
             if "face" in form.files:
                 face, face_name = await form.save("face", folder, "face")
@@ -123,7 +128,9 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
     job = st.manager.submit(Job(job_id, "animate", folder, params, names))
     if wait:
         await st.manager.wait(job, request.is_disconnected)
-    status = 200 if job.state in ("done", "failed", "cancelled") else 202
+    status = 200 if job.state in ("done", "cancelled") else 202
+    if job.state == "failed":  # with ?wait=true a failed job answers with its error's status (422 for bad input)
+        status = error_status((job.error or {}).get("error", "failed"))
     body = _job_status(job, st.config.result_ttl_s).model_dump(mode="json")
     return JSONResponse(body, status_code=status, headers={"Location": f"/v1/jobs/{job.id}"})
 
@@ -155,7 +162,7 @@ async def _finished(job: Job, format: str, landmarks: bool) -> Response:
         raise ApiError(410, "job_cancelled", f"job {job.id} was cancelled")
     if job.state == "failed":
         err = job.error or {"error": "failed", "message": "the job failed"}
-        raise ApiError(422, err["error"], err["message"])
+        raise ApiError(error_status(err["error"]), err["error"], err["message"])
     try:
         if job.kind == "animate":
             if format == "npz":

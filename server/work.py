@@ -22,7 +22,7 @@ def _round(a: np.ndarray) -> Any:
 
 
 def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> Runner:
-    """A runner for ``animate`` jobs: params fps, seed, text; inputs audio (+ face) in the job folder.
+    """A runner for ``animate`` jobs: params fps, seed, text, articulation; inputs audio (+ face) in the job folder.
 
     Without a face the built-in ``portrait`` (reconstructed once at start-up) is used.
     """
@@ -31,7 +31,8 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
         p = job.params
         face = job.dir / p["face"] if p.get("face") else None
         res = animate(job.dir / p["audio"], face or portrait, fps=float(p["fps"]), text=p.get("text"), models=models,
-                      seed=int(p.get("seed", 0)), max_seconds=max_seconds, progress=job.step)  # fmt: skip
+                      seed=int(p.get("seed", 0)), max_seconds=max_seconds, progress=job.step,
+                      articulation=float(p.get("articulation", 1.0)))  # fmt: skip
         res.meta["audio"]["source"] = job.names.get(str(job.dir / p["audio"]), "upload")
         res.meta["face"] = job.names.get(str(face), "upload") if face else "built-in portrait"
         res.save(job.dir / RESULT_NPZ)

@@ -73,8 +73,8 @@ def mel_filterbank(cfg: FeatureConfig) -> np.ndarray:
     return fb
 
 
-def log_mel(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """Log-mel spectrogram (F, n_mels) float32 at ``cfg.rate`` frames/s; frame i centred at i/rate."""
+def power_spectrogram(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """|STFT|² (F, n_fft//2 + 1) float32 at ``cfg.rate`` frames/s; frame i centred at i/rate."""
     x = np.asarray(samples, dtype=np.float32)
     pad = cfg.n_fft // 2
     x = np.pad(x, (pad, pad), mode="constant")
@@ -83,9 +83,30 @@ def log_mel(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.nda
     window = np.zeros(cfg.n_fft, dtype=np.float32)
     off = (cfg.n_fft - cfg.win_length) // 2
     window[off : off + cfg.win_length] = np.hanning(cfg.win_length + 2)[1:-1]
-    spec = np.abs(np.fft.rfft(x[idx] * window, axis=1)) ** 2  # (F, bins)
-    mel = spec.astype(np.float32) @ mel_filterbank(cfg).T
-    return np.log(mel + cfg.floor).astype(np.float32)
+    return (np.abs(np.fft.rfft(x[idx] * window, axis=1)) ** 2).astype(np.float32)
+
+
+def mel_from_power(power: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Power spectrogram (F, bins) → log-mel (F, n_mels) float32."""
+    return np.log(power.astype(np.float32) @ mel_filterbank(cfg).T + cfg.floor).astype(np.float32)
+
+
+def log_mel(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Log-mel spectrogram (F, n_mels) float32 at ``cfg.rate`` frames/s; frame i centred at i/rate."""
+    return mel_from_power(power_spectrogram(samples, cfg), cfg)
+
+
+def utterance_normalise(mel: np.ndarray, speech_share: float = 0.6) -> np.ndarray:
+    """Subtract each band's mean over the utterance's speech (its loudest ``speech_share`` of frames).
+
+    Removes what the microphone, the room's colour and the voice's average timbre add to every frame alike, so a
+    phone call and a studio read the same. Silence is left out of the mean so that pauses do not shift it.
+    """
+    if len(mel) == 0:
+        return mel
+    energy = mel.mean(axis=1)
+    keep = energy >= np.quantile(energy, 1.0 - speech_share)
+    return (mel - mel[keep].mean(axis=0)).astype(np.float32)
 
 
 def frame_windows(mel: np.ndarray, n_frames: int, fps: float, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
@@ -143,3 +164,8 @@ def normalise_loudness(samples: np.ndarray, target_rms: float = 0.1, sample_rate
 def model_features(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
     """What Ψ and Φ read: the loudness-normalised log-mel (F, n_mels) of a clip."""
     return log_mel(normalise_loudness(samples, sample_rate=cfg.sample_rate), cfg)
+
+
+def model_power(samples: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """``model_features`` before the mel filters (for augmentations that work on the spectrum)."""
+    return power_spectrogram(normalise_loudness(samples, sample_rate=cfg.sample_rate), cfg)

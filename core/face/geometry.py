@@ -169,3 +169,11 @@ def mouth_aperture(landmarks: np.ndarray) -> np.ndarray:
     lips = np.linalg.norm(landmarks[:, LIP_UPPER_INNER] - landmarks[:, LIP_LOWER_INNER], axis=-1)
     eyes = np.linalg.norm(landmarks[:, EYE_OUTER_R] - landmarks[:, EYE_OUTER_L], axis=-1)
     return lips / np.maximum(eyes, 1e-9)
+
+
+def lip_gap(landmarks: np.ndarray) -> np.ndarray:
+    """(y13 − y14) / |lm33 − lm263| per frame, for canonical-frame landmarks (T, 468, 3): the signed vertical gap
+    between the inner lips (negative when they overlap), linear in any motion — unlike ``mouth_aperture``, a
+    distance, which can shrink as a mouth whose lips sit askew starts to open."""
+    eyes = np.linalg.norm(landmarks[:, EYE_OUTER_R] - landmarks[:, EYE_OUTER_L], axis=-1)
+    return (landmarks[:, LIP_UPPER_INNER, 1] - landmarks[:, LIP_LOWER_INNER, 1]) / np.maximum(eyes, 1e-9)

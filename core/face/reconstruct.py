@@ -13,6 +13,7 @@ from core.face.canonical import canonical_face
 from core.face.geometry import disentangle
 from core.face.media import is_video, iter_video_frames, load_image
 from core.face.mesh import TexturedFace, textured_face
+from core.face.neutral import rest_of
 from core.face.tracker import MIN_FACE_PX, to_camera_frame, track_image, track_video
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class Reconstruction:
     """What a face source yields: a mesh, its identity landmarks, and the reference head motion."""
 
     face: TexturedFace
-    identity: np.ndarray  # (468, 3) float32, canonical head frame, metres
+    identity: np.ndarray  # (468, 3) float32, canonical head frame, metres: the person at rest (``core.face.neutral``)
     frame_index: int  # the frame the mesh was made from (most frontal for videos)
     pose: np.ndarray  # (T, 6) head motion of the source (T = 1 for a photo)
     expression_landmarks: np.ndarray  # (T, 468, 3) canonical-frame landmarks of every frame
@@ -43,7 +44,7 @@ def reconstruct_image(rgb: np.ndarray, source: str = "image", min_face_px: int =
     """
     obs = track_image(rgb, source=source, min_face_px=min_face_px)
     parts = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face())
-    identity = parts.expression_landmarks[0]
+    identity = rest_of(parts.expression_landmarks[0], canonical_face())
     face = textured_face(rgb, obs.landmarks, identity)
     return Reconstruction(face, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
 
@@ -63,8 +64,7 @@ def reconstruct(path: str | Path, progress: Callable[[float], None] | None = Non
     parts = disentangle(to_camera_frame(track.landmarks), canonical_face())
     k = parts.frontal_index
     *_, frame = iter_video_frames(path, max_frames=k + 1)  # re-read the one frame the texture needs
-    face = textured_face(frame, track.landmarks[k], parts.expression_landmarks[k])
-    log.info("%s: mesh from frame %d of %d (most frontal)", path, k, len(track.landmarks))
-    return Reconstruction(
-        face, parts.expression_landmarks[k], k, parts.pose, parts.expression_landmarks, track.fps, str(path)
-    )
+    identity = rest_of(parts.expression_landmarks, canonical_face())
+    face = textured_face(frame, track.landmarks[k], identity)
+    log.info("%s: mesh from frame %d of %d (most frontal), at rest", path, k, len(track.landmarks))
+    return Reconstruction(face, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path))

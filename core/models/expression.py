@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.models.checkpoint import load_module, save_checkpoint
+from core.models.checkpoint import features_meta, load_module, save_checkpoint
 from core.models.sampling import sample_at
 
 KIND = "parley.expression"
@@ -56,6 +56,29 @@ class ExpressionConfig:
     bandlimit_prob: float = 0.3
     identity_noise: float = 0.5  # × per-coefficient std of the identity feature
     seed: int = 0
+    # what the coefficients are relative to: "reference" (the given frame, v1) or "rest" (the face's rest shape:
+    # lips together, ``core.face.neutral``), and whether the reference's identity feature is an input at all
+    target: str = "reference"
+    use_identity: bool = True
+    feature_norm: str = "global"  # "global" | "utterance" (``core.audio.features.utterance_normalise`` first)
+    voice_prob: float = 0.0  # share of training clips given another voice (``core.train.augment.voice_shift``)
+    pitch_range: tuple[float, float] = (0.75, 2.2)
+    formant_range: tuple[float, float] = (0.88, 1.3)
+    # lip range (``core.models.articulation``; target "rest" only): real talkers' 90th-percentile opening over
+    # speech, measured on the training footage by the trainer (0: no range shaping), and the closing dead zone
+    open_p90: float = 0.0
+    # the default range relative to GRID's readers: interview talkers open wider (chosen on the dev-av clips among
+    # 1, 1.5, 1.75, 2 by their mean amplitude ratio; see the model card)
+    range_level: float = 1.75
+    closure_floor: float = 0.35  # dead zone (share of the prediction's P90), chosen on the tuning voices
+    close_at: float = 0.35  # phonetic Ψ: /p b m/ probability at which the lips close fully
+    open_share: float = 0.8  # phonetic Ψ: an open vowel opens at least this share of the talker range
+    # phonetic supervision (tcn only): weight of the mouth-class loss (``core.data.phones``) on Ψ's audio features,
+    # learnt from GRID and from audio-only voices; > 0 also feeds the class posteriors to the coefficient head
+    phone_weight: float = 0.0
+    n_visemes: int = 11
+    phone_batch: int = 16  # audio-only crops per step
+    phone_crop_s: float = 3.0
 
 
 class _PaperEncoder(nn.Module):
@@ -98,13 +121,19 @@ class _TemporalEncoder(nn.Module):
         )  # fmt: skip
         self.norm = nn.GroupNorm(1, h)
 
-    def forward(self, mel: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        x = self.inp(mel.transpose(1, 2))  # (B, h, F/2) at 50 Hz
+    def features(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel (B, F, M) → (B, h, F/2) at 50 Hz (frame j centred on mel frame 2j)."""
+        x = self.inp(mel.transpose(1, 2))
         for block in self.blocks:
             x = x + block(x)
-        x = self.norm(x)
+        return self.norm(x)
+
+    def sample(self, x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         # the paper's window is centred 0.04 s after the frame start; sample there (linear interpolation)
         return sample_at(x, (times + (0.5 * 0.32 - self.cfg.context_before_s)) * MEL_RATE / 2)  # (B, T, h)
+
+    def forward(self, mel: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        return self.sample(self.features(mel), times)
 
 
 class ExpressionNet(nn.Module):
@@ -121,8 +150,10 @@ class ExpressionNet(nn.Module):
         self.cfg = cfg
         self.audio = _PaperEncoder(cfg) if cfg.variant == "paper" else _TemporalEncoder(cfg)
         self.identity = nn.Sequential(nn.Linear(cfg.n_coeffs, cfg.id_dim), nn.ReLU())
+        self.phones = nn.Conv1d(cfg.hidden, cfg.n_visemes, 1) if self.phonetic else None
+        extra = cfg.n_visemes if self.phonetic else 0
         self.head = nn.Sequential(
-            nn.Linear(cfg.hidden + cfg.id_dim, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.hidden + extra + cfg.id_dim, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
             nn.Linear(cfg.hidden, cfg.n_coeffs),
         )  # fmt: skip
         # input/output normalisation fitted on the training data (part of the checkpoint)
@@ -133,16 +164,48 @@ class ExpressionNet(nn.Module):
         self.register_buffer("out_std", torch.ones(cfg.n_coeffs))
         self.metrics: dict[str, object] = {}
 
+    @property
+    def phonetic(self) -> bool:
+        return self.cfg.phone_weight > 0 and self.cfg.variant == "tcn"
+
     def forward(self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         """mel (B, F, M) raw log-mel; times (B, T) frame starts in s; identity (B, 20) → (B, T, 20)."""
+        return self.forward_with_phones(mel, times, identity)[0]
+
+    def phone_logits(self, mel: torch.Tensor) -> torch.Tensor:
+        """mel (B, F, M) raw log-mel → (B, n_visemes, F/2) mouth-class logits at 50 Hz (phonetic variant)."""
+        assert self.phones is not None and isinstance(self.audio, _TemporalEncoder)
+        return self.phones(self.audio.features((mel - self.mel_mean) / self.mel_std))
+
+    def forward_with_phones(
+        self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(B, T, 20) coefficients and, for the phonetic variant, (B, n_visemes, F/2) mouth-class logits."""
         x = (mel - self.mel_mean) / self.mel_std
-        a = self.audio(x, times)
+        logits = None
+        if self.phones is not None and isinstance(self.audio, _TemporalEncoder):
+            f = self.audio.features(x)  # (B, h, F/2)
+            logits = self.phones(f)  # (B, n, F/2)
+            a = torch.cat([f, torch.softmax(logits, dim=1)], dim=1)
+            a = self.audio.sample(a, times)  # (B, T, h + n)
+        else:
+            a = self.audio(x, times)
         i = self.identity((identity - self.id_mean) / self.id_std)
+        if not self.cfg.use_identity:
+            i = torch.zeros_like(i)
         fused = torch.cat([a, i[:, None, :].expand(-1, a.shape[1], -1)], dim=-1)
-        return self.head(fused) * self.out_std
+        return self.head(fused) * self.out_std, logits
+
+    def prepare_mel(self, mel: np.ndarray) -> np.ndarray:
+        """One clip's ``model_features`` → what this network reads (per-utterance normalised if so configured)."""
+        if self.cfg.feature_norm == "utterance":
+            from core.audio.features import utterance_normalise
+
+            return utterance_normalise(mel)
+        return mel
 
     def save(self, path: str | Path, metrics: dict[str, object] | None = None) -> Path:
-        return save_checkpoint(path, KIND, self.cfg, self.state_dict(), metrics)
+        return save_checkpoint(path, KIND, self.cfg, self.state_dict(), metrics, features_meta())
 
     @classmethod
     def load(cls, path: str | Path) -> ExpressionNet:
@@ -162,5 +225,17 @@ def predict_expression(
 ) -> np.ndarray:
     """One clip: log-mel (F, 80) at 100 Hz → (T, 20) float32 coefficients."""
     times = torch.arange(n_frames, dtype=torch.float32)[None] / fps
-    out = net(torch.from_numpy(mel)[None].float(), times, torch.from_numpy(identity)[None].float())
+    x = torch.from_numpy(net.prepare_mel(mel))[None].float()
+    out = net(x, times, torch.from_numpy(identity)[None].float())
     return out[0].numpy().astype(np.float32)
+
+
+@torch.no_grad()
+def predict_visemes(net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float) -> np.ndarray | None:
+    """(T, n_visemes) mouth-class probabilities at the frames (``core.data.phones.VISEMES``), sampled where Ψ samples
+    its features; None for a network without the phonetic head."""
+    if not net.phonetic or not isinstance(net.audio, _TemporalEncoder):
+        return None
+    times = torch.arange(n_frames, dtype=torch.float32)[None] / fps
+    logits = net.phone_logits(torch.from_numpy(net.prepare_mel(mel))[None].float())
+    return net.audio.sample(torch.softmax(logits, dim=1), times)[0].numpy().astype(np.float32)

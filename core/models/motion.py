@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.models.checkpoint import load_module, save_checkpoint
+from core.models.checkpoint import features_meta, load_module, save_checkpoint
 from core.models.sampling import sample_at
 
 KIND = "parley.head_motion"
@@ -115,7 +115,7 @@ class HeadMotionNet(nn.Module):
         return out * scale[:, None, :]
 
     def save(self, path: str | Path, metrics: dict[str, object] | None = None) -> Path:
-        return save_checkpoint(path, KIND, self.cfg, self.state_dict(), metrics)
+        return save_checkpoint(path, KIND, self.cfg, self.state_dict(), metrics, features_meta())
 
     @classmethod
     def load(cls, path: str | Path) -> HeadMotionNet:

@@ -108,3 +108,31 @@ def augment(
             noise = coloured_noise(len(x), str(kind) if kind != "babble" else "pink", rng)
         x = mix_at_snr(x, noise, float(rng.choice(snrs)))
     return (x * rng.uniform(0.3, 2.0)).astype(np.float32)
+
+
+def _warp_bins(a: np.ndarray, factor: float) -> np.ndarray:
+    """Stretch each row of ``a`` (F, bins) along the frequency axis by ``factor`` (content at f moves to f·factor)."""
+    bins = a.shape[1]
+    pos = np.clip(np.arange(bins) / factor, 0, bins - 1)
+    i0 = np.minimum(np.floor(pos).astype(np.int64), bins - 2)
+    w = (pos - i0)[None, :]
+    return a[:, i0] * (1 - w) + a[:, i0 + 1] * w
+
+
+def voice_shift(power: np.ndarray, pitch: float, formant: float, lifter: int = 24) -> np.ndarray:
+    """Another voice from a power spectrogram (F, bins): harmonics scaled by ``pitch``, formants by ``formant``.
+
+    Source-filter split by cepstral liftering: the first ``lifter`` cepstral coefficients are the vocal tract's
+    envelope, the rest the source's harmonic fine structure. Scaling them apart turns a man's voice into a
+    woman's or a child's (pitch ×1.6–2.2, formants ×1.15–1.3) and back, with the phone timing unchanged —
+    vocal-tract-length and pitch augmentation at once. Works on the magnitude only, which is all Ψ reads.
+    """
+    logp = np.log(power.astype(np.float64) + 1e-10)
+    cep = np.fft.irfft(logp, axis=1)
+    lift = np.zeros(cep.shape[1])
+    lift[:lifter] = 1.0
+    lift[-(lifter - 1) :] = 1.0
+    env = np.fft.rfft(cep * lift, axis=1).real
+    fine = logp - env
+    out = _warp_bins(env, formant) + _warp_bins(fine, pitch)
+    return np.exp(out).astype(np.float32)

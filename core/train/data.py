@@ -10,7 +10,8 @@ import numpy as np
 
 from core.data.splits import split_of
 from core.errors import ParleyError
-from core.face.geometry import mouth_aperture
+from core.face.geometry import lip_gap, mouth_aperture
+from core.face.neutral import clip_rest
 from core.metrics.motion import eye_openness
 from core.models.pca import LandmarkPCA
 
@@ -30,6 +31,9 @@ class Clip:
     openness: np.ndarray  # (T, 2) eye openness
     aperture: np.ndarray  # (T,) mouth aperture of the tracked footage
     frontal_index: int
+    rest: np.ndarray  # (468, 3) the clip's rest: lips together (``core.face.neutral.clip_rest``)
+    rest_coeffs: np.ndarray  # (20,) the rest in the same coordinates as ``coeffs``
+    gap: np.ndarray  # (T,) signed vertical lip gap (``core.face.geometry.lip_gap``)
     landmarks: np.ndarray | None = None  # (T, 468, 3), kept for validation clips only
 
     @property
@@ -66,7 +70,10 @@ def load_clips(
         coeffs = ((flat - flat.mean(axis=0)) @ comps.T).astype(np.float32)
         ident = ((flat - canonical.reshape(1, -1)) @ comps.T).astype(np.float32)
         keep = lm if split != "train" else None
+        rest = clip_rest(lm)
+        rest_coeffs = ((rest.reshape(-1) - flat.mean(axis=0)) @ comps.T).astype(np.float32)
         out[split].append(Clip(c["key"], c["speaker"], split, fps, audio, coeffs, ident, pose,
                                eye_openness(lm).astype(np.float32), mouth_aperture(lm).astype(np.float32),
-                               int(c.get("frontal_index", 0)), keep))  # fmt: skip
+                               int(c.get("frontal_index", 0)), rest, rest_coeffs, lip_gap(lm).astype(np.float32),
+                               keep))  # fmt: skip
     return out

@@ -11,13 +11,21 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from core.audio.features import frame_count, frame_energy, model_features
+from core.audio.features import (
+    frame_count,
+    frame_energy,
+    mel_from_power,
+    model_features,
+    model_power,
+    utterance_normalise,
+)
 from core.errors import ParleyError
-from core.face.geometry import mouth_aperture
+from core.face.geometry import lip_gap, mouth_aperture
 from core.metrics.landmarks import msi_lips
 from core.metrics.sync import sync_scores
+from core.models.articulation import fit_open_p90, speech_frames
 from core.models.expression import ExpressionConfig, ExpressionNet, predict_expression
-from core.train.augment import SR, augment, change_speed
+from core.train.augment import SR, augment, change_speed, voice_shift
 from core.train.common import load_state, pick_device, save_state, seed_everything
 from core.train.data import Clip
 
@@ -32,16 +40,62 @@ class Batch:
     identity: torch.Tensor  # (B, 20)
     target: torch.Tensor  # (B, T, 20)
     mask: torch.Tensor  # (B, T)
+    visemes: torch.Tensor | None = None  # (B, F) mouth class per 10 ms, -100 where unknown or padded
+
+
+def _features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
+              train: bool) -> np.ndarray:  # fmt: skip
+    """Room, channel, noise and another voice (training), then what the network reads."""
+    if train:
+        x = augment(x, rng, pool, cfg.noise_snr_db, cfg.clean_fraction, cfg.reverb_prob, cfg.bandlimit_prob)
+    if train and rng.random() < cfg.voice_prob:
+        pitch = float(np.exp(rng.uniform(*np.log(cfg.pitch_range))))
+        formant = float(np.exp(rng.uniform(*np.log(cfg.formant_range))))
+        return net_mel(mel_from_power(voice_shift(model_power(x), pitch, formant)), cfg)
+    return net_mel(model_features(x), cfg)
+
+
+def _pad_labels(labels: list[np.ndarray], frames: int) -> torch.Tensor:
+    out = np.full((len(labels), frames), -100, np.int64)
+    for i, v in enumerate(labels):
+        out[i, : min(frames, len(v))] = v[:frames]
+    return torch.from_numpy(out)
+
+
+def phone_batch(items: list[tuple[np.ndarray, np.ndarray]], cfg: ExpressionConfig, rng: np.random.Generator,
+                pool: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Random ``cfg.phone_crop_s`` crops of audio-only labelled speech → (mel (B, F, 80), visemes (B, F))."""
+    n = int(cfg.phone_crop_s * SR)
+    mels, labs = [], []
+    for audio, vis in items:
+        start = int(rng.integers(0, max(1, len(audio) - n)))
+        start -= start % 160
+        mels.append(_features(audio[start : start + n], cfg, rng, pool, True))
+        labs.append(vis[start // 160 :][: len(mels[-1])].astype(np.int64))
+    fmax = max(len(m) for m in mels)
+    mel = np.full((len(mels), fmax, mels[0].shape[1]), FLOOR, np.float32)
+    for i, m in enumerate(mels):
+        mel[i, : len(m)] = m
+    return torch.from_numpy(mel), _pad_labels(labs, fmax)
+
+
+def phone_loss(logits: torch.Tensor, visemes: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of (B, n, F/2) logits at 50 Hz against (B, F) labels at 100 Hz (every other one)."""
+    lab = visemes[:, ::2][:, : logits.shape[2]]
+    return torch.nn.functional.cross_entropy(logits[:, :, : lab.shape[1]], lab, ignore_index=-100)
 
 
 def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
-               id_std: np.ndarray | None, train: bool) -> Batch:  # fmt: skip
-    mels, targets, idents, times = [], [], [], []
+               id_std: np.ndarray | None, train: bool,
+               visemes: dict[str, np.ndarray] | None = None) -> Batch:  # fmt: skip
+    mels, targets, idents, times, labs = [], [], [], [], []
     for c in clips:
         s = float(rng.choice(cfg.speed_perturb)) if train else 1.0
         x = change_speed(c.audio, s)
-        if train:
-            x = augment(x, rng, pool, cfg.noise_snr_db, cfg.clean_fraction, cfg.reverb_prob, cfg.bandlimit_prob)
+        mel = _features(x, cfg, rng, pool, train)
+        if visemes is not None:
+            v = visemes.get(c.key, np.zeros(0, np.uint8)).astype(np.int64)
+            labs.append(v[np.minimum(np.round(np.arange(len(mel)) * s).astype(np.int64), len(v) - 1)] if len(v) else v)
         n = frame_count(len(x) / SR, c.fps)
         src = np.minimum(np.arange(n) * s, c.frames - 1)  # source frame (start-aligned) of each new frame
         q = np.stack([np.interp(src, np.arange(c.frames), c.coeffs[:, k]) for k in range(c.coeffs.shape[1])], 1)
@@ -49,8 +103,8 @@ def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generato
         ident = c.identity[r].copy()
         if train and id_std is not None:
             ident += rng.standard_normal(ident.shape).astype(np.float32) * id_std * cfg.identity_noise
-        mels.append(model_features(x))
-        targets.append(q - c.coeffs[r])
+        mels.append(mel)
+        targets.append(q - (c.rest_coeffs if cfg.target == "rest" else c.coeffs[r]))
         idents.append(ident)
         times.append(np.arange(n) / c.fps)
     tmax, fmax = max(len(t) for t in targets), max(len(m) for m in mels)
@@ -65,7 +119,12 @@ def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generato
         tim[i, : len(times[i])] = times[i]
         mask[i, : len(targets[i])] = 1
     return Batch(torch.from_numpy(mel), torch.from_numpy(tim), torch.from_numpy(np.stack(idents)),
-                 torch.from_numpy(tgt), torch.from_numpy(mask))  # fmt: skip
+                 torch.from_numpy(tgt), torch.from_numpy(mask), _pad_labels(labs, fmax) if labs else None)  # fmt: skip
+
+
+def net_mel(mel: np.ndarray, cfg: ExpressionConfig) -> np.ndarray:
+    """``ExpressionNet.prepare_mel`` without a network at hand."""
+    return utterance_normalise(mel) if cfg.feature_norm == "utterance" else mel
 
 
 def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tensor:
@@ -77,11 +136,21 @@ def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tenso
     return err + velocity_weight * ((dv**2) * mv).sum() / mv.sum().clamp(min=1)
 
 
+def footage_open_p90(clips: list[Clip]) -> float:
+    """Real talkers' lip range: the median over clips of the 90th-percentile opening over speech (tracked)."""
+    opens, speech = [], []
+    for c in clips:
+        opens.append(c.gap - float(lip_gap(c.rest[None])[0]))
+        speech.append(speech_frames(frame_energy(c.audio, c.fps)[: c.frames]))
+    return fit_open_p90(opens, [s[: len(o)] for o, s in zip(opens, speech, strict=True)])
+
+
 def fit_normalisers(net: ExpressionNet, clips: list[Clip]) -> None:
     """Input/output statistics from the clean training data, stored in the checkpoint."""
-    mel = np.concatenate([model_features(c.audio) for c in clips])
+    mel = np.concatenate([net_mel(model_features(c.audio), net.cfg) for c in clips])
     ident = np.concatenate([c.identity for c in clips])
-    q = np.concatenate([c.coeffs - c.coeffs[c.frontal_index] for c in clips])
+    rel = (lambda c: c.rest_coeffs) if net.cfg.target == "rest" else (lambda c: c.coeffs[c.frontal_index])
+    q = np.concatenate([c.coeffs - rel(c) for c in clips])
     with torch.no_grad():
         net.mel_mean.copy_(torch.from_numpy(mel.mean(0)))
         net.mel_std.copy_(torch.from_numpy(mel.std(0) + 1e-3))
@@ -90,18 +159,20 @@ def fit_normalisers(net: ExpressionNet, clips: list[Clip]) -> None:
         net.out_std.copy_(torch.from_numpy(q.std(0) + 1e-6))
 
 
-def predicted_landmarks(c: Clip, q: np.ndarray, components: np.ndarray) -> np.ndarray:
-    """Reference frame + predicted coefficients → (T, 468, 3)."""
+def predicted_landmarks(c: Clip, q: np.ndarray, components: np.ndarray, target: str = "reference") -> np.ndarray:
+    """The base shape (the reference frame, or the clip's rest) + predicted coefficients → (T, 468, 3)."""
     assert c.landmarks is not None
     disp = (q @ components[: q.shape[1]]).reshape(len(q), -1, 3)
-    return c.landmarks[c.frontal_index][None] + disp
+    return (c.rest if target == "rest" else c.landmarks[c.frontal_index])[None] + disp
 
 
-def score_clips(preds: list[np.ndarray], clips: list[Clip], components: np.ndarray) -> dict[str, float]:
+def score_clips(
+    preds: list[np.ndarray], clips: list[Clip], components: np.ndarray, target: str = "reference"
+) -> dict[str, float]:
     """Aperture r at lag 0, best lag, amplitude ratio, lip MSI ratio: medians over clips."""
     r0, lag, amp, msi_ratio = [], [], [], []
     for q, c in zip(preds, clips, strict=True):
-        lm = predicted_landmarks(c, q, components)
+        lm = predicted_landmarks(c, q, components, target)
         s = sync_scores(mouth_aperture(lm), c.aperture, max_lag=5)
         r0.append(s.r_lag0)
         lag.append(s.best_lag)
@@ -132,7 +203,7 @@ def psi_predictions(psi: ExpressionNet, clips: list[Clip]) -> list[np.ndarray]:
 
 def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray) -> dict[str, float]:
     net.eval()
-    return score_clips(psi_predictions(net, clips), clips, components)
+    return score_clips(psi_predictions(net, clips), clips, components, net.cfg.target)
 
 
 def groups(clips: list[Clip]) -> dict[str, list[Clip]]:
@@ -144,11 +215,18 @@ def groups(clips: list[Clip]) -> dict[str, list[Clip]]:
 def train_expression(
     split: dict[str, list[Clip]], components: np.ndarray, out: Path, cfg: ExpressionConfig,
     device: str = "cpu", resume: bool = True, progress: bool = True,
+    visemes: dict[str, np.ndarray] | None = None, phones: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[ExpressionNet, dict[str, Any]]:  # fmt: skip
-    """Train Ψ on split['train'], reporting 'val_unseen' each epoch; the last epoch is kept (no selection)."""
+    """Train Ψ on split['train'], reporting 'val_unseen' each epoch; the last epoch is kept (no selection).
+
+    With ``cfg.phone_weight`` > 0, ``visemes`` (clip key → mouth class per 10 ms of the training clips) and
+    ``phones`` (audio-only speech with its classes, ``core.data.phones``) teach the audio encoder what is said.
+    """
     rng = seed_everything(cfg.seed)
     dev = pick_device(device)
     train = split["train"]
+    if cfg.target == "rest":
+        cfg.open_p90 = footage_open_p90(train)
     net = ExpressionNet(cfg)
     fit_normalisers(net, train)
     net.to(dev)
@@ -173,17 +251,24 @@ def train_expression(
         bar = tqdm(batches, desc=f"expression {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
         total = 0.0
         for idx in bar:
-            b = make_batch([train[i] for i in idx], cfg, rng, pool, id_std, train=True)
-            pred = net(b.mel.to(dev), b.times.to(dev), b.identity.to(dev))
+            b = make_batch([train[i] for i in idx], cfg, rng, pool, id_std, train=True,
+                           visemes=visemes if net.phonetic else None)  # fmt: skip
+            pred, logits = net.forward_with_phones(b.mel.to(dev), b.times.to(dev), b.identity.to(dev))
             loss = loss_fn(pred, Batch(b.mel, b.times, b.identity, b.target.to(dev), b.mask.to(dev)),
                            cfg.velocity_weight)  # fmt: skip
+            if logits is not None and b.visemes is not None:
+                loss = loss + cfg.phone_weight * phone_loss(logits, b.visemes.to(dev))
+            if net.phonetic and phones:
+                pick = rng.integers(len(phones), size=cfg.phone_batch)
+                pm, pv = phone_batch([phones[i] for i in pick], cfg, rng, pool)
+                loss = loss + cfg.phone_weight * phone_loss(net.phone_logits(pm.to(dev)), pv.to(dev))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
             sched.step()
             total += float(loss.detach())
-            bar.set_postfix(loss=f"{float(loss) * 1e6:.2f}e-6")
+            bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
         net.cpu()
         m = {"epoch": epoch + 1, "train_loss": total / len(batches)}
         if val:

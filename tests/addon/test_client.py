@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 from collections.abc import Iterator
 
@@ -34,11 +35,13 @@ def test_reconstruct_animate_and_fetch(server: Live) -> None:
     face = c.reconstruct(Upload("me.jpg", demo_face()))
     assert base64.b64decode(face["mesh_glb"])[:4] == b"glTF" and len(face["rig"]["names"]) == 20
     seen: list[float] = []
-    job = c.submit_animation(Upload("line.wav", wav_bytes(1.2)), Upload("me.jpg", demo_face()), fps=24)
+    job = c.submit_animation(Upload("line.wav", wav_bytes(1.2)), Upload("me.jpg", demo_face()), fps=24,
+                             articulation=0.5)  # fmt: skip
     status = c.wait(job, on_progress=lambda p, s: seen.append(p), poll=0.05)
     assert status["state"] == "done" and seen and seen[-1] == 1.0
     with np.load(io.BytesIO(c.result_npz(job))) as z:
         assert z["expression"].shape == (29, 20) and float(z["fps"]) == 24.0
+        assert json.loads(str(z["meta"]))["articulation"] == 0.5
 
 
 def test_failures_and_cancel(server: Live, long_video: bytes) -> None:

@@ -98,3 +98,45 @@ def test_cli_animate_writes_result_and_preview(tmp_path: Path, wav_path: Path) -
 
 def test_result_type_is_the_contract() -> None:
     assert set(AnimationResult.__dataclass_fields__) == {"fps", "expression", "pose", "blink", "landmarks", "meta"}
+
+
+def test_articulation_scales_the_mouth_and_is_checked(models, photo) -> None:  # type: ignore[no-untyped-def]
+    from core.audio.decode import load_audio
+    from core.cli import DEMO_AUDIO
+    from core.face.geometry import mouth_aperture
+
+    audio = load_audio(DEMO_AUDIO)
+    rest = float(mouth_aperture(photo.identity[None])[0])
+
+    def p90(a: float) -> float:
+        r = run_animate(audio, photo, fps=25.0, models=models, articulation=a)
+        assert r.meta["articulation"] == a
+        return float(np.percentile(mouth_aperture(r.landmarks) - rest, 90))
+
+    still, normal, wide = p90(0.0), p90(1.0), p90(2.0)
+    assert abs(still) < 0.005 < normal < wide
+    assert 1.6 < wide / normal < 2.4
+    with pytest.raises(ParleyError, match="articulation"):
+        run_animate(audio, photo, models=models, articulation=2.5)
+
+
+def test_an_open_mouth_photo_still_rests_and_closes(tmp_path: Path, models) -> None:  # type: ignore[no-untyped-def]
+    """A photo taken mid-word: the rest has the lips together, and silence keeps them there."""
+    from core.face.geometry import mouth_aperture
+    from core.face.media import iter_video_frames
+    from core.face.reconstruct import reconstruct
+    from core.metrics.sync import LIPS_CLOSED
+
+    rec = reconstruct(FIXTURE_VIDEO)
+    k = int(np.argmax(mouth_aperture(rec.expression_landmarks)))
+    assert mouth_aperture(rec.expression_landmarks[k : k + 1])[0] > 0.06  # the fixture opens its mouth there
+    from PIL import Image
+
+    frame = list(iter_video_frames(FIXTURE_VIDEO, max_frames=k + 1))[k]
+    Image.fromarray(frame).save(tmp_path / "mid_word.png")
+    ref = face_reference(tmp_path / "mid_word.png")
+    assert mouth_aperture(ref.identity[None])[0] < LIPS_CLOSED
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, np.random.default_rng(0).normal(size=32000).astype(np.float32) * 1e-3, 16000)
+    r = run_animate(quiet, ref, fps=25.0, models=models)
+    assert np.median(mouth_aperture(r.landmarks)) < LIPS_CLOSED

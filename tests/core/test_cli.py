@@ -42,3 +42,30 @@ def test_demo_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-d
     assert (tmp_path / "demo_preview.mp4").stat().st_size > 10_000
     with np.load(tmp_path / "demo.npz") as z:
         assert z["landmarks"].shape == (307, 468, 3)
+
+
+def test_animate_articulation_option(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from core.cli import DEMO_AUDIO
+
+    assert main(["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--articulation", "2.5"]) == 2
+    assert "--articulation 2.5: must be between 0 and 2" in capsys.readouterr().err
+    assert not (tmp_path / "r.npz").exists()
+    assert main(["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--articulation", "0.5"]) == 0
+    import json
+
+    with np.load(tmp_path / "r.npz") as z:
+        assert json.loads(str(z["meta"]))["articulation"] == 0.5
+
+
+def test_train_writes_runs_and_promotes_only_when_told(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core.train import run
+
+    made = tmp_path / "runs" / "neutral.safetensors"
+    made.parent.mkdir()
+    made.write_bytes(b"weights")
+    (tmp_path / "runs" / "neutral.state.pt").write_bytes(b"state")
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    assert run.promote([made, made.with_name("neutral.state.pt")], assets) == [assets / "neutral.safetensors"]
+    assert sorted(p.name for p in assets.iterdir()) == ["neutral.safetensors"]  # never a .state.pt in the package
+    assert run.RUNS == Path("runs") and run.FILE["expression"] == "expression.safetensors"

@@ -65,13 +65,14 @@ def test_models_lists_checkpoints_and_cards(client: TestClient) -> None:
 
 @pytest.mark.parametrize("fps", [24.0, 29.97])
 def test_animate_default_face_follows_contract(client: TestClient, fps: float) -> None:
-    s = run_job(client, {"audio": ("line one.wav", wav_bytes(1.7))}, {"fps": str(fps), "seed": "3"})
+    s = run_job(client, {"audio": ("line one.wav", wav_bytes(1.7))}, {"fps": str(fps), "seed": "3",
+                                                                     "articulation": "1.5"})  # fmt: skip
     assert s["state"] == "done" and s["progress"] == 1.0 and s["result_url"]
     res = result_of(client, s["id"])
     check_contract(res, 1.7)
     assert res.frames == math.ceil(1.7 * fps - 1e-9)
     assert res.meta["audio"]["source"] == "line one.wav" and res.meta["face"] == "built-in portrait"
-    assert res.meta["seed"] == 3
+    assert res.meta["seed"] == 3 and res.meta["articulation"] == 1.5
     npz = client.get(f"/v1/jobs/{s['id']}/result", params={"format": "npz"})
     assert npz.headers["content-type"] == "application/x-npz"
     with np.load(io.BytesIO(npz.content)) as z:
@@ -120,6 +121,8 @@ def test_bad_inputs_fail_their_job_with_their_own_message(
     ({"audio": ("a.wav", b"x")}, {"fps": "0.5"}, 422, "invalid_request"),
     ({"audio": ("a.wav", b"x")}, {"fps": "nan"}, 422, "invalid_request"),
     ({"audio": ("a.wav", b"x")}, {"seed": "-1"}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x")}, {"articulation": "2.5"}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x")}, {"articulation": "loud"}, 422, "invalid_request"),
     ({"face": ("f.png", b"x")}, {}, 422, "invalid_request"),
     ({"audio": ("a.wav", b"x"), "voice": ("b.wav", b"x")}, {}, 400, "bad_multipart"),
     ({"audio": ("a.wav", b"x")}, {"colour": "red"}, 400, "bad_multipart"),
@@ -217,7 +220,43 @@ def test_pickle_checkpoint_is_refused_and_never_run(tmp_path: Path) -> None:
             if r.json().get("error") != "not_ready":
                 break
             time.sleep(0.05)
-        assert r.status_code == 503 and r.json()["error"] == "checkpoint_error", r.text
+        assert r.status_code == 503 and r.json()["error"] == "load_failed", r.text
+        assert "not a readable safetensors checkpoint" in r.json()["message"]
         assert "expression.safetensors" in r.json()["message"]
         assert c.post("/v1/animate", files={"audio": ("a.wav", wav_bytes())}).status_code == 503
     assert not sentinel.exists()
+
+
+def test_any_load_failure_is_reported_not_left_loading(tmp_path: Path) -> None:
+    """A smoothing.json without "choice" (a KeyError, not a ParleyError) must not leave /v1/ready loading for ever."""
+    import shutil
+
+    from core.animate import ASSETS
+
+    models = tmp_path / "models"
+    shutil.copytree(ASSETS, models)
+    (models / "smoothing.json").write_text('{"chosen": "gaussian:1.0"}')
+    with make_client(tmp_path / "jobs", models_dir=models) as c:
+        for _ in range(400):
+            r = c.get("/v1/ready")
+            if r.json().get("error") != "not_ready":
+                break
+            time.sleep(0.05)
+        assert r.status_code == 503 and r.json()["error"] == "load_failed", r.text
+        assert "KeyError" in r.json()["message"] and "choice" in r.json()["message"]
+        r = c.post("/v1/animate", files={"audio": ("a.wav", wav_bytes())})
+        assert r.status_code == 503 and r.json()["error"] == "load_failed"
+
+
+def test_waiting_on_bad_input_answers_4xx(client: TestClient) -> None:
+    r = client.post("/v1/animate", params={"wait": "true"}, files={"audio": ("voice.wav", b"RIFF nope" * 20)})
+    assert r.status_code == 422 and r.json()["state"] == "failed", r.text
+    assert r.json()["error"]["error"] == "audio_decode_error"
+    ok = client.post("/v1/animate", params={"wait": "true"}, files={"audio": ("a.wav", wav_bytes(0.5))})
+    assert ok.status_code == 200 and ok.json()["state"] == "done"
+
+
+def test_server_faults_are_5xx() -> None:
+    from server.errors import error_status
+
+    assert error_status("checkpoint_error") == 500 and error_status("audio_decode_error") == 422

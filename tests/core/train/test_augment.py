@@ -25,3 +25,35 @@ def test_speed_reverb_band_limit_keep_the_signal_sane() -> None:
     assert len(change_speed(x, 1.1)) == round(len(x) / 1.1)
     for y in (reverb(x, rng), band_limit(x, rng), augment(x, rng, [x], (6.0,), 0.0, 1.0, 1.0)):
         assert y.shape == x.shape and y.dtype == np.float32 and np.isfinite(y).all() and np.abs(y).max() > 0
+
+
+def test_voice_shift_moves_pitch_and_formants_apart() -> None:
+    from core.audio.features import power_spectrogram
+    from core.train.augment import voice_shift
+
+    t = np.arange(16000) / 16000
+    x = sum(np.sin(2 * np.pi * 120 * k * t) * np.exp(-((120 * k - 700) / 300) ** 2) for k in range(1, 40))
+    p = power_spectrogram(np.asarray(x, np.float32))
+    mid = len(p) // 2
+    f = np.fft.rfftfreq(512, 1 / 16000)
+
+    def peak(spec: np.ndarray, lo: float, hi: float) -> float:
+        band = (f > lo) & (f < hi)
+        return float(f[band][np.argmax(spec[band])])
+
+    same = voice_shift(p, 1.0, 1.0)
+    np.testing.assert_allclose(same, p, rtol=1e-3, atol=1e-8)
+    higher = voice_shift(p, 2.0, 1.0)[mid]
+    assert abs(peak(higher, 180, 300) - 240) <= 32  # the first harmonic at 2 × 120 Hz
+    env = lambda s: np.convolve(np.log(s + 1e-10), np.ones(15) / 15, "same")  # noqa: E731
+    assert peak(env(voice_shift(p, 1.0, 1.25)[mid]), 300, 2000) > peak(env(p[mid]), 300, 2000) + 60  # formant up
+
+
+def test_utterance_normalise_removes_a_channel() -> None:
+    from core.audio.features import log_mel, utterance_normalise
+    from tests.conftest import speechlike
+
+    x = speechlike(3.0)
+    mel = log_mel(x)
+    tilted = mel + np.linspace(-2, 2, mel.shape[1])[None]  # a microphone with a strong tilt
+    np.testing.assert_allclose(utterance_normalise(tilted), utterance_normalise(mel), atol=1e-4)

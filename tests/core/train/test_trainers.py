@@ -30,10 +30,11 @@ def synthetic_clip(i: int, speaker: str, split: str) -> Clip:
     base = np.random.default_rng(i).normal(size=(468, 3)).astype(np.float32) * 0.05
     lm = (base[None] + (coeffs @ COMPONENTS).reshape(n, 468, 3)).astype(np.float32)
     pose = (np.random.default_rng(i).normal(size=(n, 6)) * 0.01).astype(np.float32)
-    from core.face.geometry import mouth_aperture
+    from core.face.geometry import lip_gap, mouth_aperture
 
     return Clip(f"{speaker}_{i}", speaker, split, 25.0, audio, coeffs, np.zeros((n, 20), np.float32), pose,
-                np.full((n, 2), 0.3, np.float32), mouth_aperture(lm), 0, lm)  # fmt: skip
+                np.full((n, 2), 0.3, np.float32), mouth_aperture(lm), 0, base, np.zeros(20, np.float32),
+                lip_gap(lm), lm)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -73,5 +74,5 @@ def test_smoother_trainer_and_comparison(split: dict[str, list[Clip]], tmp_path:
         psi, split, COMPONENTS, tmp_path / "s.safetensors", SmootherConfig(epochs=1), progress=False
     )
     table = compare_smoothing(psi, net, split["val_unseen"], COMPONENTS)
-    assert set(table) == {"none", "gaussian σ=1", "gaussian σ=2", "adaptive"}
+    assert set(table) == {"none", "gaussian:1", "gaussian:2", "adaptive"}
     assert all(np.isfinite(v["lip_msi_ratio"]) for v in table.values())

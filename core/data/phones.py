@@ -1,0 +1,142 @@
+"""Phone labels for speech without transcripts: PocketSphinx's en-US phone loop, grouped into mouth classes.
+
+``parley data phones`` labels audio-only corpora (LibriSpeech's 261 voices) so that Ψ's audio encoder can learn what
+is being said from many voices, not one (``ExpressionConfig.phone_weight``). A phone recogniser without a word model
+is often wrong about the exact phone but seldom about the mouth it needs: /p b m/ are told apart from vowels, open
+vowels from closed ones. Labels are per 10 ms (100 Hz, the log-mel rate).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from core.audio.decode import load_audio
+from core.errors import ParleyError
+
+log = logging.getLogger(__name__)
+
+#: Mouth classes (visemes) and the PocketSphinx phones in each; anything else (silence, noise fillers) is 0.
+VISEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("silence", ("SIL",)),
+    ("bilabial", ("P", "B", "M")),
+    ("labiodental", ("F", "V")),
+    ("dental", ("TH", "DH")),
+    ("alveolar", ("T", "D", "N", "L", "S", "Z")),
+    ("postalveolar", ("SH", "ZH", "CH", "JH")),
+    ("velar", ("K", "G", "NG", "HH")),
+    ("rounded", ("W", "UW", "UH", "OW", "OY", "R")),
+    ("open", ("AA", "AE", "AO", "AW", "AY", "AH")),
+    ("mid", ("EH", "ER", "EY")),
+    ("spread", ("IY", "IH", "Y")),
+)
+N_VISEMES = len(VISEMES)
+BILABIAL = 1  # index of /p b m/ in VISEMES
+OPEN = 8  # index of the open vowels
+_CLASS = {p: i for i, (_, phones) in enumerate(VISEMES) for p in phones}
+AUDIO_SUFFIXES = (".flac", ".wav", ".mp3", ".ogg", ".m4a")
+
+
+def _decoder():  # type: ignore[no-untyped-def]
+    try:
+        from pocketsphinx import Decoder, get_model_path
+    except ImportError as exc:
+        raise ParleyError("phone labels need the pocketsphinx package (pip install pocketsphinx)") from exc
+    mp = Path(get_model_path()) / "en-us"
+    return Decoder(hmm=str(mp / "en-us"), allphone=str(mp / "en-us-phone.lm.bin"), lw=2.0, pip=0.3,
+                   beam=1e-20, pbeam=1e-20, loglevel="FATAL")  # fmt: skip
+
+
+def viseme_labels(samples: np.ndarray, decoder=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """(F,) uint8 mouth class per 10 ms of 16 kHz speech (F = the log-mel frame count of ``samples``)."""
+    d = decoder or _decoder()
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+    d.start_utt()
+    d.process_raw(pcm, full_utt=True)
+    d.end_utt()
+    n = 1 + len(samples) // 160
+    out = np.zeros(n, np.uint8)
+    for seg in d.seg():
+        out[max(0, seg.start_frame) : min(n, seg.end_frame + 1)] = _CLASS.get(seg.word, 0)
+    return out
+
+
+def _speakers(folder: Path) -> dict[str, str]:
+    """LibriSpeech SPEAKERS.TXT: reader id → 'F'/'M' (empty when absent)."""
+    f = folder / "SPEAKERS.TXT"
+    out: dict[str, str] = {}
+    if f.is_file():
+        for line in f.read_text(errors="replace").splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) >= 2 and not line.startswith(";"):
+                out[parts[0]] = parts[1]
+    return out
+
+
+def label_corpus(inputs: list[Path], out_dir: Path) -> int:
+    """Label every audio file under ``inputs``: ``out_dir/clips/<name>.npz`` (audio int16, visemes) + manifest.
+
+    Resumable: files already labelled are kept. Returns the number of clips in the manifest.
+    """
+    files = []
+    for p in inputs:
+        files += sorted(q for q in p.rglob("*") if q.suffix.lower() in AUDIO_SUFFIXES) if p.is_dir() else [p]
+    if not files:
+        raise ParleyError("no audio files in " + ", ".join(map(str, inputs)))
+    sexes: dict[str, str] = {}
+    for p in inputs:
+        if p.is_dir():
+            for f in [p, *[q for q in p.iterdir() if q.is_dir()]]:
+                sexes.update(_speakers(f))
+    cdir = out_dir / "clips"
+    cdir.mkdir(parents=True, exist_ok=True)
+    dec = _decoder()
+    entries = []
+    for f in tqdm(files, desc="phones", unit="file"):
+        speaker = f.parent.name
+        name = f"{speaker}_{f.stem}"
+        target = cdir / f"{name}.npz"
+        if not target.exists():
+            a = load_audio(f).samples
+            np.savez_compressed(target, audio=(np.clip(a, -1, 1) * 32767).astype(np.int16),
+                                visemes=viseme_labels(a, dec))  # fmt: skip
+        entries.append({"file": f"clips/{name}.npz", "speaker": speaker, "sex": sexes.get(speaker, ""),
+                        "source": os.path.relpath(f, out_dir)})  # fmt: skip
+    (out_dir / "manifest.json").write_text(json.dumps({"labels": "PocketSphinx en-US phone loop → core.data.phones"
+                                                       ".VISEMES, 100 Hz", "clips": entries}, indent=1))  # fmt: skip
+    return len(entries)
+
+
+def load_labelled(data_dir: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(speaker, audio float32, visemes) of every clip of a ``label_corpus`` folder."""
+    manifest = data_dir / "manifest.json"
+    if not manifest.is_file():
+        raise ParleyError(f"{data_dir}: no manifest.json; run `parley data phones AUDIO... --out {data_dir}` first")
+    out = []
+    for c in json.loads(manifest.read_text())["clips"]:
+        with np.load(data_dir / c["file"]) as z:
+            out.append((c["speaker"], z["audio"].astype(np.float32) / 32768.0, z["visemes"]))
+    return out
+
+
+def cached_visemes(data_dir: Path, clips: list[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Mouth classes of a prepared dataset's clips (key, audio), labelled once and kept in ``data_dir/visemes.npz``."""
+    cache = data_dir / "visemes.npz"
+    have: dict[str, np.ndarray] = {}
+    if cache.is_file():
+        with np.load(cache) as z:
+            have = {k: z[k] for k in z.files}
+    todo = [(k, a) for k, a in clips if k not in have]
+    if todo:
+        dec = _decoder()
+        for k, a in tqdm(todo, desc="phones", unit="clip"):
+            have[k] = viseme_labels(a, dec)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, **have)
+        tmp.replace(cache)
+    return {k: have[k] for k, _ in clips}
