@@ -50,7 +50,7 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
         for a, out in zip(audio, outs, strict=True):
             try:
                 m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False,
-                                     articulation)
+                                     articulation, str(rec.get("face_id", "")))  # the face is tracked once
                 _write(face, rec, a, m, out)
                 results.append(Outcome(a, out, True))
             except Exception as exc:

@@ -58,6 +58,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def check_args(args: argparse.Namespace) -> str:
+    """What is wrong with the arguments, found before a server starts ('' when nothing is)."""
+    if not 1.0 <= args.fps <= 240.0:
+        return f"--fps {args.fps:g}: must be between 1 and 240"
+    if not 0.0 <= args.articulation <= 2.0:
+        return f"--articulation {args.articulation:g}: must be between 0 and 2"
+    if not Path(args.face).is_file():
+        return f"--face {args.face}: no such file"
+    for item in args.audio:
+        if not Path(item).exists():
+            return f"--audio {item}: no such file or folder"
+    out = Path(args.out)
+    if out.suffix and not out.is_dir() and out.suffix.lower().lstrip(".") not in FORMATS:
+        return f"--out {args.out}: must end in {', '.join('.' + f for f in FORMATS)}, or be a folder"
+    return ""
+
+
 def audio_list(items: list[str]) -> list[Path]:
     """Expand folders and .txt lists into audio files, in a stable order."""
     out: list[Path] = []
@@ -88,8 +105,9 @@ def outputs(audio: list[Path], out: Path, fmt: str | None) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if not 0.0 <= args.articulation <= 2.0:
-        print(f"addon/cli.py: --articulation {args.articulation}: must be between 0 and 2", file=sys.stderr)
+    why = check_args(args)
+    if why:  # before anything starts: no server, no Blender data
+        print(f"addon/cli.py: {why}", file=sys.stderr)
         return 2
     audio = audio_list(args.audio)
     if not audio:

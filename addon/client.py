@@ -120,11 +120,14 @@ class ParleyClient:
         return dict(self._json("POST", "/v1/reconstruct", body=body, content_type=ctype, timeout=600))
 
     def submit_animation(self, audio: Upload, face: Upload | None = None, fps: float = 30.0,
-                         text: str | None = None, articulation: float = 1.0) -> str:  # fmt: skip
-        """Start an animation job; returns its id."""
+                         text: str | None = None, articulation: float = 1.0,
+                         face_id: str | None = None) -> str:  # fmt: skip
+        """Start an animation job; returns its id. ``face_id`` (from ``reconstruct``) instead of ``face`` reuses a
+        face the server already tracked."""
         files = {"audio": audio, **({"face": face} if face else {})}
         fields = {"fps": repr(float(fps)), "articulation": repr(float(articulation))}
         fields.update({"text": text} if text else {})
+        fields.update({"face_id": face_id} if face_id and not face else {})
         body, ctype = encode_multipart(files, fields)
         return str(self._json("POST", "/v1/animate", body=body, content_type=ctype, timeout=300)["id"])
 
@@ -134,8 +137,10 @@ class ParleyClient:
     def cancel(self, job_id: str) -> None:
         self._json("DELETE", f"/v1/jobs/{job_id}")
 
-    def result_npz(self, job_id: str) -> bytes:
-        _, raw, _ = self._request("GET", f"/v1/jobs/{job_id}/result?format=npz", timeout=300)
+    def result_npz(self, job_id: str, landmarks: bool = False) -> bytes:
+        """The result NPZ; without the landmarks (T × 468 × 3) unless asked: Blender keys curves, not points."""
+        query = "format=npz" + ("" if landmarks else "&landmarks=false")
+        _, raw, _ = self._request("GET", f"/v1/jobs/{job_id}/result?{query}", timeout=300)
         return raw
 
     def wait(self, job_id: str, on_progress: Callable[[float, str], None] | None = None,

@@ -206,9 +206,10 @@ class PARLEY_OT_animate(bpy.types.Operator):
             self.report({"ERROR"}, f"Parley Animate: {exc}")
             return {"CANCELLED"}
         text, name, articulation = settings.transcript, obj.name, settings.articulation
+        face_id = str(obj.get(scene.FACE_ID_TAG, ""))
 
         def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> Any:
-            return workflow.animate(client, audio, face, fps, text, report, stop, articulation)
+            return workflow.animate(client, audio, face, fps, text, report, stop, articulation, face_id)
 
         def finish(m: Any) -> str:
             face_obj = bpy.data.objects.get(name)
@@ -349,7 +350,8 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str) -> None
             fmt = "GLB" if suffix == ".glb" else "GLTF_SEPARATE"
             bpy.ops.export_scene.gltf(filepath=path, export_format=fmt, use_selection=True, export_animations=True,
                                       export_animation_mode="SCENE", export_morph=True, export_morph_animation=True,
-                                      export_force_sampling=True)  # fmt: skip
+                                      export_force_sampling=True, export_anim_slide_to_zero=True)  # fmt: skip
+            # frame 1 is where the sound starts: slid to 0 s, the first key and the audio begin together
 
 
 CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_cancel, PARLEY_OT_start_server, PARLEY_OT_report,

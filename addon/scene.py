@@ -20,7 +20,7 @@ from .glb import read_glb
 
 FACE_TAG = "parley_face"
 RIG_TAG = "parley_rig"
-REST_TAG = "parley_rest_location"
+FACE_ID_TAG = "parley_face_id"  # the server's id of the reconstructed face: Animate need not upload it again
 OWNED_TAG = "parley_owned"  # on actions and tracks Parley made, so a re-run knows what it may replace
 NLA_TRACK = "Parley Head"
 
@@ -73,9 +73,9 @@ def build_face(context: bpy.types.Context, name: str, rec: dict[str, Any]) -> bp
         kb.data.foreach_set("co", (verts + blinks[k]).astype(np.float32).ravel())
         kb.slider_min, kb.slider_max = 0.0, 1.0
     obj[FACE_TAG] = 1
+    obj[FACE_ID_TAG] = str(rec.get("face_id", ""))
     obj[RIG_TAG] = json.dumps({"names": rig["names"], "scale": rig["scale"], "ranges": rig["ranges"],
                                "blink_names": rig["blink_names"]})  # fmt: skip
-    obj[REST_TAG] = [0.0, 0.0, 0.0]
     for other in context.view_layer.objects:
         if other is not None:  # 5.0 can list a just-removed object as None until the view layer updates
             other.select_set(False)
@@ -200,11 +200,11 @@ def plan(obj: bpy.types.Object, m: mo.Motion, target: HeadTarget) -> Plan:
         slider[name] = (0.0, 1.0)
     head: dict[tuple[str, int], np.ndarray] = {}
     if target.armature is None:
+        # on the delta transform: the head moves about wherever the animator put, turned or scaled the face
         euler, loc = mo.object_pose(m.pose)
-        loc = loc + np.asarray(obj.get(REST_TAG, (0.0, 0.0, 0.0)), dtype=np.float64)
         for i in range(3):
-            head["rotation_euler", i] = mo.keyframe_coords(euler[:, i])
-            head["location", i] = mo.keyframe_coords(loc[:, i])
+            head["delta_rotation_euler", i] = mo.keyframe_coords(euler[:, i])
+            head["delta_location", i] = mo.keyframe_coords(loc[:, i])
         mode = "XZY"
     else:
         bone = target.armature.data.bones[target.bone]

@@ -66,11 +66,24 @@ def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_s
 
 
 def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: float, text: str | None,
-            report: Progress, should_stop: Stop, articulation: float = 1.0) -> Motion:  # fmt: skip
-    """Audio (+ the face) → the checked result curves. Cancels the server job when ``should_stop()`` turns true."""
+            report: Progress, should_stop: Stop, articulation: float = 1.0, face_id: str = "") -> Motion:  # fmt: skip
+    """Audio (+ the face) → the checked result curves. Cancels the server job when ``should_stop()`` turns true.
+
+    With ``face_id`` (the server's id of a face it reconstructed) the face is not uploaded or tracked again; when
+    the server no longer knows it (restarted, expired), ``face`` is uploaded instead.
+    """
     audio = read_upload(audio_path, "audio")
     report(0.02, "uploading")
-    job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation)
+    job = ""
+    if face_id:
+        try:
+            job = client.submit_animation(audio, None, fps=fps, text=text or None, articulation=articulation,
+                                          face_id=face_id)  # fmt: skip
+        except ServerError as exc:
+            if exc.code != "face_not_known":
+                raise
+    if not job:
+        job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation)
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)

@@ -48,6 +48,7 @@ class Models:
     canonical: np.ndarray
     smoothing: str  # "adaptive" | "gaussian:σ" | "none"
     load_seconds: float = 0.0
+    device: str = "cpu"  # where the networks run
 
     def versions(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pca": {"kind": "parley.landmark_pca", "n_components": int(self.pca.n_components)}}
@@ -57,16 +58,25 @@ class Models:
                          "epochs": self.motion.metrics.get("epochs")}  # fmt: skip
         out["blink"] = {"kind": "parley.blink", "rate_per_min": round(self.blink.config.rate_per_min, 2)}
         out["smoothing"] = self.smoothing
+        out["device"] = self.device
         out["neutral"] = {"kind": "parley.neutral", "n_modes": self.neutral.config.n_modes}
         return out
 
 
-def load_models(assets: str | Path = ASSETS, smoothing: str | None = None) -> Models:
-    """Load Ψ, Φ, the blink model, the PCA and (if shipped and chosen) the smoother.
+def load_models(assets: str | Path = ASSETS, smoothing: str | None = None, device: str = "cpu") -> Models:
+    """Load Ψ, Φ, the blink model, the PCA and (if shipped and chosen) the smoother; the networks on ``device``
+    ("cpu", "cuda", "cuda:N", or "auto": CUDA when torch sees a GPU).
 
     Raises:
         CheckpointError: a missing, unreadable or wrong-kind checkpoint (named in the message).
+        ParleyError: a CUDA device asked for that torch cannot see.
     """
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ParleyError(f"device {device}: this torch build sees no CUDA device (torch {torch.__version__})")
     from core.face.canonical import canonical_face
     from core.face.neutral import NeutralModel
     from core.models.blink import BlinkModel
@@ -81,7 +91,10 @@ def load_models(assets: str | Path = ASSETS, smoothing: str | None = None) -> Mo
     smoother = AdaptiveSmoother.load(a / "smoother.safetensors") if choice == "adaptive" else None
     m = Models(LandmarkPCA.load(a / "landmark_pca.safetensors"), ExpressionNet.load(a / "expression.safetensors"),
                HeadMotionNet.load(a / "motion.safetensors"), BlinkModel.load(a / "blink.safetensors"), smoother,
-               NeutralModel.load(a / "neutral.safetensors"), canonical_face(), choice)  # fmt: skip
+               NeutralModel.load(a / "neutral.safetensors"), canonical_face(), choice, device=device)  # fmt: skip
+    for net in (m.expression, m.motion, m.smoother):
+        if net is not None:
+            net.to(device)
     m.load_seconds = time.perf_counter() - t0
     return m
 
@@ -122,10 +135,9 @@ def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, 
     speech = speech_frames(frame_energy(samples, fps)[: len(q)])
     d = unit_open_dir(rest, comps, m.neutral.opening, q.shape[1])
     vis = predict_visemes(m.expression, mel if mel is not None else model_features(samples), len(q), fps)
-    return shape_range(q, rest, comps, d, speech, RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level,
-                                                                 close_at=cfg.close_at, open_share=cfg.open_share),
-                       articulation,
-                       vis)  # fmt: skip
+    settings = RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level, close_at=cfg.close_at,
+                             open_share=cfg.open_share)  # fmt: skip
+    return shape_range(q, rest, comps, d, speech, settings, articulation, vis)
 
 
 @lru_cache(maxsize=2)
@@ -141,6 +153,23 @@ class Reference:
     source: str
     motion: tuple[np.ndarray, np.ndarray, float] | None = None  # (log-mel, pose (τ, 6), fps) of a video
     notes: list[str] = field(default_factory=list)
+
+    def save(self, path: str | Path) -> Path:
+        """An NPZ (no pickles) that ``Reference.load`` reads back: the face at rest and a video's head motion."""
+        arrays: dict[str, Any] = {"identity": self.identity.astype(np.float32), "source": np.str_(self.source),
+                                  "notes": np.str_(json.dumps(self.notes))}  # fmt: skip
+        if self.motion is not None:
+            arrays.update(motion_mel=self.motion[0], motion_pose=self.motion[1], motion_fps=np.float64(self.motion[2]))
+        np.savez(path, **arrays)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Reference:
+        with np.load(path, allow_pickle=False) as z:
+            motion = None
+            if "motion_pose" in z.files:
+                motion = (z["motion_mel"], z["motion_pose"], float(z["motion_fps"]))
+            return cls(z["identity"], str(z["source"]), motion, list(json.loads(str(z["notes"]))))
 
     @classmethod
     def from_frames(cls, landmarks: np.ndarray, source: str) -> Reference:
@@ -158,12 +187,18 @@ def face_reference(
 
     ``progress`` gets the fraction of a video's frames tracked (see ``reconstruct``).
     """
-    from core.audio.decode import load_audio
-    from core.audio.features import model_features
     from core.face.reconstruct import reconstruct
 
     path = Path(face) if face is not None else DEMO_FACE
-    rec = reconstruct(path, progress=progress)
+    return reference_of(reconstruct(path, progress=progress), path, frames)
+
+
+def reference_of(rec: Any, path: Path, frames: int = 50) -> Reference:
+    """The Reference of a reconstruction (``core.face.reconstruct``) of ``path``: its rest and, for a video, the
+    first ``frames`` of head motion with the audio under them."""
+    from core.audio.decode import load_audio
+    from core.audio.features import model_features
+
     ref = Reference(rec.identity, str(path))
     if rec.fps > 0 and len(rec.pose) >= 8:
         n = min(frames, len(rec.pose))

@@ -23,9 +23,25 @@ def _quiet_native_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def check_output(path: str, allowed: tuple[str, ...], flag: str = "--out") -> Path:
+    """Refuse an output whose type Parley cannot write before any work starts (and a folder that cannot be made).
+
+    Raises:
+        ParleyError: the suffix is not one of ``allowed``, or the path is an existing folder.
+    """
+    p = Path(path)
+    if p.suffix.lower() not in allowed:
+        raise ParleyError(f"{flag} {path}: must end in {', '.join(allowed[:-1])} or {allowed[-1]}"
+                          if len(allowed) > 1 else f"{flag} {path}: must end in {allowed[0]}")  # fmt: skip
+    if p.is_dir():
+        raise ParleyError(f"{flag} {path}: is a folder; give a file name")
+    return p
+
+
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     from core.face.reconstruct import reconstruct
 
+    check_output(args.out, (".glb", ".gltf", ".obj"))
     rec = reconstruct(args.source)
     out = rec.face.export(args.out)
     extra = [rec.face.export(Path(args.out).with_suffix(".obj"))] if args.obj else []
@@ -110,6 +126,13 @@ def cmd_animate(args: argparse.Namespace) -> int:
     from core.animate import animate, load_models
     from core.preview import write_preview
 
+    check_output(args.out, (".npz", ".json"))
+    if args.preview:
+        check_output(args.preview, (".mp4",), "--preview")
+    if not (1.0 <= args.fps <= 240.0):
+        raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
+    if not (0.0 <= args.articulation <= 2.0):
+        raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
     models = load_models(args.models) if args.models else None
     text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
     res = animate(args.audio, args.face, fps=args.fps, text=text, models=models, seed=args.seed,
@@ -213,6 +236,10 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
 def main(argv: list[str] | None = None, extend: Callable[[Any], None] | None = None) -> int:
     _quiet_native_logs()
     args = build_parser(extend).parse_args(argv)
+    if not args.verbose:
+        from core.face import tracker
+
+        tracker.QUIET_NATIVE = True
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return int(args.func(args))

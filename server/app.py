@@ -59,7 +59,7 @@ class ServerState:
         ``load_failed`` with the reason instead of "still loading" for ever.
         """
         try:
-            models = await asyncio.to_thread(load_models, self.models_dir)
+            models = await asyncio.to_thread(load_models, self.models_dir, None, self.config.device)
             portrait = await asyncio.to_thread(face_reference, None)  # the default face, reconstructed once
             if self.config.warm_up:
                 await asyncio.to_thread(_warm_up, models, portrait)

@@ -19,6 +19,18 @@ def default_results_dir() -> Path:
     return base / "parley" / "server"
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and its parents) if missing, the folder itself readable by this user only (0700).
+
+    An existing folder is left as it is: the user chose it. ``mkdir(mode=0o700, parents=True)`` would not do:
+    the parents it creates get the umask's mode, and so would the results folder as a parent of its spool.
+    """
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    return path
+
+
 def is_loopback(host: str) -> bool:
     """True for names and addresses that only this machine can reach."""
     if host in LOOPBACK_NAMES:
@@ -48,6 +60,7 @@ class ServerConfig:
     drain_grace_s: float = 5.0  # after SIGTERM and the last job, time left for clients to fetch results
     warm_up: bool = True  # run one tiny animation after loading so the first request is not slow
     exit_on_load_failure: bool = False  # stop the server (exit code 3) when the models cannot be loaded
+    device: str = "auto"  # where the networks run: "auto" (CUDA when torch sees a GPU), "cpu", "cuda", "cuda:N"
 
     def check(self) -> list[str]:
         """Validate; returns notices for the person starting the server (e.g. a generated token).

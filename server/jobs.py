@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ParleyError
-from server.config import ServerConfig
+from server.config import ServerConfig, private_dir
 from server.errors import ApiError, core_error_code
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class JobManager:
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        self.config.results_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.config.results_dir)
         self._restore()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.config.workers)]
         self._tasks.append(asyncio.create_task(self._sweeper()))

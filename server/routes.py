@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,7 +16,7 @@ from server.errors import ApiError, error_status
 from server.jobs import Job
 from server.schemas import AnimateResult, Deleted, ErrorBody, Health, JobStatus, ModelsInfo, Ready, ReconstructResult
 from server.uploads import Form
-from server.work import MESH_GLB, RESULT_NPZ, animate_json, reconstruct_json
+from server.work import MESH_GLB, REFERENCE_NPZ, RESULT_NPZ, animate_json, animate_npz_light, reconstruct_json
 
 router = APIRouter(prefix="/v1")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -41,10 +42,7 @@ async def health() -> Health:
 async def ready(request: Request) -> Ready:
     """Readiness: 200 once the models are loaded and warmed up, 503 before (or if they failed, or on shutdown)."""
     st = state_of(request)
-    st.require_ready()
-    import torch
-
-    return Ready(ready=True, load_seconds=st.load_seconds, device="cuda" if torch.cuda.is_available() else "cpu")
+    return Ready(ready=True, load_seconds=st.load_seconds, device=st.require_ready().device)
 
 
 @router.get("/models", response_model=ModelsInfo, responses=ERRORS)
@@ -78,6 +76,20 @@ async def reconstruct(request: Request, format: Literal["json", "glb"] = "json")
     return await _finished(job, format, landmarks=True)
 
 
+def _face_ref(st: Any, face_id: str | None, has_face: bool) -> Path | None:
+    """The saved face of a finished reconstruct job, for an animate request that names it."""
+    if not face_id:
+        return None
+    if has_face:
+        raise ApiError(422, "invalid_request", "give either a 'face' file or a face_id, not both")
+    job = st.manager.jobs.get(face_id)
+    path = job.dir / REFERENCE_NPZ if job is not None and job.kind == "reconstruct" and job.state == "done" else None
+    if path is None or not path.is_file():
+        raise ApiError(404, "face_not_known", f"no reconstructed face {face_id[:40]!r} (unknown or expired after "
+                       f"{st.config.result_ttl_s / 3600:g} h): upload the photo or video again")  # fmt: skip
+    return path
+
+
 def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
     raw = fields.get(key)
     if raw is None or raw == "":
@@ -98,6 +110,8 @@ def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: flo
                  {"fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 240},
                   "text": {"type": "string", "description": "optional transcript (recorded in meta)"},
                   "seed": {"type": "integer", "default": 0},
+                  "face_id": {"type": "string", "description": "a face /v1/reconstruct made (its face_id), instead "
+                              "of uploading the photo or video again"},
                   "articulation": {"type": "number", "default": 1, "minimum": 0, "maximum": 2,
                                    "description": "mouth range: 0 still, 1 a real talker's, 2 exaggerated"}},
                  ["audio"]))  # fmt: skip
@@ -107,18 +121,21 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
     st = state_of(request)
     st.require_ready()
     st.manager.check_capacity()
-    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed", "articulation"})
+    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed", "articulation", "face_id"})
     try:
         if "audio" not in form.files:
             raise ApiError(422, "invalid_request", "an 'audio' file part is required")
         fps = _number(form.fields, "fps", 30.0, 1.0, 240.0)
         seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
         articulation = _number(form.fields, "articulation", 1.0, 0.0, 2.0)
+        face_ref = _face_ref(st, form.fields.get("face_id"), "face" in form.files)
         job_id, folder = st.manager.new_dir()
         with st.manager.discard_on_error(folder):
             audio, audio_name = await form.save("audio", folder, "audio", ".bin")
             params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": form.fields.get("text"),
                                       "articulation": articulation}  # fmt: skip
+            if face_ref is not None:
+                params["face_id"], params["face_ref"] = form.fields["face_id"], str(face_ref)
             names = {str(audio): audio_name}
             if "face" in form.files:
                 face, face_name = await form.save("face", folder, "face")
@@ -166,7 +183,10 @@ async def _finished(job: Job, format: str, landmarks: bool) -> Response:
     try:
         if job.kind == "animate":
             if format == "npz":
-                return _file(job, RESULT_NPZ, "application/x-npz")
+                if landmarks:
+                    return _file(job, RESULT_NPZ, "application/x-npz")
+                body = await asyncio.to_thread(animate_npz_light, job.dir)
+                return Response(body, media_type="application/x-npz")
             if format == "glb":
                 raise ApiError(422, "invalid_request", "format=glb is for reconstruct jobs; use json or npz")
             return Response(await asyncio.to_thread(animate_json, job.dir, landmarks), media_type="application/json")

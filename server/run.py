@@ -15,7 +15,7 @@ from types import FrameType
 import uvicorn
 
 from server.app import ServerState, create_app
-from server.config import ServerConfig, default_results_dir
+from server.config import ServerConfig, default_results_dir, private_dir
 
 log = logging.getLogger("parley.server")
 
@@ -76,6 +76,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     s.add_argument("--drain-grace", type=float, default=d["drain_grace_s"].default,
                    help="after SIGTERM and the last job, seconds left to fetch results (5)")  # fmt: skip
     s.add_argument("--no-warm-up", action="store_true", help="skip the warm-up animation after loading")
+    s.add_argument("--device", default="auto",
+                   help="where the networks run: auto (default: CUDA when torch sees a GPU), cpu, cuda, cuda:N")
     s.add_argument("--exit-on-load-failure", action="store_true",
                    help="stop (exit code 3, the reason on stderr) when the models cannot be loaded, instead of "
                    "serving /v1/ready = 503 load_failed")  # fmt: skip
@@ -89,6 +91,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         result_ttl_s=args.result_ttl, results_dir=Path(args.results_dir) if args.results_dir else default_results_dir(),
         models_dir=Path(args.models) if args.models else None, allow_hosts=tuple(args.allow_host),
         drain_grace_s=args.drain_grace, warm_up=not args.no_warm_up, exit_on_load_failure=args.exit_on_load_failure,
+        device=args.device,
     )  # fmt: skip
 
 
@@ -116,7 +119,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Uploads larger than 1 MB spool to disk: keep them inside the server's own folder.
     spool = config.results_dir / ".uploads"
     shutil.rmtree(spool, ignore_errors=True)
-    spool.mkdir(parents=True, mode=0o700)
+    private_dir(config.results_dir)
+    private_dir(spool)
     tempfile.tempdir = str(spool)
     app = create_app(config)
     uv = uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="on",

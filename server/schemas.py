@@ -64,6 +64,8 @@ class Rig(BaseModel):
 
 
 class ReconstructResult(BaseModel):
+    face_id: str = Field(description="give it to /v1/animate (field face_id) to animate this face without uploading "
+                         "it again; valid while the job's result is kept (--result-ttl)")
     mesh_glb: str = Field(description="the textured mesh as binary glTF, base64")
     identity: list[list[float]] = Field(description="(468, 3) identity landmarks, metres, canonical head frame")
     source: Literal["photo", "video"]

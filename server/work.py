@@ -13,6 +13,7 @@ from core.animate import AnimationResult, Models, Reference, animate
 from server.jobs import Job, Runner
 
 RESULT_NPZ = "result.npz"
+REFERENCE_NPZ = "reference.npz"  # a reconstruct job's face, which /v1/animate reuses by the job's id (face_id)
 MESH_GLB = "mesh.glb"
 RECONSTRUCT_JSON = "reconstruct.json"
 
@@ -30,11 +31,14 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
     def run(job: Job) -> None:
         p = job.params
         face = job.dir / p["face"] if p.get("face") else None
-        res = animate(job.dir / p["audio"], face or portrait, fps=float(p["fps"]), text=p.get("text"), models=models,
+        given: Reference | None = Reference.load(p["face_ref"]) if p.get("face_ref") else None
+        res = animate(job.dir / p["audio"], face or given or portrait, fps=float(p["fps"]), text=p.get("text"),
+                      models=models,
                       seed=int(p.get("seed", 0)), max_seconds=max_seconds, progress=job.step,
                       articulation=float(p.get("articulation", 1.0)))  # fmt: skip
         res.meta["audio"]["source"] = job.names.get(str(job.dir / p["audio"]), "upload")
-        res.meta["face"] = job.names.get(str(face), "upload") if face else "built-in portrait"
+        res.meta["face"] = (job.names.get(str(face), "upload") if face else
+                            f"face {p['face_id']}" if given else "built-in portrait")  # fmt: skip
         res.save(job.dir / RESULT_NPZ)
         job.result_files = [RESULT_NPZ]
 
@@ -42,44 +46,34 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
 
 
 def rig(models: Models) -> dict[str, Any]:
-    """What a client needs to build shape keys: per-component landmark deltas, their scale, slider ranges, blinks.
+    """The shape-key rig as JSON (``core.face.rig``)."""
+    from core.face.rig import shape_key_rig
 
-    Value 1 of key ``EXP_k`` is the largest coefficient of component k seen in the PCA's data (``scale_k``, in
-    the data's units), so the data spans at most [-1, 1] and fits Blender's slider limits; a result's expression
-    coefficient c_k is the key value c_k / scale_k. Without a recorded range, value 1 is 3 σ.
-    """
-    pca = models.pca
-    sigma = pca.sigma.astype(np.float64)
-    if pca.coef_range is not None:
-        extreme = np.abs(pca.coef_range).max(axis=1)
-        scale = sigma * extreme
-        ranges = pca.coef_range / extreme[:, None]
-    else:
-        scale = 3 * sigma
-        ranges = np.tile([-1.0, 1.0], (len(sigma), 1))
-    comps = pca.components.reshape(len(sigma), -1, 3) * scale[:, None, None]
-    return {"names": [f"EXP_{k:02d}" for k in range(len(sigma))], "sigma": _round(sigma), "scale": _round(scale),
-            "ranges": _round(ranges), "deltas": _round(comps), "blink_names": ["BLINK_R", "BLINK_L"],
-            "blink_deltas": _round(models.blink.displacement)}  # fmt: skip
+    return shape_key_rig(models.pca, models.blink.displacement).to_json()
 
 
 def reconstruct_runner(models: Models) -> Runner:
     """A runner for ``reconstruct`` jobs: input face in the job folder → mesh.glb + reconstruct.json."""
 
     def run(job: Job) -> None:
+        from core.animate import reference_of
         from core.face.reconstruct import reconstruct
 
         job.step(0.05, "reconstructing the face")
-        rec = reconstruct(job.dir / job.params["face"], progress=lambda f: job.step(0.05 + 0.85 * f, "tracking"))
+        source = job.dir / job.params["face"]
+        rec = reconstruct(source, progress=lambda f: job.step(0.05 + 0.85 * f, "tracking"))
         job.step(0.9, "writing the mesh")
         rec.face.export(job.dir / MESH_GLB)
+        ref = reference_of(rec, source)
+        ref.source = job.names.get(str(source), "upload")
+        ref.save(job.dir / REFERENCE_NPZ)
         h, w = rec.face.texture.shape[:2]
-        info = {"identity": _round(rec.identity), "source": "video" if rec.fps else "photo",
+        info = {"face_id": job.id, "identity": _round(rec.identity), "source": "video" if rec.fps else "photo",
                 "frame_index": rec.frame_index, "fps": rec.fps, "frames": len(rec.pose),
                 "vertices": len(rec.face.vertices), "triangles": len(rec.face.faces), "texture_size": [w, h],
                 "rig": rig(models)}  # fmt: skip
         (job.dir / RECONSTRUCT_JSON).write_text(json.dumps(info))
-        job.result_files = [MESH_GLB, RECONSTRUCT_JSON]
+        job.result_files = [MESH_GLB, RECONSTRUCT_JSON, REFERENCE_NPZ]
 
     return run
 
@@ -89,6 +83,16 @@ def reconstruct_json(folder: Path) -> bytes:
     info = json.loads((folder / RECONSTRUCT_JSON).read_text())
     info["mesh_glb"] = base64.b64encode((folder / MESH_GLB).read_bytes()).decode()
     return json.dumps(info).encode()
+
+
+def animate_npz_light(folder: Path) -> bytes:
+    """The result NPZ without its landmarks (T × 468 × 3: most of the file, and Blender never reads them)."""
+    import io
+
+    buf = io.BytesIO()
+    with np.load(folder / RESULT_NPZ) as z:
+        np.savez(buf, **{k: z[k] for k in z.files if k != "landmarks"})
+    return buf.getvalue()
 
 
 def animate_json(folder: Path, landmarks: bool = True) -> bytes:

@@ -60,6 +60,7 @@ class _Probe:
     has_video: bool
     readable: bool
     truncated: bool
+    is_image: bool = False
 
 
 _CHANNEL_WORDS = {"mono": 1, "stereo": 2, "quad": 4, "5.1": 6, "5.1(side)": 6, "7.1": 8}
@@ -85,9 +86,11 @@ def _probe(path: Path) -> _Probe:
             m2 = re.match(r"(\d+) channels", word)
             chans = int(m2.group(1)) if m2 else _CHANNEL_WORDS.get(word, 2)
     has_video = bool(re.search(r"Stream #\S+.*?: Video:", err))
+    fmt = re.search(r"Input #0, ([\w,]+),", err)
+    is_image = bool(fmt and (fmt.group(1).endswith("_pipe") or fmt.group(1).startswith("image2")))
     readable = "Input #0" in err and "Invalid data found" not in err
     truncated = "moov atom not found" in err
-    return _Probe(dur, rate, chans, bool(audio_lines), has_video, readable, truncated)
+    return _Probe(dur, rate, chans, bool(audio_lines), has_video, readable, truncated, is_image)
 
 
 def _check_source(
@@ -102,7 +105,7 @@ def _check_source(
     if duration is not None and duration > max_seconds:
         raise AudioDecodeError(
             f"{path}: audio is {duration / 60:.1f} min long, over the {max_seconds / 60:.1f} min limit "
-            "(raise it with --max-duration, or split the file)"
+            "(split it into shorter files)"
         )
 
 
@@ -181,6 +184,8 @@ def _decode_ffmpeg(path: Path, max_seconds: float) -> Audio:
     if not probe.readable:
         raise AudioDecodeError(f"{path}: not an audio or video file Parley can read")
     if not probe.has_audio:
+        if probe.is_image:
+            raise AudioDecodeError(f"{path}: this is an image, not audio: give a voice recording (WAV, MP3, FLAC…)")
         if probe.has_video:
             raise AudioDecodeError(f"{path}: the video has no audio stream")
         raise AudioDecodeError(f"{path}: the file has no audio stream")

@@ -8,7 +8,10 @@ into Parley's right-handed frame (x right, y up, z towards the camera).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +50,28 @@ def _face_size(lm: np.ndarray) -> float:
     return float(span.max())
 
 
+#: Set by the ``parley`` command line (unless ``-v``): MediaPipe's native start-up chatter (TFLite's INFO line,
+#: absl's W0000 warnings) goes to /dev/null. Only around a tracker's start and first frame, and never in the
+#: server: file descriptor 2 is the whole process's, and other threads may be writing to it.
+QUIET_NATIVE = False
+
+
+@contextmanager
+def _native_stderr_muted(on: bool) -> Iterator[None]:
+    if not on:
+        yield
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 class MediaPipeTracker:
     """MediaPipe face mesh (468 points). Use as a context manager; not thread-safe.
 
@@ -56,15 +81,17 @@ class MediaPipeTracker:
     """
 
     def __init__(self, video: bool = False, max_faces: int = 4) -> None:
-        import mediapipe as mp
+        self._first = True
+        with _native_stderr_muted(QUIET_NATIVE):
+            import mediapipe as mp
 
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=not video,
-            max_num_faces=max_faces,
-            refine_landmarks=False,
-            min_detection_confidence=0.5,
-            min_tracking_confidence=0.5,
-        )
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=not video,
+                max_num_faces=max_faces,
+                refine_landmarks=False,
+                min_detection_confidence=0.5,
+                min_tracking_confidence=0.5,
+            )
 
     def __enter__(self) -> MediaPipeTracker:
         return self
@@ -80,7 +107,9 @@ class MediaPipeTracker:
     def track(self, rgb: np.ndarray) -> FaceObservation | None:
         """Landmarks of the largest face in an RGB uint8 image, or None when there is none."""
         h, w = rgb.shape[:2]
-        res = self._mesh.process(np.ascontiguousarray(rgb))
+        with _native_stderr_muted(QUIET_NATIVE and self._first):
+            res = self._mesh.process(np.ascontiguousarray(rgb))
+        self._first = False
         faces = res.multi_face_landmarks or []
         if not faces:
             return None

@@ -224,10 +224,11 @@ def predict_expression(
     net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray
 ) -> np.ndarray:
     """One clip: log-mel (F, 80) at 100 Hz → (T, 20) float32 coefficients."""
-    times = torch.arange(n_frames, dtype=torch.float32)[None] / fps
-    x = torch.from_numpy(net.prepare_mel(mel))[None].float()
-    out = net(x, times, torch.from_numpy(identity)[None].float())
-    return out[0].numpy().astype(np.float32)
+    dev = net.mel_mean.device
+    times = (torch.arange(n_frames, dtype=torch.float32)[None] / fps).to(dev)
+    x = torch.from_numpy(net.prepare_mel(mel))[None].float().to(dev)
+    out = net(x, times, torch.from_numpy(identity)[None].float().to(dev))
+    return out[0].cpu().numpy().astype(np.float32)
 
 
 @torch.no_grad()
@@ -236,6 +237,7 @@ def predict_visemes(net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: flo
     its features; None for a network without the phonetic head."""
     if not net.phonetic or not isinstance(net.audio, _TemporalEncoder):
         return None
-    times = torch.arange(n_frames, dtype=torch.float32)[None] / fps
-    logits = net.phone_logits(torch.from_numpy(net.prepare_mel(mel))[None].float())
-    return net.audio.sample(torch.softmax(logits, dim=1), times)[0].numpy().astype(np.float32)
+    dev = net.mel_mean.device
+    times = (torch.arange(n_frames, dtype=torch.float32)[None] / fps).to(dev)
+    logits = net.phone_logits(torch.from_numpy(net.prepare_mel(mel))[None].float().to(dev))
+    return net.audio.sample(torch.softmax(logits, dim=1), times)[0].cpu().numpy().astype(np.float32)

@@ -152,14 +152,15 @@ def predict_motion(
         reference: (reference log-mel, reference pose (τ, 6), reference fps) from a video of the
             person, or None for the default style.
     """
-    times = torch.arange(n_frames, dtype=torch.float32)[None] / fps
+    dev = net.default_wb.device
+    times = (torch.arange(n_frames, dtype=torch.float32)[None] / fps).to(dev)
     if reference is None:
         wb, std = net.default_wb[None], net.default_std[None]
     else:
         rmel, rpose, rfps = reference
-        rp = torch.from_numpy(rpose - rpose.mean(0)).float()[None]
-        rt = torch.arange(len(rpose), dtype=torch.float32)[None] / rfps
-        wb = net.encode_reference(torch.from_numpy(rmel).float()[None], rt, rp)
+        rp = torch.from_numpy(rpose - rpose.mean(0)).float()[None].to(dev)
+        rt = (torch.arange(len(rpose), dtype=torch.float32)[None] / rfps).to(dev)
+        wb = net.encode_reference(torch.from_numpy(rmel).float()[None].to(dev), rt, rp)
         std = rp[0].std(0, correction=0)[None].clamp(min=1e-4)
-    out = net.extrapolate(torch.from_numpy(mel).float()[None], times, wb, std)[0].numpy()
+    out = net.extrapolate(torch.from_numpy(mel).float()[None].to(dev), times, wb, std)[0].cpu().numpy()
     return (out - out.mean(0)).astype(np.float32)

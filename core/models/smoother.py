@@ -94,5 +94,6 @@ def gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
 
 @torch.no_grad()
 def smooth_adaptive(net: AdaptiveSmoother, coeffs: np.ndarray, components: np.ndarray) -> np.ndarray:
-    comp = torch.from_numpy(components[: coeffs.shape[1]]).float()
-    return net(torch.from_numpy(coeffs)[None].float(), comp)[0].numpy().astype(np.float32)
+    dev = next(net.parameters()).device
+    comp = torch.from_numpy(components[: coeffs.shape[1]]).float().to(dev)
+    return net(torch.from_numpy(coeffs)[None].float().to(dev), comp)[0].cpu().numpy().astype(np.float32)

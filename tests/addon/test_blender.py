@@ -154,7 +154,10 @@ def test_reconstruct_makes_a_textured_face_with_expression_and_blink_keys(fresh:
 
 def test_animate_writes_keys_head_fps_range_sound_and_replaces_cleanly(fresh: ModuleType) -> None:
     obj = face_object(fresh)
+    obj.location = (0.5, -1.0, 2.0)  # the animator put the face somewhere: the head moves about that place
+    obj.rotation_euler = (0.0, 0.0, 0.3)
     assert bpy.ops.parley.animate() == {"FINISHED"}
+    assert tuple(obj.location) == pytest.approx((0.5, -1.0, 2.0)) and obj.rotation_euler[2] == pytest.approx(0.3)
     scene = bpy.context.scene
     duration = 10.24  # demo_voice.flac
     frames = scene.frame_end
@@ -181,6 +184,10 @@ def test_animate_writes_keys_head_fps_range_sound_and_replaces_cleanly(fresh: Mo
         assert "no sound strip" in fresh.operators.last_message()[1]
     scene.frame_set(40)
     assert k0.value == pytest.approx(jaw[39], abs=1e-5)
+    assert {fc.data_path for fc in hc} == {"delta_location", "delta_rotation_euler"}
+    moved = obj.matrix_world.translation - obj.location  # the head motion, on top of the animator's placement
+    assert 0 < moved.length < 0.05 and (obj.matrix_world.translation - obj.location).length == pytest.approx(
+        obj.delta_location.length, abs=1e-4)
 
     before = {a.name for a in bpy.data.actions}
     scene.parley.fps = 25.0
@@ -344,22 +351,32 @@ def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: s
     assert op(filepath=str(path)) == {"FINISHED"} and path.stat().st_size > 10_000
 
     got, scene = reimport(path, fresh)
+    # glTF time starts at 0 s with the sound (frame 1 here); Blender's importer puts 0 s on frame 0
+    shift = 1 if suffix == ".glb" else 0
     keys = got.data.shape_keys.key_blocks
     assert {f"EXP_{i:02d}" for i in range(20)} | {"BLINK_R", "BLINK_L"} <= set(keys.keys())
     kc = [fc for fc in fcurves_of(got.data.shape_keys) if "key_blocks" in fc.data_path]
     assert len(kc) == 22 and finite(kc)
     lo, hi = frame_range(kc)
-    assert lo == pytest.approx(1, abs=1) and hi == pytest.approx(frames, abs=1)
+    assert lo == 1 - shift and hi == pytest.approx(frames - shift, abs=1)
     oc = fcurves_of(got)
     assert {fc.data_path.split(".")[-1] for fc in oc} >= {"location"} and finite(oc)
     lo, hi = frame_range(oc)
-    assert lo == pytest.approx(1, abs=1) and hi == pytest.approx(frames, abs=1)
+    assert lo == 1 - shift and hi == pytest.approx(frames - shift, abs=1)
     # the curves themselves survived (sampled from the curve: the glTF importer narrows slider ranges to the
     # values in the file's first frame, which would clamp the evaluated key)
     exp0 = next(fc for fc in kc if '"EXP_00"' in fc.data_path)
     for f in (10, 60, 120):
-        assert exp0.evaluate(f) == pytest.approx(jaw[f - 1], abs=1e-3)
-    scene.frame_set(60)  # the head transform too: same rotation and position as in the scene it came from
+        assert exp0.evaluate(f - shift) == pytest.approx(jaw[f - 1], abs=1e-3)
+    if suffix == ".glb":  # the first key at 0 s, where the sound starts (frame 1 in Blender), not at 1/fps
+        import json
+        import struct
+
+        raw = path.read_bytes()
+        doc = json.loads(raw[20 : 20 + struct.unpack_from("<I", raw, 12)[0]])
+        starts = {doc["accessors"][smp["input"]]["min"][0] for a in doc["animations"] for smp in a["samplers"]}
+        assert min(starts) == pytest.approx(0.0, abs=1e-6)
+    scene.frame_set(60 - shift)  # the head transform too: same rotation and position as in the scene it came from
     assert got.matrix_world.to_quaternion().rotation_difference(pose60.to_quaternion()).angle < 0.01
     assert (got.matrix_world.translation - pose60.translation).length < 1e-3
 

@@ -7,6 +7,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,3 +69,17 @@ def test_unreachable_server_is_one_clear_error() -> None:
     c = ParleyClient(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ServerUnavailable, match="no Parley server answers at http://127.0.0.1:"):
         c.submit_animation(Upload("a.wav", b"x"))
+
+
+def test_animate_reuses_a_reconstructed_face_and_falls_back_to_uploading(server: Live) -> None:
+    from addon import workflow
+
+    c = ParleyClient(server.url, TOKEN)
+    face_id = c.reconstruct(Upload("me.jpg", demo_face()))["face_id"]
+    audio = server.results.parent / "line.wav"
+    audio.write_bytes(wav_bytes(1.0))
+    m = workflow.animate(c, str(audio), None, 25.0, None, lambda f, s: None, lambda: False, face_id=face_id)
+    assert m.frames == 25  # no face uploaded: the server used the one it had tracked
+    m = workflow.animate(c, str(audio), Upload("me.jpg", demo_face()), 25.0, None, lambda f, s: None, lambda: False,
+                         face_id="0" * 32)  # an id the server does not know (restarted, expired): upload instead
+    assert m.frames == 25

@@ -140,3 +140,16 @@ def test_an_open_mouth_photo_still_rests_and_closes(tmp_path: Path, models) -> N
     sf.write(quiet, np.random.default_rng(0).normal(size=32000).astype(np.float32) * 1e-3, 16000)
     r = run_animate(quiet, ref, fps=25.0, models=models)
     assert np.median(mouth_aperture(r.landmarks)) < LIPS_CLOSED
+
+
+def test_models_run_on_the_device_they_report(tmp_path: Path, wav_path: Path) -> None:
+    import torch
+
+    m = load_models(device="auto")
+    want = "cuda" if torch.cuda.is_available() else "cpu"
+    assert m.device == want and m.versions()["device"] == want
+    assert next(m.expression.parameters()).device.type == want and m.motion.default_wb.device.type == want
+    check_contract(run_animate(wav_path, face_reference(DEMO_FACE), models=m), 2.0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ParleyError, match="sees no CUDA device"):
+            load_models(device="cuda")

@@ -80,6 +80,10 @@ def test_animate_default_face_follows_contract(client: TestClient, fps: float) -
         assert z["landmarks"].shape == (res.frames, 468, 3)
     light = client.get(f"/v1/jobs/{s['id']}/result", params={"landmarks": "false"}).json()
     assert "landmarks" not in light and len(light["expression"]) == res.frames
+    small = client.get(f"/v1/jobs/{s['id']}/result", params={"format": "npz", "landmarks": "false"})
+    assert small.status_code == 200 and len(small.content) < len(npz.content) / 10
+    with np.load(io.BytesIO(small.content)) as z:
+        assert "landmarks" not in z.files and z["expression"].shape == (res.frames, 20)
 
 
 def test_animate_with_photo_video_and_transcript(client: TestClient) -> None:
@@ -260,3 +264,20 @@ def test_server_faults_are_5xx() -> None:
     from server.errors import error_status
 
     assert error_status("checkpoint_error") == 500 and error_status("audio_decode_error") == 422
+
+
+def test_a_reconstructed_face_is_animated_by_its_id(client: TestClient) -> None:
+    rec = client.post("/v1/reconstruct", files={"face": ("me.jpg", demo_face())})
+    assert rec.status_code == 200, rec.text
+    face_id = rec.json()["face_id"]
+    s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0))}, {"face_id": face_id})
+    res = result_of(client, s["id"])
+    assert s["state"] == "done" and res.meta["face"] == f"face {face_id}"
+    upload = {"audio": ("a.wav", wav_bytes(1.0)), "face": ("me.jpg", demo_face())}
+    photo = result_of(client, run_job(client, upload)["id"])
+    np.testing.assert_allclose(res.landmarks, photo.landmarks, atol=1e-5)  # the same face as uploading the photo
+    r = client.post("/v1/animate", files={"audio": ("a.wav", wav_bytes(1.0))}, data={"face_id": "f" * 32})
+    assert r.status_code == 404 and r.json()["error"] == "face_not_known" and "upload" in r.json()["message"]
+    both = client.post("/v1/animate", files={"audio": ("a.wav", wav_bytes()), "face": ("me.jpg", demo_face())},
+                       data={"face_id": face_id})  # fmt: skip
+    assert both.status_code == 422
