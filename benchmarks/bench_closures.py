@@ -48,7 +48,8 @@ HELD_OUT_SENTENCES = [
 TUNE_VOICES = ["festival:kal", "flite:kal", "flite:rms", "flite:slt"]
 HELD_OUT_VOICES = ["festival:slt", "flite:awb"]
 ESPEAK = {"fr": "Mon papa part à Paris par le bateau du matin.", "de": "Mama backt am Montag ein paar Brote.",
-          "es": "Mi padre bebe una botella de agua para almorzar."}  # fmt: skip
+          "es": "Mi padre bebe una botella de agua para almorzar.",
+          "en": "My papa parts for Paris by the morning boat."}  # fmt: skip  # en: the same test in English
 
 #: Faces: (name, source video relative to ../shared/data, time in s) — a frame is cut from it at run time.
 FRAME_FACES = [("open mouth (GRID s26)", "grid/s26/swiz3n.mp4", 0.88),

@@ -119,14 +119,13 @@ def apply_smoothing(m: Models, q: np.ndarray, fps: float) -> np.ndarray:
 
 
 def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, fps: float,
-               articulation: float = 1.0, mel: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+               articulation: float = 1.0, visemes: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """Ψ's lip opening brought to a real talker's range, times ``articulation`` (``core.models.articulation``).
 
     A Ψ trained relative to the reference frame (no range measured) is only scaled by ``articulation``.
     """
-    from core.audio.features import frame_energy, model_features
+    from core.audio.features import frame_energy
     from core.models.articulation import RangeSettings, shape_range, speech_frames, unit_open_dir
-    from core.models.expression import predict_visemes
 
     cfg = m.expression.cfg
     if cfg.target != "rest" or cfg.open_p90 <= 0:
@@ -134,10 +133,9 @@ def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, 
     comps = m.pca.components
     speech = speech_frames(frame_energy(samples, fps)[: len(q)])
     d = unit_open_dir(rest, comps, m.neutral.opening, q.shape[1])
-    vis = predict_visemes(m.expression, mel if mel is not None else model_features(samples), len(q), fps)
     settings = RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level, close_at=cfg.close_at,
                              open_share=cfg.open_share)  # fmt: skip
-    return shape_range(q, rest, comps, d, speech, settings, articulation, vis)
+    return shape_range(q, rest, comps, d, speech, settings, articulation, visemes)
 
 
 @lru_cache(maxsize=2)
@@ -279,7 +277,7 @@ def animate(
     """
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
-    from core.models.expression import identity_feature, predict_expression
+    from core.models.expression import identity_feature, predict_with_visemes
     from core.models.motion import predict_motion
 
     if not (1.0 <= fps <= 240.0) or not np.isfinite(fps):
@@ -301,9 +299,9 @@ def animate(
     mel = model_features(audio.samples)
     comps = m.pca.components
     report(0.75, "expression")
-    q = predict_expression(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
+    q, vis = predict_with_visemes(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
     q = apply_smoothing(m, q, fps)
-    q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, mel)
+    q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, vis)
     report(0.85, "head motion")
     pose = predict_motion(m.motion, mel, n, fps, ref.motion)
     report(0.95, "blinks and landmarks")

@@ -83,7 +83,7 @@ def shape_range(
         speech: (T,) bool, the frames that set the utterance's P90.
         settings: real talkers' range and the dead zone.
         articulation: 0 (mouth still) … 1 (a real talker's range) … 2 (exaggerated).
-        visemes: (T, n) mouth-class probabilities (``predict_visemes``), or None.
+        visemes: (T, n) mouth-class probabilities (``predict_with_visemes``), or None.
     """
     k = q.shape[1]
     lm = rest[None] + (q @ components[:k]).reshape(len(q), -1, 3)

@@ -232,12 +232,16 @@ def predict_expression(
 
 
 @torch.no_grad()
-def predict_visemes(net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float) -> np.ndarray | None:
-    """(T, n_visemes) mouth-class probabilities at the frames (``core.data.phones.VISEMES``), sampled where Ψ samples
-    its features; None for a network without the phonetic head."""
-    if not net.phonetic or not isinstance(net.audio, _TemporalEncoder):
-        return None
+def predict_with_visemes(
+    net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One pass: (T, 20) coefficients and (T, n_visemes) mouth-class probabilities at the frames
+    (``core.data.phones.VISEMES``, sampled where Ψ samples its features; None without the phonetic head)."""
     dev = net.mel_mean.device
     times = (torch.arange(n_frames, dtype=torch.float32)[None] / fps).to(dev)
-    logits = net.phone_logits(torch.from_numpy(net.prepare_mel(mel))[None].float().to(dev))
-    return net.audio.sample(torch.softmax(logits, dim=1), times)[0].cpu().numpy().astype(np.float32)
+    x = torch.from_numpy(net.prepare_mel(mel))[None].float().to(dev)
+    out, logits = net.forward_with_phones(x, times, torch.from_numpy(identity)[None].float().to(dev))
+    vis = None
+    if logits is not None and isinstance(net.audio, _TemporalEncoder):
+        vis = net.audio.sample(torch.softmax(logits, dim=1), times)[0].cpu().numpy().astype(np.float32)
+    return out[0].cpu().numpy().astype(np.float32), vis
