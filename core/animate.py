@@ -135,7 +135,7 @@ def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, 
     d = unit_open_dir(rest, comps, m.neutral.opening, q.shape[1])
     settings = RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level, close_at=cfg.close_at,
                              open_share=cfg.open_share)  # fmt: skip
-    return shape_range(q, rest, comps, d, speech, settings, articulation, visemes)
+    return shape_range(q, rest, comps, d, speech, settings, articulation, visemes, hold=max(1, round(0.08 * fps)))
 
 
 @lru_cache(maxsize=2)

@@ -65,7 +65,8 @@ def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: st
         writer = imageio_ffmpeg.write_frames(str(tmp), (size, size), fps=fps, codec="libx264", quality=7,
                                              audio_path=str(audio) if audio else None,
                                              audio_codec="aac" if audio else None,
-                                             output_params=["-shortest"] if audio else None)  # fmt: skip
+                                             output_params=["-shortest"] if audio else None,
+                                             ffmpeg_log_level="error")  # fmt: skip
         writer.send(None)
         for f in frames:
             writer.send(np.ascontiguousarray(f))

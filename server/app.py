@@ -23,7 +23,7 @@ from server.work import animate_runner, reconstruct_runner
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
-CHECKPOINTS = ("landmark_pca", "expression", "motion", "blink", "smoother")
+CHECKPOINTS = ("landmark_pca", "expression", "motion", "blink", "smoother", "neutral")
 
 
 @dataclass

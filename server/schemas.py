@@ -30,6 +30,8 @@ class ModelInfo(BaseModel):
     sha256: str = Field(description="first 16 hex digits of the checkpoint file's SHA-256")
     config: dict[str, Any]
     metrics: dict[str, Any]
+    provenance: dict[str, str] = Field(default_factory=dict, description="the git commit and training data hash "
+                                       "the checkpoint was made with, and its audio feature settings")
 
 
 class ModelsInfo(BaseModel):

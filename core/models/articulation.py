@@ -27,8 +27,10 @@ import numpy as np
 
 from core.face.geometry import lip_gap
 
-#: Frames within this many dB of the clip's loud frames (its 95th percentile of energy) count as speech.
+#: Frames within this many dB of the clip's loud frames (its 95th percentile of energy) count as speech…
 SPEECH_RANGE_DB = 30.0
+#: …and never frames quieter than this (RMS, dB full scale): room tone, breath, a hum.
+SILENCE_DBFS = -55.0
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,12 @@ class RangeSettings:
 
 
 def speech_frames(energy: np.ndarray) -> np.ndarray:
-    """(T,) bool: frames whose log energy (``frame_energy``) is within ``SPEECH_RANGE_DB`` of the loud frames."""
+    """(T,) bool: frames whose log energy (``frame_energy``, natural log of the mean square) is within
+    ``SPEECH_RANGE_DB`` of the loud frames and above ``SILENCE_DBFS``."""
     if len(energy) == 0:
         return np.zeros(0, bool)
-    return energy > float(np.percentile(energy, 95)) - SPEECH_RANGE_DB / 10.0 * np.log(10.0)
+    db = np.log(10.0) / 10.0  # natural-log units per dB of power
+    return (energy > float(np.percentile(energy, 95)) - SPEECH_RANGE_DB * db) & (energy > SILENCE_DBFS * db)
 
 
 def opening(landmarks: np.ndarray, rest: np.ndarray) -> np.ndarray:
@@ -71,7 +75,7 @@ def fit_open_p90(openings: list[np.ndarray], speech: list[np.ndarray]) -> float:
 
 def shape_range(
     q: np.ndarray, rest: np.ndarray, components: np.ndarray, open_dir: np.ndarray, speech: np.ndarray,
-    settings: RangeSettings, articulation: float = 1.0, visemes: np.ndarray | None = None,
+    settings: RangeSettings, articulation: float = 1.0, visemes: np.ndarray | None = None, hold: int = 2,
 ) -> np.ndarray:  # fmt: skip
     """Coefficients (T, K) relative to ``rest`` → the same with each frame's lip opening re-sized (see module doc).
 
@@ -84,6 +88,8 @@ def shape_range(
         settings: real talkers' range and the dead zone.
         articulation: 0 (mouth still) … 1 (a real talker's range) … 2 (exaggerated).
         visemes: (T, n) mouth-class probabilities (``predict_with_visemes``), or None.
+        hold: frames around speech that may stay open (about 80 ms); elsewhere — pauses, room tone — the lips
+            rest closed, whatever the network made of the noise.
     """
     k = q.shape[1]
     lm = rest[None] + (q @ components[:k]).reshape(len(q), -1, 3)
@@ -105,7 +111,9 @@ def shape_range(
         p = visemes[: len(o)]
         target = np.maximum(target, settings.open_share * settings.level * settings.open_p90 * p[:, OPEN])
         target = target * np.clip(1.0 - p[:, BILABIAL] / settings.close_at, 0.0, 1.0)
-    target = articulation * target
+    near_speech = np.ones(len(o), bool)
+    near_speech[:n] = np.convolve(speech[:n].astype(float), np.ones(2 * hold + 1), "same") > 0
+    target = articulation * target * near_speech
     return (q + (target - o)[:, None] * open_dir[None, :k]).astype(np.float32)
 
 

@@ -230,6 +230,7 @@ def test_operator_returns_at_once_and_a_timer_applies_the_result(fresh: ModuleTy
     video = tmp_path / "long.mp4"
     video.write_bytes(long_video)  # a face video: the job takes seconds on the server
     obj["parley_source"] = str(video)
+    obj["parley_face_id"] = ""  # no server-side face to reuse: the video is uploaded and tracked
     fresh.operators.ASYNC_IN_BACKGROUND = True
     t0 = time.perf_counter()
     assert bpy.ops.parley.animate() == {"FINISHED"}
@@ -255,6 +256,7 @@ def test_cancel_and_a_killed_server_leave_the_scene_as_it_was(fresh: ModuleType,
     video = tmp_path / "long.mp4"
     video.write_bytes(long_video)  # a face video takes seconds to track: time to cancel
     obj["parley_source"] = str(video)
+    obj["parley_face_id"] = ""  # no server-side face to reuse: the video is uploaded and tracked
     before = state()
     fresh.operators.ASYNC_IN_BACKGROUND = True
     assert bpy.ops.parley.animate() == {"FINISHED"}

@@ -60,7 +60,11 @@ def test_models_lists_checkpoints_and_cards(client: TestClient) -> None:
     assert {"landmark_pca", "expression", "motion", "blink", "smoother"} <= set(names)
     assert names["expression"]["kind"] == "parley.expression" and len(names["expression"]["sha256"]) == 16
     assert "unseen_aperture_r_lag0" in names["expression"]["metrics"]
-    assert "MODEL_CARD_motion.md" in body["cards"] and body["smoothing"] == "gaussian:1.0"
+    from core.animate import ASSETS
+
+    chosen = json.loads((ASSETS / "smoothing.json").read_text())["choice"]  # written by `parley train smoother`
+    assert "MODEL_CARD_motion.md" in body["cards"] and body["smoothing"] == chosen
+    assert len(names["expression"]["provenance"]["git_commit"]) >= 40  # how the shipped checkpoint was made
 
 
 @pytest.mark.parametrize("fps", [24.0, 29.97])

@@ -1,0 +1,54 @@
+"""Write the golden outputs of every shipped checkpoint: fixed inputs → ``tests/fixtures/golden/golden.npz``.
+
+    .venv/bin/python scripts/make_golden.py
+
+Run it after a checkpoint is retrained and promoted (and say so in the commit): ``tests/core/models/test_golden.py``
+then checks that the shipped files still give these outputs, so a checkpoint that changes by accident — a
+different file, a changed loader, a preprocessing change — fails a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "golden" / "golden.npz"
+
+
+def golden_outputs() -> dict[str, np.ndarray]:
+    """The outputs of each shipped checkpoint on fixed inputs (3 s of the demo voice at 25 fps)."""
+    import torch
+
+    from core.animate import ASSETS, load_models, shape_lips
+    from core.audio.decode import load_audio
+    from core.audio.features import frame_count, model_features
+    from core.cli import DEMO_AUDIO
+    from core.models.expression import predict_with_visemes
+    from core.models.motion import predict_motion
+    from core.models.smoother import AdaptiveSmoother, smooth_adaptive
+
+    torch.set_num_threads(1)
+    m = load_models()
+    x = load_audio(DEMO_AUDIO).samples[: 3 * 16000]
+    n, fps = frame_count(3.0, 25.0), 25.0
+    mel = model_features(x)
+    q, vis = predict_with_visemes(m.expression, mel, n, fps, np.zeros(20, np.float32))
+    rest, e = m.neutral.estimate(m.canonical + 0.1 * m.neutral.opening.reshape(468, 3), m.canonical)
+    return {
+        "expression": q,
+        "expression_shaped": shape_lips(m, q, rest, x, fps, visemes=vis),
+        "visemes": vis if vis is not None else np.zeros(0, np.float32),
+        "motion": predict_motion(m.motion, mel, n, fps, None),
+        "blink": m.blink.sample(n, fps, seed=0),
+        "smoother": smooth_adaptive(AdaptiveSmoother.load(ASSETS / "smoother.safetensors"), q, m.pca.components),
+        "neutral_rest": rest,
+        "neutral_expression": e,
+        "pca": m.pca.encode((0.1 * m.neutral.opening).reshape(1, 468, 3)),
+    }
+
+
+if __name__ == "__main__":
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(OUT, **golden_outputs())
+    print(f"→ {OUT}")
