@@ -4,9 +4,9 @@
         [--out out/bench_closures]
 
 Sentences dense in /p b m/ and open vowels are spoken by Debian's festival and flite voices, which print each
-phone's time; each is animated on several faces: the built-in portrait (closed mouth), and frames cut at run time
-from ``../shared`` footage (never stored in the repository) with an open mouth, mid-word and with a closed smile
-(skipped when absent). A bilabial counts as closed
+phone's time; each is animated on several faces: the built-in portrait (a smile with the lips apart), and frames
+cut at run time from ``../shared`` footage (never stored in the repository) with a wide-open mouth, mid-word, and
+with a closed-lip smile (skipped when absent). A bilabial counts as closed
 when the inner lips' vertical gap (``lip_gap``: upper minus lower inner lip, over the eye-corner distance) falls
 under ``LIPS_CLOSED`` within the phone (±1 frame); an open vowel as opened when it rises over ``OPEN`` within the
 phone (±1 frame). The signed vertical gap, not the 3D distance: a tracker often places a face's inner-lip points
@@ -127,7 +127,7 @@ def main() -> int:
     torch.set_num_threads(2)
     m = load_models(args.models) if args.models else default_models()
     out = Path(args.out)
-    faces = [("closed mouth (demo portrait)", REPO / "core" / "assets" / "demo_face.jpg")]
+    faces = [("smile, lips apart (demo portrait)", REPO / "core" / "assets" / "demo_face.jpg")]
     for name, src, t in FRAME_FACES:
         f = cut_frame(SHARED / src, t, out / "faces" / f"{Path(src).stem}_{t:g}.png")
         if f is None:
