@@ -46,10 +46,11 @@ def main() -> None:
     paper = ExpressionNet.load(args.paper_expression) if args.paper_expression else None
     for g, clips in groups(val).items():
         rows.append((g, f"Ψ shipped ({m.expression.cfg.variant}, smoothing {m.smoothing})",
-                     score_clips(shipped(clips), clips, comps)))  # fmt: skip
+                     score_clips(shipped(clips), clips, comps, m.expression.cfg.target)))  # fmt: skip
         if paper is not None:
             rows.append(
-                (g, "Ψ paper-faithful (per-window CNN)", score_clips(psi_predictions(paper, clips), clips, comps))
+                (g, "Ψ paper-faithful (per-window CNN)",
+                 score_clips(psi_predictions(paper, clips), clips, comps, paper.cfg.target))
             )
         rows.append((g, "log-energy baseline", energy_baseline(clips)))
     print(f"Expression on held-out speakers ({len(val)} clips; medians over clips)")
@@ -82,7 +83,7 @@ def main() -> None:
 
     c = next(c for c in val if c.speaker == "s4")
     q = shipped([c])[0]
-    ap_pred = mouth_aperture(predicted_landmarks(c, q, comps))
+    ap_pred = mouth_aperture(predicted_landmarks(c, q, comps, m.expression.cfg.target))
     e = frame_energy(c.audio, c.fps)[: c.frames]
     t = np.arange(c.frames) / c.fps
     fig, ax = plt.subplots(figsize=(9, 3.2))
