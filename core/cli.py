@@ -39,9 +39,9 @@ def check_output(path: str, allowed: tuple[str, ...], flag: str = "--out") -> Pa
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
+    check_output(args.out, (".glb", ".gltf", ".obj"))
     from core.face.reconstruct import reconstruct
 
-    check_output(args.out, (".glb", ".gltf", ".obj"))
     rec = reconstruct(args.source)
     out = rec.face.export(args.out)
     extra = [rec.face.export(Path(args.out).with_suffix(".obj"))] if args.obj else []
@@ -123,9 +123,6 @@ def _eval_fan(args: argparse.Namespace) -> int:
 
 
 def cmd_animate(args: argparse.Namespace) -> int:
-    from core.animate import animate, load_models
-    from core.preview import write_preview
-
     check_output(args.out, (".npz", ".json"))
     if args.preview:
         check_output(args.preview, (".mp4",), "--preview")
@@ -133,6 +130,9 @@ def cmd_animate(args: argparse.Namespace) -> int:
         raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
     if not (0.0 <= args.articulation <= 2.0):
         raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
+    from core.animate import animate, load_models
+    from core.preview import write_preview
+
     models = load_models(args.models) if args.models else None
     text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
     res = animate(args.audio, args.face, fps=args.fps, text=text, models=models, seed=args.seed,

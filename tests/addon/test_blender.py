@@ -416,3 +416,42 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert r.returncode == 1 and "0 of 1 done" in r.stdout and not (tmp_path / "x.glb").exists()
     assert "no Parley server answers" in r.stdout
+
+
+def test_articulation_slider_reaches_the_server(fresh: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    obj = face_object(fresh)
+    settings = bpy.context.scene.parley
+    prop = settings.bl_rna.properties["articulation"]
+    assert (prop.hard_min, prop.hard_max, prop.default) == (0.0, 2.0, 1.0)
+    sent: list[float] = []
+    real = fresh.workflow.animate
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        sent.append(args[7] if len(args) > 7 else kw.get("articulation", 1.0))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(fresh.workflow, "animate", spy)
+    settings.articulation = 0.0
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    still = np.array([kp.co[1] for kp in curves(obj.data.shape_keys.animation_data.action)[0].keyframe_points])
+    settings.articulation = 2.0
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    wide = np.array([kp.co[1] for kp in curves(obj.data.shape_keys.animation_data.action)[0].keyframe_points])
+    assert sent == [0.0, 2.0] and wide.std() > still.std()
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--out", "x.abc"], "--out x.abc: must end in .glb, .fbx, .blend, or be a folder"),
+    (["--out", "x.glb", "--fps", "0"], "--fps 0: must be between 1 and 240"),
+    (["--out", "x.glb", "--face", "nobody.jpg"], "--face nobody.jpg: no such file"),
+    (["--out", "x.glb", "--articulation", "3"], "--articulation 3: must be between 0 and 2"),
+])  # fmt: skip
+def test_cli_arguments_are_checked_before_a_server_starts(tmp_path: Path, extra: list[str], words: str) -> None:
+    args = ["--audio", str(VOICE), "--face", str(FACE), *extra]
+    if "--face" in extra:
+        args = ["--audio", str(VOICE), *extra]
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "addon/cli.py", "--", *args, "--server", f"http://127.0.0.1:{free_port()}"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and words in r.stderr, r.stdout + r.stderr
+    assert time.perf_counter() - t0 < 10 and not (REPO / "x.abc").exists()  # no server was started, nothing made

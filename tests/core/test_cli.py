@@ -69,3 +69,32 @@ def test_train_writes_runs_and_promotes_only_when_told(tmp_path: Path, monkeypat
     assert run.promote([made, made.with_name("neutral.state.pt")], assets) == [assets / "neutral.safetensors"]
     assert sorted(p.name for p in assets.iterdir()) == ["neutral.safetensors"]  # never a .state.pt in the package
     assert run.RUNS == Path("runs") and run.FILE["expression"] == "expression.safetensors"
+
+
+def test_outputs_and_options_are_refused_before_any_work(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from core.cli import DEMO_AUDIO, DEMO_FACE
+
+    cases = [
+        (["reconstruct", str(DEMO_FACE), "--out", str(tmp_path / "face.fbx")], "--out",
+         "must end in .glb, .gltf or .obj"),
+        (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.txt")], "--out", "must end in .npz or .json"),
+        (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--preview", str(tmp_path / "p.gif")],
+         "--preview", "must end in .mp4"),
+        (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--fps", "500"], "--fps 500", "between 1"),
+    ]  # fmt: skip
+    for argv, flag, words in cases:
+        t0 = time.perf_counter()
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert flag in err and words in err and time.perf_counter() - t0 < 1.0  # no face tracked, no model loaded
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_image_given_as_audio_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from core.cli import DEMO_FACE
+
+    assert main(["animate", str(DEMO_FACE), "--out", str(tmp_path / "r.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "this is an image, not audio" in err and "video has no audio" not in err

@@ -45,3 +45,26 @@ def test_exit_on_load_failure_says_why(tmp_path: Path) -> None:
               "--exit-on-load-failure", "--no-warm-up")  # fmt: skip
     assert r.returncode == 3, r.stderr
     assert "the models failed to load" in r.stderr and "motion.safetensors" in r.stderr
+
+
+def test_results_folder_is_private(tmp_path: Path) -> None:
+    from server.config import private_dir
+
+    made = private_dir(tmp_path / "a" / "parley")
+    assert made.stat().st_mode & 0o777 == 0o700
+    shared = tmp_path / "mine"
+    shared.mkdir(mode=0o755)
+    private_dir(shared)  # a folder the user chose is left as it is
+    assert shared.stat().st_mode & 0o777 == 0o755
+
+
+def test_long_audio_message_names_no_missing_option() -> None:
+    from core.audio.decode import _check_source
+    from core.errors import AudioDecodeError
+
+    try:
+        _check_source(Path("long.wav"), 16000, 1, 1200.0, 600.0)
+    except AudioDecodeError as exc:
+        assert "--max-duration" not in str(exc) and "10.0 min limit" in str(exc)
+    else:
+        raise AssertionError("a 20-minute file passed the 10-minute limit")
