@@ -82,3 +82,36 @@ def test_animate_reuses_a_reconstructed_face_and_falls_back_to_uploading(server:
     m = workflow.animate(c, str(audio), Upload("me.jpg", demo_face()), 25.0, None, lambda f, s: None, lambda: False,
                          face_id="0" * 32)  # an id the server does not know (restarted, expired): upload instead
     assert m.frames == 25
+
+
+def test_models_that_failed_to_load_are_reported_with_the_reason(tmp_path: Path) -> None:
+    """Not "loading" for ever: the add-on's status line and its wait both say why the server cannot work."""
+    import shutil
+    import subprocess
+    import sys
+
+    from addon import local_server
+    from core.animate import ASSETS
+    from tests.server.conftest import REPO
+
+    models = tmp_path / "models"
+    shutil.copytree(ASSETS, models)
+    (models / "smoothing.json").write_text("{}")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--results-dir",
+                             str(tmp_path / "jobs"), "--models", str(models), "--no-warm-up"], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        c = ParleyClient(f"http://127.0.0.1:{port}")
+        status = ""
+        for _ in range(300):
+            status = c.status()
+            if status not in ("not running", "loading"):
+                break
+            time.sleep(0.1)
+        assert "failed to load" in status and "KeyError" in status
+        with pytest.raises(ServerUnavailable, match="failed to load"):
+            local_server.wait_ready(c, timeout=5)
+    finally:
+        proc.terminate()
+        proc.wait(30)
