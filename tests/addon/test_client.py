@@ -7,6 +7,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
