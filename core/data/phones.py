@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from core.audio.decode import load_audio
 from core.errors import ParleyError
+from core.data.manifest import manifest_clips
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +115,8 @@ def label_corpus(inputs: list[Path], out_dir: Path) -> int:
 
 def load_labelled(data_dir: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(speaker, audio float32, visemes) of every clip of a ``label_corpus`` folder."""
-    manifest = data_dir / "manifest.json"
-    if not manifest.is_file():
-        raise ParleyError(f"{data_dir}: no manifest.json; run `parley data phones AUDIO... --out {data_dir}` first")
     out = []
-    for c in json.loads(manifest.read_text())["clips"]:
+    for c in manifest_clips(data_dir, "parley data phones AUDIO..."):
         with np.load(data_dir / c["file"]) as z:
             out.append((c["speaker"], z["audio"].astype(np.float32) / 32768.0, z["visemes"]))
     return out

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from core.data.manifest import manifest_clips
 from core.data.splits import split_of
 from core.errors import ParleyError
 from core.models.pca import LandmarkPCA, explained_variance_on, fit_pca
@@ -14,11 +14,8 @@ from core.models.pca import LandmarkPCA, explained_variance_on, fit_pca
 
 def load_split(data_dir: Path) -> dict[str, list[np.ndarray]]:
     """Canonical-frame landmark clips of a prepared dataset, by split."""
-    manifest = data_dir / "manifest.json"
-    if not manifest.is_file():
-        raise ParleyError(f"{data_dir}: no manifest.json; run `parley data prepare` first")
     out: dict[str, list[np.ndarray]] = {"train": [], "val_seen": [], "val_unseen": []}
-    for c in json.loads(manifest.read_text())["clips"]:
+    for c in manifest_clips(data_dir):
         with np.load(data_dir / c["file"]) as z:
             out[split_of(c["key"], c["speaker"])].append(z["landmarks"])
     return out

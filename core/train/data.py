@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.data.manifest import manifest_clips
 from core.data.splits import split_of
-from core.errors import ParleyError
 from core.face.geometry import lip_gap, mouth_aperture
 from core.face.neutral import clip_rest
 from core.metrics.motion import eye_openness
@@ -52,12 +51,9 @@ def load_clips(
     Raises:
         ParleyError: no manifest (the dataset was not prepared).
     """
-    manifest = data_dir / "manifest.json"
-    if not manifest.is_file():
-        raise ParleyError(f"{data_dir}: no manifest.json; run `parley data prepare VIDEOS --out {data_dir}` first")
     comps = pca.components.astype(np.float32)
     out: dict[str, list[Clip]] = {s: [] for s in splits}
-    for c in json.loads(manifest.read_text())["clips"]:
+    for c in manifest_clips(data_dir):
         split = split_of(c["key"], c["speaker"])
         if split not in out:
             continue

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core.data.manifest import manifest_clips
 from core.data.splits import REST_SPEAKERS, TRAIN_SPEAKERS, split_of
 from core.errors import ParleyError
 from core.face.canonical import canonical_face
@@ -18,11 +18,8 @@ from core.models.pca import LandmarkPCA
 
 
 def _clips(data_dir: Path) -> list[tuple[str, str, np.ndarray]]:
-    manifest = data_dir / "manifest.json"
-    if not manifest.is_file():
-        raise ParleyError(f"{data_dir}: no manifest.json; run `parley data prepare VIDEOS --out {data_dir}` first")
     out = []
-    for c in json.loads(manifest.read_text())["clips"]:
+    for c in manifest_clips(data_dir):
         with np.load(data_dir / c["file"]) as z:
             out.append((c["key"], c["speaker"], z["landmarks"].astype(np.float32)))
     return out

@@ -7,6 +7,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -207,6 +208,16 @@ def test_not_ready_then_ready(tmp_path: Path) -> None:
         assert c.get("/v1/health").status_code == 200
 
 
+def settled_ready(c: TestClient, seconds: float = 20.0) -> Any:
+    """/v1/ready once it no longer says the models are still loading."""
+    for _ in range(int(seconds / 0.05)):
+        r = c.get("/v1/ready")
+        if r.json().get("error") != "not_ready":
+            return r
+        time.sleep(0.05)
+    return r
+
+
 def test_pickle_checkpoint_is_refused_and_never_run(tmp_path: Path) -> None:
     import pickle
     import shutil
@@ -223,11 +234,7 @@ def test_pickle_checkpoint_is_refused_and_never_run(tmp_path: Path) -> None:
 
     (models / "expression.safetensors").write_bytes(pickle.dumps(Evil()))
     with make_client(tmp_path / "jobs", models_dir=models) as c:
-        for _ in range(200):
-            r = c.get("/v1/ready")
-            if r.json().get("error") != "not_ready":
-                break
-            time.sleep(0.05)
+        r = settled_ready(c)
         assert r.status_code == 503 and r.json()["error"] == "load_failed", r.text
         assert "not a readable safetensors checkpoint" in r.json()["message"]
         assert "expression.safetensors" in r.json()["message"]
@@ -245,11 +252,7 @@ def test_any_load_failure_is_reported_not_left_loading(tmp_path: Path) -> None:
     shutil.copytree(ASSETS, models)
     (models / "smoothing.json").write_text('{"chosen": "gaussian:1.0"}')
     with make_client(tmp_path / "jobs", models_dir=models) as c:
-        for _ in range(400):
-            r = c.get("/v1/ready")
-            if r.json().get("error") != "not_ready":
-                break
-            time.sleep(0.05)
+        r = settled_ready(c)
         assert r.status_code == 503 and r.json()["error"] == "load_failed", r.text
         assert "KeyError" in r.json()["message"] and "choice" in r.json()["message"]
         r = c.post("/v1/animate", files={"audio": ("a.wav", wav_bytes())})
