@@ -118,7 +118,7 @@ def shape_range(
 
 
 def unit_open_dir(rest: np.ndarray, components: np.ndarray, opening_disp: np.ndarray, k: int) -> np.ndarray:
-    """(k,) coefficients that open this face's lips by one aperture unit along the data's opening motion."""
+    """(k,) coefficients that open this face's lips by one ``lip_gap`` unit along the data's opening motion."""
     d = components[:k].astype(np.float64) @ opening_disp.astype(np.float64)
     eps = 0.02
     lm = rest[None] + (eps * d @ components[:k]).reshape(1, -1, 3)
