@@ -110,8 +110,8 @@ def main() -> int:
     shape_gap = np.linalg.norm(aligned - on_ict, axis=1) * 10
     np.savez(args.out, triangles=out_tri, weights=out_w, residual_mm=moved.astype(np.float32),
              similarity_gap_mm=shape_gap.astype(np.float32))  # fmt: skip
-    print(f"similarity on the 51 inner landmarks: scale {s:.2f} cm/cm, landmark error median {np.median(anchor_err):.1f} mm "
-          f"(p90 {np.percentile(anchor_err, 90):.1f})")  # fmt: skip
+    print(f"similarity on the 51 inner landmarks: scale {s:.2f} cm/cm, landmark error median "
+          f"{np.median(anchor_err):.1f} mm (p90 {np.percentile(anchor_err, 90):.1f})")  # fmt: skip
     print(f"468 points: canonical face vs ICT surface after the similarity: median {np.median(shape_gap):.1f} mm, "
           f"p90 {np.percentile(shape_gap, 90):.1f}, max {shape_gap.max():.1f}")  # fmt: skip
     print(f"after the bend, projection onto the ICT face: median {np.median(moved):.2f} mm, p90 "
