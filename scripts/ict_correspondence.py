@@ -37,17 +37,6 @@ MP_68 = (127, 234, 93, 132, 58, 172, 136, 150, 152, 377, 365, 397, 288, 361, 323
 FACE_VERTICES = 9409
 
 
-def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """(s, R, t) with dst ≈ s · R src + t (Umeyama), for (N, 3) point sets."""
-    ms, md = src.mean(0), dst.mean(0)
-    a, b = src - ms, dst - md
-    u, d, vt = np.linalg.svd(b.T @ a / len(a))
-    fix = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
-    r = u @ fix @ vt
-    s = float((d * np.diag(fix)).sum() / (a**2).sum() * len(a))
-    return s, r, md - s * r @ ms
-
-
 def tps(src: np.ndarray, dst: np.ndarray, pts: np.ndarray, reg: float = 1e-3) -> np.ndarray:
     """Thin-plate spline (kernel r) taking ``src`` onto ``dst``, applied to ``pts``."""
     n = len(src)
@@ -85,6 +74,7 @@ def main() -> int:
     ap.add_argument("--png", default=str(REPO / "out" / "ict_correspondence.png"))
     args = ap.parse_args()
     from core.face.canonical import canonical_face
+    from core.face.geometry import fit_similarity
 
     with np.load(args.ict, allow_pickle=False) as z:
         neutral = z["neutral"].astype(np.float64)  # cm
@@ -93,8 +83,9 @@ def main() -> int:
     # the 17 jaw-line landmarks are a 2D silhouette in Multi-PIE's markup, not fixed points of the skin: they sit on
     # the cheek's side in ICT's 3D head and on its front in MediaPipe's, so only the inner 51 anchor anything
     mp, ict = list(MP_68[17:]), list(ICT_68[17:])
-    s, r, t = similarity(can[mp], neutral[ict])
-    aligned = (s * (r @ can.T)).T + t
+    sim = fit_similarity(neutral[ict][None], can[mp], points=None)  # ICT ≈ s R canonical + t
+    s = float(sim.scale[0])
+    aligned = sim.apply(can[None])[0]
     anchor_err = np.linalg.norm(aligned[mp] - neutral[ict], axis=1) * 10  # mm
     bent = tps(aligned[mp], neutral[ict], aligned)
     face = quads[(quads[:, :3] < FACE_VERTICES).all(1) & ((quads[:, 3] < 0) | (quads[:, 3] < FACE_VERTICES))]
