@@ -197,12 +197,8 @@ class ExpressionNet(nn.Module):
         return self.head(fused) * self.out_std, logits
 
     def prepare_mel(self, mel: np.ndarray) -> np.ndarray:
-        """One clip's ``model_features`` → what this network reads (per-utterance normalised if so configured)."""
-        if self.cfg.feature_norm == "utterance":
-            from core.audio.features import utterance_normalise
-
-            return utterance_normalise(mel)
-        return mel
+        """One clip's ``model_features`` → what this network reads (``read_mel``)."""
+        return read_mel(mel, self.cfg)
 
     def save(self, path: str | Path, metrics: dict[str, object] | None = None) -> Path:
         return save_checkpoint(path, KIND, self.cfg, self.state_dict(), metrics, features_meta())
@@ -211,6 +207,15 @@ class ExpressionNet(nn.Module):
     def load(cls, path: str | Path) -> ExpressionNet:
         """Raises CheckpointError for a missing, non-safetensors or mismatched file."""
         return load_module(cls, ExpressionConfig, path, KIND)
+
+
+def read_mel(mel: np.ndarray, cfg: ExpressionConfig) -> np.ndarray:
+    """One clip's ``model_features`` → what a Ψ of ``cfg`` reads (per-utterance normalised if so configured)."""
+    if cfg.feature_norm == "utterance":
+        from core.audio.features import utterance_normalise
+
+        return utterance_normalise(mel)
+    return mel
 
 
 def identity_feature(reference: np.ndarray, canonical: np.ndarray, components: np.ndarray) -> np.ndarray:
@@ -224,11 +229,7 @@ def predict_expression(
     net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray
 ) -> np.ndarray:
     """One clip: log-mel (F, 80) at 100 Hz → (T, 20) float32 coefficients."""
-    dev = net.mel_mean.device
-    times = (torch.arange(n_frames, dtype=torch.float32)[None] / fps).to(dev)
-    x = torch.from_numpy(net.prepare_mel(mel))[None].float().to(dev)
-    out = net(x, times, torch.from_numpy(identity)[None].float().to(dev))
-    return out[0].cpu().numpy().astype(np.float32)
+    return predict_with_visemes(net, mel, n_frames, fps, identity)[0]
 
 
 @torch.no_grad()

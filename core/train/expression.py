@@ -17,14 +17,13 @@ from core.audio.features import (
     mel_from_power,
     model_features,
     model_power,
-    utterance_normalise,
 )
 from core.errors import ParleyError
 from core.face.geometry import lip_gap, mouth_aperture
 from core.metrics.landmarks import msi_lips
 from core.metrics.sync import sync_scores
 from core.models.articulation import fit_open_p90, speech_frames
-from core.models.expression import ExpressionConfig, ExpressionNet, predict_expression
+from core.models.expression import ExpressionConfig, ExpressionNet, predict_expression, read_mel
 from core.train.augment import SR, augment, change_speed, voice_shift
 from core.train.common import load_state, pick_device, save_state, seed_everything
 from core.train.data import Clip
@@ -51,8 +50,8 @@ def _features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, po
     if train and rng.random() < cfg.voice_prob:
         pitch = float(np.exp(rng.uniform(*np.log(cfg.pitch_range))))
         formant = float(np.exp(rng.uniform(*np.log(cfg.formant_range))))
-        return net_mel(mel_from_power(voice_shift(model_power(x), pitch, formant)), cfg)
-    return net_mel(model_features(x), cfg)
+        return read_mel(mel_from_power(voice_shift(model_power(x), pitch, formant)), cfg)
+    return read_mel(model_features(x), cfg)
 
 
 def _pad_labels(labels: list[np.ndarray], frames: int) -> torch.Tensor:
@@ -122,11 +121,6 @@ def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generato
                  torch.from_numpy(tgt), torch.from_numpy(mask), _pad_labels(labs, fmax) if labs else None)  # fmt: skip
 
 
-def net_mel(mel: np.ndarray, cfg: ExpressionConfig) -> np.ndarray:
-    """``ExpressionNet.prepare_mel`` without a network at hand."""
-    return utterance_normalise(mel) if cfg.feature_norm == "utterance" else mel
-
-
 def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tensor:
     """Landmark-space squared error (the PCA basis is orthonormal) plus the same on frame-to-frame velocity."""
     m = b.mask[..., None]
@@ -147,7 +141,7 @@ def footage_open_p90(clips: list[Clip]) -> float:
 
 def fit_normalisers(net: ExpressionNet, clips: list[Clip]) -> None:
     """Input/output statistics from the clean training data, stored in the checkpoint."""
-    mel = np.concatenate([net_mel(model_features(c.audio), net.cfg) for c in clips])
+    mel = np.concatenate([read_mel(model_features(c.audio), net.cfg) for c in clips])
     ident = np.concatenate([c.identity for c in clips])
     rel = (lambda c: c.rest_coeffs) if net.cfg.target == "rest" else (lambda c: c.coeffs[c.frontal_index])
     q = np.concatenate([c.coeffs - rel(c) for c in clips])
