@@ -1,11 +1,12 @@
 """``parley animate``: a voice clip (+ a face) → the result contract of DESIGN.md.
 
-fps, expression (T, 20), pose (T, 6), blink (T, 2), landmarks (T, 468, 3) and meta (JSON), with
+fps, expression (T, 20), pose (T, 6), blink (T, 2), landmarks (T, 468, 3), arkit (T, 52) and meta (JSON), with
 T = ceil(duration × fps) and frame t covering audio [t/fps, (t+1)/fps). Expression coefficients
 are relative to the face's rest — the person with lips together and no expression, estimated from the photo or
 video (``core.face.neutral``), so a smile or an open mouth in the photo never becomes the rest:
 landmarks = rest + expression @ PCA components + blink displacement; the head pose is not
-applied to the landmarks.
+applied to the landmarks. ARKit weights are solved from the landmark motion through the person's fitted ICT head
+(``core.face.retarget``); their names are in meta ``arkit_names``.
 """
 
 from __future__ import annotations
@@ -218,6 +219,7 @@ class AnimationResult:
     blink: np.ndarray
     landmarks: np.ndarray
     meta: dict[str, Any]
+    arkit: np.ndarray  # (T, 52) float32 in [0, 1], Apple's order (meta "arkit_names")
 
     @property
     def frames(self) -> int:
@@ -230,6 +232,7 @@ class AnimationResult:
         if path.suffix.lower() == ".npz":
             arrays = {"expression": self.expression, "pose": self.pose, "blink": self.blink}
             arrays["landmarks"] = self.landmarks
+            arrays["arkit"] = self.arkit
             # uncompressed: float curves barely compress (−9 %) and compressing took twice as long as animating
             np.savez(path, fps=np.float64(self.fps), meta=np.str_(json.dumps(self.meta)), **arrays)
         elif path.suffix.lower() == ".json":
@@ -241,7 +244,7 @@ class AnimationResult:
     def to_json(self) -> dict[str, Any]:
         r = lambda a: np.round(a.astype(np.float64), 7).tolist()  # noqa: E731
         return {"fps": self.fps, "expression": r(self.expression), "pose": r(self.pose), "blink": r(self.blink),
-                "landmarks": r(self.landmarks), "meta": json.dumps(self.meta)}  # fmt: skip
+                "landmarks": r(self.landmarks), "arkit": r(self.arkit), "meta": json.dumps(self.meta)}  # fmt: skip
 
 
 def check_contract(r: AnimationResult, duration: float) -> None:
@@ -253,8 +256,11 @@ def check_contract(r: AnimationResult, duration: float) -> None:
     assert r.pose.shape == (t, 6) and r.pose.dtype == np.float32
     assert r.blink.shape == (t, 2) and r.blink.dtype == np.float32
     assert r.landmarks.shape == (t, N_POINTS, 3) and r.landmarks.dtype == np.float32
+    assert r.arkit.shape == (t, 52) and r.arkit.dtype == np.float32
     assert float(r.blink.min()) >= 0.0 and float(r.blink.max()) <= 1.0
-    for a in (r.expression, r.pose, r.blink, r.landmarks):
+    assert float(r.arkit.min()) >= 0.0 and float(r.arkit.max()) <= 1.0
+    assert r.meta.get("arkit_names") is not None and len(r.meta["arkit_names"]) == 52
+    for a in (r.expression, r.pose, r.blink, r.landmarks, r.arkit):
         assert np.isfinite(a).all()
 
 
@@ -277,6 +283,8 @@ def animate(
     """
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
+    from core.face.arkit import ARKIT_NAMES
+    from core.face.retarget import arkit_basis, solve_arkit
     from core.models.expression import identity_feature, predict_with_visemes
     from core.models.motion import predict_motion
 
@@ -306,8 +314,9 @@ def animate(
     pose = predict_motion(m.motion, mel, n, fps, ref.motion)
     report(0.95, "blinks and landmarks")
     blink = m.blink.sample(n, fps, seed)
-    lm = ref.identity[None] + (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)
-    lm = m.blink.apply(lm, blink)
+    offsets = (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)
+    lm = m.blink.apply(ref.identity[None] + offsets, blink)
+    arkit = solve_arkit(offsets, blink, arkit_basis(ref.identity))
     src = {"source": audio.source, "duration_s": audio.duration, "sample_rate": audio.source_rate,
            "channels": audio.source_channels}  # fmt: skip
     meta = {"parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
@@ -316,9 +325,11 @@ def animate(
             "compute_seconds": round(time.perf_counter() - t0, 4),
             "expression_basis": "relative to the face's rest (lips together, estimated from the photo or video); "
                                 "landmarks = rest + expression @ PCA",
+            "arkit_names": list(ARKIT_NAMES), "arkit_basis": "solved from the landmark motion through the "
+            "face's fitted ICT head (bounded least squares, temporal regularisation); blinks from the blink curves",
             "notes": ref.notes}  # fmt: skip
     if text is not None:
         meta["transcript"] = text
         meta["notes"] = [*ref.notes, "transcript recorded only: the shipped models are audio-only"]
     return AnimationResult(float(fps), q.astype(np.float32), pose.astype(np.float32), blink.astype(np.float32),
-                           lm.astype(np.float32), meta)  # fmt: skip
+                           lm.astype(np.float32), meta, arkit.astype(np.float32))  # fmt: skip

@@ -88,6 +88,7 @@ class AnimateResult(BaseModel):
     pose: list[list[float]] = Field(description="(T, 6): rx, ry, rz (radians), tx, ty, tz (metres)")
     blink: list[list[float]] = Field(description="(T, 2) in [0, 1]: right, left")
     landmarks: list[list[list[float]]] | None = Field(default=None, description="(T, 468, 3); omitted on request")
+    arkit: list[list[float]] = Field(description="(T, 52) in [0, 1]: ARKit weights, names in meta arkit_names")
     meta: str
 
 

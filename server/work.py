@@ -99,7 +99,8 @@ def animate_json(folder: Path, landmarks: bool = True) -> bytes:
     """The result contract as JSON (same fields as the NPZ; meta as a JSON string)."""
     with np.load(folder / RESULT_NPZ) as z:
         meta = json.loads(str(z["meta"]))
-        res = AnimationResult(float(z["fps"]), z["expression"], z["pose"], z["blink"], z["landmarks"], meta)
+        res = AnimationResult(float(z["fps"]), z["expression"], z["pose"], z["blink"], z["landmarks"], meta,
+                              z["arkit"])  # fmt: skip
     body = res.to_json()
     if not landmarks:
         del body["landmarks"]

@@ -59,12 +59,14 @@ def test_video_reference_sets_the_head_style(tmp_path: Path, models) -> None:  #
 def test_saved_npz_and_json_carry_the_same_result(tmp_path: Path, wav_path: Path, models, photo) -> None:  # type: ignore[no-untyped-def]
     r = run_animate(wav_path, photo, fps=30.0, models=models, text="hello")
     with np.load(r.save(tmp_path / "r.npz")) as z:
-        assert set(z.files) == {"fps", "expression", "pose", "blink", "landmarks", "meta"}
+        assert set(z.files) == {"fps", "expression", "pose", "blink", "landmarks", "arkit", "meta"}
         np.testing.assert_array_equal(z["landmarks"], r.landmarks)
+        np.testing.assert_array_equal(z["arkit"], r.arkit)
         meta = json.loads(str(z["meta"]))
     assert meta["transcript"] == "hello" and meta["audio"]["sample_rate"] == 16000
     j = json.loads(r.save(tmp_path / "r.json").read_text())
     assert np.allclose(np.asarray(j["expression"]), r.expression, atol=1e-6) and j["fps"] == 30.0
+    assert np.allclose(np.asarray(j["arkit"]), r.arkit, atol=1e-6) and meta["arkit_names"][-1] == "tongueOut"
     with pytest.raises(ParleyError, match="npz or .json"):
         r.save(tmp_path / "r.txt")
 
@@ -97,7 +99,15 @@ def test_cli_animate_writes_result_and_preview(tmp_path: Path, wav_path: Path) -
 
 
 def test_result_type_is_the_contract() -> None:
-    assert set(AnimationResult.__dataclass_fields__) == {"fps", "expression", "pose", "blink", "landmarks", "meta"}
+    assert set(AnimationResult.__dataclass_fields__) == {
+        "fps",
+        "expression",
+        "pose",
+        "blink",
+        "landmarks",
+        "meta",
+        "arkit",
+    }
 
 
 def test_articulation_scales_the_mouth_and_is_checked(models, photo) -> None:  # type: ignore[no-untyped-def]

@@ -42,7 +42,7 @@ def run_job(c: TestClient, files: dict, data: dict | None = None) -> dict:  # ty
 
 def result_of(c: TestClient, job_id: str) -> AnimationResult:
     body = c.get(f"/v1/jobs/{job_id}/result").json()
-    arr = {k: np.asarray(body[k], np.float32) for k in ("expression", "pose", "blink", "landmarks")}
+    arr = {k: np.asarray(body[k], np.float32) for k in ("expression", "pose", "blink", "landmarks", "arkit")}
     return AnimationResult(body["fps"], meta=json.loads(body["meta"]), **arr)
 
 
