@@ -39,16 +39,39 @@ def check_output(path: str, allowed: tuple[str, ...], flag: str = "--out") -> Pa
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
-    check_output(args.out, (".glb", ".gltf", ".obj"))
+    check_output(args.out, (".glb", ".obj") if args.mesh == "head" else (".glb", ".gltf", ".obj"))
+    if args.views:
+        check_output(args.views, (".png",), "--views")
     from core.face.reconstruct import reconstruct
 
     rec = reconstruct(args.source)
-    out = rec.face.export(args.out)
-    extra = [rec.face.export(Path(args.out).with_suffix(".obj"))] if args.obj else []
+    where = f", from frame {rec.frame_index} (most frontal)" if rec.fps else ""
+    if args.mesh == "mask":
+        out = rec.face.export(args.out)
+        extra = [rec.face.export(Path(args.out).with_suffix(".obj"))] if args.obj else []
+        h, w = rec.face.texture.shape[:2]
+        detail = f"{len(rec.face.vertices)} vertices, {len(rec.face.faces)} triangles, texture {w}x{h}{where}"
+    else:
+        from core.face.gltf import write_glb, write_obj
+
+        hd = rec.head
+        out = write_glb(hd, args.out) if Path(args.out).suffix.lower() == ".glb" else write_obj(hd, args.out)
+        extra = [write_obj(hd, Path(args.out).with_suffix(".obj"))] if args.obj and out.suffix != ".obj" else []
+        h, w = hd.materials[0].texture.shape[:2] if hd.materials[0].texture is not None else (0, 0)
+        detail = (f"{len(hd.vertices)} vertices, {len(hd.triangles)} triangles, {len(hd.shape_key_names)} ARKit "
+                  f"shape keys, skin texture {w}x{h}{where}")  # fmt: skip
+        for note in hd.notes:
+            print(f"  note: {note}")
     print(f"{args.source} → {out}" + "".join(f", {p}" for p in extra))
-    h, w = rec.face.texture.shape[:2]
-    where = f", mesh from frame {rec.frame_index} (most frontal)" if rec.fps else ""
-    print(f"  {len(rec.face.vertices)} vertices, {len(rec.face.faces)} triangles, texture {w}x{h}{where}")
+    print(f"  {detail}")
+    if args.views:
+        from PIL import Image
+
+        from core.face.shade import turnaround
+
+        Path(args.views).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(turnaround(rec.head, 512)).save(args.views)
+        print(f"  front, three-quarter and profile → {args.views}")
     return 0
 
 
@@ -130,12 +153,18 @@ def cmd_animate(args: argparse.Namespace) -> int:
         raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
     if not (0.0 <= args.articulation <= 2.0):
         raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
-    from core.animate import animate, load_models
-    from core.preview import write_preview
+    from core.animate import animate, load_models, reference_of
 
     models = load_models(args.models) if args.models else None
     text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
-    res = animate(args.audio, args.face, fps=args.fps, text=text, models=models, seed=args.seed,
+    face: Any = args.face
+    rec = None
+    if args.preview:  # the preview shows the person's head: reconstruct once, for the animation and the preview
+        from core.face.reconstruct import reconstruct
+
+        rec = reconstruct(args.face or DEMO_FACE)
+        face = reference_of(rec, Path(args.face or DEMO_FACE))
+    res = animate(args.audio, face, fps=args.fps, text=text, models=models, seed=args.seed,
                   articulation=args.articulation)
     out = res.save(args.out)
     dur = res.meta["audio"]["duration_s"]
@@ -143,27 +172,36 @@ def cmd_animate(args: argparse.Namespace) -> int:
           f"(face: {res.meta['face']}; head style: {res.meta['head_style']})")  # fmt: skip
     for note in res.meta["notes"]:
         print(f"  note: {note}")
-    if args.preview:
-        print(f"  preview → {write_preview(res.landmarks, res.pose, res.fps, args.audio, args.preview)}")
+    if args.preview and rec is not None:
+        from core.preview import write_head_preview
+
+        clip = write_head_preview(rec.head, res.arkit, res.pose, res.fps, args.audio, args.preview)
+        print(f"  preview → {clip}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from core.animate import animate, face_reference
+    from PIL import Image
+
+    from core.animate import animate, reference_of
+    from core.face.gltf import write_glb, write_obj
     from core.face.reconstruct import reconstruct
-    from core.preview import write_preview
+    from core.face.shade import turnaround
+    from core.preview import write_head_preview
 
     out = Path(args.out)
     rec = reconstruct(DEMO_FACE)
-    glb = rec.face.export(out / "demo_face.glb")
-    obj = rec.face.export(out / "demo_face.obj")
-    print(f"demo face {DEMO_FACE.name} → {glb}, {obj}")
-    res = animate(DEMO_AUDIO, face_reference(DEMO_FACE), fps=args.fps)
+    glb = write_glb(rec.head, out / "demo_head.glb")
+    obj = write_obj(rec.head, out / "demo_head.obj")
+    views = out / "demo_head_views.png"
+    Image.fromarray(turnaround(rec.head, 512)).save(views)
+    print(f"demo face {DEMO_FACE.name} → {glb}, {obj}; front, three-quarter and profile → {views}")
+    res = animate(DEMO_AUDIO, reference_of(rec, DEMO_FACE), fps=args.fps)
     npz = res.save(out / "demo.npz")
     print(f"demo voice {DEMO_AUDIO.name} ({res.meta['audio']['duration_s']:.2f} s) → {npz}: {res.frames} frames "
           f"at {res.fps:g} fps")  # fmt: skip
-    preview = write_preview(res.landmarks, res.pose, res.fps, DEMO_AUDIO, out / "demo_preview.mp4")
-    print(f"preview video (mesh + voice) → {preview}")
+    preview = write_head_preview(rec.head, res.arkit, res.pose, res.fps, DEMO_AUDIO, out / "demo_preview.mp4")
+    print(f"preview video (head + voice) → {preview}")
     return 0
 
 
@@ -173,10 +211,14 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     p.add_argument("-v", "--verbose", action="store_true", help="show progress logs and tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("reconstruct", help="photo or video → textured face mesh (GLB/OBJ)")
+    r = sub.add_parser("reconstruct", help="photo or video → the person's textured head with ARKit shape keys")
     r.add_argument("source", help="a photo (JPEG, PNG...) or a video of a face")
-    r.add_argument("--out", required=True, help="output mesh: .glb, .gltf or .obj")
+    r.add_argument("--out", required=True, help="output: .glb (with the 52 ARKit shape keys) or .obj (at rest)")
     r.add_argument("--obj", action="store_true", help="also write an .obj beside the output")
+    r.add_argument("--views", help="also render front, three-quarter and profile views to this .png")
+    r.add_argument("--mesh", choices=("head", "mask"), default="head",
+                   help="head (default): the full ICT head; mask: the 468-point face mask whose vertices are "
+                        "the result's landmarks (.gltf allowed), for retargeting landmarks yourself")
     r.set_defaults(func=cmd_reconstruct)
 
     d = sub.add_parser("data", help="prepare datasets and fit the landmark PCA")

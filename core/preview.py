@@ -1,8 +1,14 @@
-"""A preview video a person can watch: the animated face mesh, shaded, with the voice muxed in."""
+"""A preview video a person can watch: the animated head (or the landmark mask), shaded, with the voice muxed in.
+
+The full head is rendered by ``core.face.shade`` with the result's ARKit weights and head pose, frames shared out
+to worker processes (the renderer is numpy on one core); the mask preview draws the result's landmarks.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -11,6 +17,9 @@ from core.errors import ParleyError
 from core.face.geometry import apply_pose
 from core.face.topology import face_triangles
 from core.metrics.regions import LIPS_INNER, LIPS_OUTER
+
+if TYPE_CHECKING:
+    from core.face.head import TexturedHead
 
 LIGHT = np.array([0.3, 0.4, 1.0]) / np.linalg.norm([0.3, 0.4, 1.0])
 
@@ -48,18 +57,61 @@ def _ring_order(xy: np.ndarray) -> np.ndarray:
     return np.argsort(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
 
 
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(head: TexturedHead, size: int) -> None:
+    from core.face.shade import HeadRenderer
+
+    _WORKER["renderer"] = HeadRenderer(head, size)
+
+
+def _render_one(args: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    from core.face.shade import HeadRenderer
+
+    renderer = _WORKER["renderer"]
+    assert isinstance(renderer, HeadRenderer)
+    return renderer.render(args[0], args[1])
+
+
+def head_frames(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, size: int = 384,
+                workers: int | None = None) -> Iterator[np.ndarray]:  # fmt: skip
+    """The head rendered at each frame's ARKit weights and pose, in order (a pool of ``workers`` processes,
+    default one per CPU up to 4)."""
+    import multiprocessing as mp
+    import os
+
+    n = workers or min(4, os.cpu_count() or 1)
+    jobs = list(zip(arkit.astype(np.float32), pose.astype(np.float32), strict=True))
+    if n <= 1 or len(jobs) < 8:
+        _init_worker(head, size)
+        yield from map(_render_one, jobs)
+        return
+    with mp.get_context("fork").Pool(n, initializer=_init_worker, initargs=(head, size)) as pool:
+        yield from pool.imap(_render_one, jobs, chunksize=4)
+
+
+def write_head_preview(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, fps: float,
+                       audio: str | Path | None, out: str | Path, size: int = 384) -> Path:  # fmt: skip
+    """The animated full head as an H.264 MP4 with the audio muxed in (see ``write_preview``)."""
+    return _encode(head_frames(head, arkit, pose, size), size, fps, audio, out)
+
+
 def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: str | Path | None, out: str | Path,
                   size: int = 512) -> Path:  # fmt: skip
-    """Render and encode an H.264 MP4 at ``fps`` with the audio (AAC) muxed in.
+    """Render the landmark mask and encode an H.264 MP4 at ``fps`` with the audio (AAC) muxed in.
 
     Raises:
         ParleyError: the encoder failed (message from ffmpeg).
     """
+    return _encode(iter(render_frames(landmarks, pose, size)), size, fps, audio, out)
+
+
+def _encode(frames: Iterator[np.ndarray], size: int, fps: float, audio: str | Path | None, out: str | Path) -> Path:
     import imageio_ffmpeg
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frames = render_frames(landmarks, pose, size)
     tmp = out.with_name(out.stem + ".part" + out.suffix)
     try:
         writer = imageio_ffmpeg.write_frames(str(tmp), (size, size), fps=fps, codec="libx264", quality=7,

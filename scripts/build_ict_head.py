@@ -7,7 +7,7 @@ What it keeps (ICT-FaceKit README's geometry table): face, head and neck, mouth 
 teeth, eyeballs, eyelashes. It drops the lacrimal-fluid, eye-blend and eye-occlusion meshes, which are helpers for
 Unreal's eye shaders and render as grey films anywhere else. Quads are split into triangles.
 
-What it stores: the neutral head (centimetres, float32), triangles with their UV indices and a part id (the
+What it stores: the face tile's texel → triangle map (so a reconstruction need not rasterise it), the neutral head (centimetres, float32), triangles with their UV indices and a part id (the
 material), the first ``--modes`` identity modes (int8 with one scale per mode — a step under 0.1 mm; the count chosen by
 ``scripts/ict_fit_error.py``), and the 52 ARKit shapes (float16) in Apple's order: the kit's 53 shapes with
 browInnerUp_L/R and cheekPuff_L/R summed into one key each and a tongueOut shape made here (the tongue pushed 2 cm
@@ -83,6 +83,18 @@ def triangles(quads: np.ndarray) -> np.ndarray:
     return np.concatenate([tri, quads[quad][:, [0, 2, 3]]])
 
 
+def face_texel_map(tri_v: np.ndarray, tri_uv: np.ndarray, uv: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """(1024, 1024) int16: which face triangle (counted within the face part) covers each face-tile texel, −1 none."""
+    from core.face.head import TILE
+    from core.face.raster import rasterize
+
+    face = np.where(part == PART_NAMES.index("face"))[0]
+    t = uv[tri_uv[face]].astype(np.float64)
+    xy = np.stack([t[..., 0] * TILE, (1.0 - t[..., 1]) * TILE], axis=-1)
+    assert len(face) < 2**15
+    return rasterize(xy, TILE, TILE).triangle.astype(np.int16)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ict", default=str(ICT))
@@ -112,6 +124,7 @@ def main() -> int:
     scale = np.abs(modes).max(axis=(1, 2)) / 127.0  # int8 per mode: a step of ≤ 0.1 mm, well under the fit error
     quantised = np.round(modes / scale[:, None, None]).astype(np.int8)
     out = Path(args.out)
+    texels = face_texel_map(tri_v, uv_remap[np.concatenate(tu)], uv[used_uv], np.concatenate(part))
     np.savez_compressed(
         out,
         neutral=neutral[keep],
@@ -124,6 +137,7 @@ def main() -> int:
         identity=quantised,
         identity_scale=scale.astype(np.float32),
         arkit=shapes[:, keep].astype(np.float16),
+        face_texels=texels,
         provenance=np.str_(json.dumps({"source": "ICT Face Model Light (MIT), ict_face_model_light.npz",
                                        "script": "scripts/build_ict_head.py", "modes": args.modes})),
     )  # fmt: skip

@@ -48,6 +48,7 @@ class IctHead:
     arkit: np.ndarray  # (52, V, 3) ARKit shapes as vertex deltas, Apple's order
     corr_vertices: np.ndarray  # (468, 3) int: the ICT triangle under each MediaPipe point
     corr_weights: np.ndarray  # (468, 3) barycentric weights
+    face_texels: np.ndarray | None = None  # (1024, 1024) int16: the face triangle under each face-tile texel
 
     def at_points(self, v: np.ndarray) -> np.ndarray:
         """ICT vertex arrays (..., V, 3) → their 468 MediaPipe points (..., 468, 3)."""
@@ -71,7 +72,8 @@ def load_head(path: str | Path = HEAD_ASSET, correspondence: str | Path = CORRES
             head = dict(neutral=z["neutral"].astype(np.float32), triangles=z["triangles"],
                         triangles_uv=z["triangles_uv"], uv=z["uv"].astype(np.float32), part=z["part"],
                         part_names=tuple(str(n) for n in z["part_names"]), identity=ident,
-                        arkit=z["arkit"].astype(np.float32))  # fmt: skip
+                        arkit=z["arkit"].astype(np.float32),
+                        face_texels=z["face_texels"] if "face_texels" in z.files else None)  # fmt: skip
         with np.load(correspondence, allow_pickle=False) as z:
             tri, w = z["triangles"].astype(np.int64), z["weights"].astype(np.float32)
     except (OSError, KeyError, ValueError) as e:
@@ -155,7 +157,7 @@ def fit_head(
         ridge = np.zeros(a.shape[1])
         ridge[:n_id] = np.sqrt(IDENTITY_RIDGE * len(residual))
         a = np.concatenate([a, np.diag(ridge)[:n_id]])
-        b = np.concatenate([residual, -ridge[:n_id] * alpha])
+        b = np.concatenate([residual, -ridge[:n_id] * alpha[:n_id]])
         step = _bounded_lsq(a, b, lo, hi) if n_ex else np.linalg.lstsq(a, b, rcond=None)[0]
         alpha = alpha + step[:n_id] if n_id else alpha
         beta = np.clip(beta + step[n_id : n_id + n_ex], 0.0, 1.0) if n_ex else beta

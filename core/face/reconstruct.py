@@ -1,4 +1,9 @@
-"""Photo or video → identity landmarks and a textured face mesh (``parley reconstruct``)."""
+"""Photo or video → the person's textured full head, identity landmarks and reference motion (``parley reconstruct``).
+
+The head (``core.face.head``) is what Parley ships: the ICT head fitted to the person, with ARKit shape keys. The
+468-point face mask (``core.face.mesh``) stays for technical directors who retarget Parley's landmarks with their
+own tools: its vertices are exactly the result's ``landmarks`` (``parley reconstruct --mesh mask``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import numpy as np
 
 from core.face.canonical import canonical_face
 from core.face.geometry import disentangle
+from core.face.head import TexturedHead, textured_head
 from core.face.media import is_video, iter_video_frames, load_image
 from core.face.mesh import TexturedFace, textured_face
 from core.face.neutral import rest_of
@@ -27,7 +33,8 @@ MAX_VIDEO_FRAMES = 1800
 class Reconstruction:
     """What a face source yields: a mesh, its identity landmarks, and the reference head motion."""
 
-    face: TexturedFace
+    face: TexturedFace  # the 468-point mask
+    head: TexturedHead  # the full head
     identity: np.ndarray  # (468, 3) float32, canonical head frame, metres: the person at rest (``core.face.neutral``)
     frame_index: int  # the frame the mesh was made from (most frontal for videos)
     pose: np.ndarray  # (T, 6) head motion of the source (T = 1 for a photo)
@@ -46,7 +53,8 @@ def reconstruct_image(rgb: np.ndarray, source: str = "image", min_face_px: int =
     parts = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face())
     identity = rest_of(parts.expression_landmarks[0], canonical_face())
     face = textured_face(rgb, obs.landmarks, identity)
-    return Reconstruction(face, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
+    head = textured_head(rgb, obs.landmarks, parts.expression_landmarks[0], identity)
+    return Reconstruction(face, head, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
 
 
 def reconstruct(path: str | Path, progress: Callable[[float], None] | None = None) -> Reconstruction:
@@ -66,5 +74,6 @@ def reconstruct(path: str | Path, progress: Callable[[float], None] | None = Non
     *_, frame = iter_video_frames(path, max_frames=k + 1)  # re-read the one frame the texture needs
     identity = rest_of(parts.expression_landmarks, canonical_face())
     face = textured_face(frame, track.landmarks[k], identity)
+    head = textured_head(frame, track.landmarks[k], parts.expression_landmarks[k], identity)
     log.info("%s: mesh from frame %d of %d (most frontal), at rest", path, k, len(track.landmarks))
-    return Reconstruction(face, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path))
+    return Reconstruction(face, head, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path))

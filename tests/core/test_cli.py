@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cli import main
+from core.cli import DEMO_FACE, main
 from tests.core.metrics.test_metrics import talking
 
 
@@ -37,11 +37,32 @@ def test_eval_refuses_non_result(tmp_path: Path, capsys) -> None:  # type: ignor
 
 def test_demo_runs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["demo", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "demo_face.glb").is_file()
+    assert (tmp_path / "demo_head.glb").is_file() and (tmp_path / "demo_head.obj").is_file()
+    assert (tmp_path / "demo_head_views.png").stat().st_size > 10_000
     assert "307 frames at 30 fps" in capsys.readouterr().out  # 10.21 s of demo voice
     assert (tmp_path / "demo_preview.mp4").stat().st_size > 10_000
     with np.load(tmp_path / "demo.npz") as z:
-        assert z["landmarks"].shape == (307, 468, 3)
+        assert z["landmarks"].shape == (307, 468, 3) and z["arkit"].shape == (307, 52)
+
+
+def test_reconstruct_head_views_and_mask(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import struct
+
+    from PIL import Image
+
+    assert main(["reconstruct", str(DEMO_FACE), "--out", str(tmp_path / "head.glb"), "--obj",
+                 "--views", str(tmp_path / "views.png")]) == 0  # fmt: skip
+    raw = (tmp_path / "head.glb").read_bytes()
+    doc = json.loads(raw[20 : 20 + struct.unpack_from("<I", raw, 12)[0]])
+    assert doc["meshes"][0]["extras"]["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
+    assert len(doc["meshes"][0]["extras"]["targetNames"]) == 52 and len(doc["materials"]) == 8
+    assert (tmp_path / "head.obj").is_file() and (tmp_path / "head_skin.jpg").is_file()
+    views = np.asarray(Image.open(tmp_path / "views.png"))
+    assert views.shape == (512, 1536, 3) and views.std() > 20  # three views, not a blank image
+    assert "52 ARKit shape keys" in capsys.readouterr().out
+    assert main(["reconstruct", str(DEMO_FACE), "--out", str(tmp_path / "mask.gltf"), "--mesh", "mask"]) == 0
+    assert main(["reconstruct", str(DEMO_FACE), "--out", str(tmp_path / "head.gltf")]) == 2  # a head needs .glb
 
 
 def test_animate_articulation_option(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -78,7 +99,7 @@ def test_outputs_and_options_are_refused_before_any_work(tmp_path: Path, capsys)
 
     cases = [
         (["reconstruct", str(DEMO_FACE), "--out", str(tmp_path / "face.fbx")], "--out",
-         "must end in .glb, .gltf or .obj"),
+         "must end in .glb or .obj"),
         (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.txt")], "--out", "must end in .npz or .json"),
         (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--preview", str(tmp_path / "p.gif")],
          "--preview", "must end in .mp4"),
