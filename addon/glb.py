@@ -1,14 +1,17 @@
-"""Read the server's face GLB (one mesh, one primitive, one texture) into arrays, no bpy needed.
+"""Read the server's head GLB into arrays, no bpy needed.
 
-The add-on builds the Blender mesh from these arrays itself instead of running the glTF importer, so
-vertex i stays MediaPipe landmark i — the shape-key deltas are indexed by it.
+The add-on builds the Blender mesh from these arrays itself instead of running the glTF importer: the server's GLB
+splits vertices at UV seams (glTF has one UV per vertex) and keeps each split vertex's welded index in the custom
+attribute ``_VERTEX_ID``, so the mesh is rebuilt welded — smooth across seams, one vertex per point of the head, as
+an animator expects to sculpt or weight it. Several primitives (one per material) share the vertex attributes; the
+ARKit shapes are morph targets (sparse accessors), named in ``mesh.extras.targetNames``.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,24 +20,30 @@ _DTYPES = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 
 
 class GLBError(Exception):
-    """Not a face mesh this add-on can read."""
+    """Not a head mesh this add-on can read."""
 
 
 @dataclass
-class FaceMesh:
-    vertices: np.ndarray  # (N, 3) float32, glTF axes (y up)
-    triangles: np.ndarray  # (M, 3) int32
-    uv: np.ndarray  # (N, 2) float32, glTF convention (origin top-left)
-    image: bytes  # the texture file (PNG or JPEG)
-    image_mime: str
+class MaterialSpec:
+    name: str
+    colour: tuple[float, float, float]
+    roughness: float
+    image: bytes | None = None  # the texture file (PNG or JPEG)
+    image_mime: str = ""
 
 
-def read_glb(data: bytes) -> FaceMesh:
-    """Parse a binary glTF holding one textured triangle mesh.
+@dataclass
+class HeadMesh:
+    vertices: np.ndarray  # (N, 3) float32, glTF axes (y up), welded
+    triangles: np.ndarray  # (M, 3) int32 into vertices
+    loop_uv: np.ndarray  # (M, 3, 2) float32 per triangle corner, glTF convention (origin top-left)
+    material: np.ndarray  # (M,) int32 index into materials
+    materials: list[MaterialSpec]
+    key_names: list[str] = field(default_factory=list)
+    key_deltas: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.float32))  # (K, N, 3)
 
-    Raises:
-        GLBError: not GLB, or no triangle primitive with positions and a texture.
-    """
+
+def _chunks(data: bytes) -> tuple[dict, bytes]:  # type: ignore[type-arg]
     if len(data) < 20 or data[:4] != b"glTF":
         raise GLBError("the face mesh is not a binary glTF file")
     n_json, kind = struct.unpack_from("<I4s", data, 12)
@@ -45,7 +54,16 @@ def read_glb(data: bytes) -> FaceMesh:
     n_bin, kind = struct.unpack_from("<I4s", data, off) if off + 8 <= len(data) else (0, b"")
     if kind != b"BIN\x00":
         raise GLBError("the face mesh's GLB has no binary chunk")
-    blob = data[off + 8 : off + 8 + n_bin]
+    return doc, data[off + 8 : off + 8 + n_bin]
+
+
+def read_head(data: bytes) -> HeadMesh:
+    """Parse a binary glTF holding one mesh (one primitive per material, triangles, optional morph targets).
+
+    Raises:
+        GLBError: not GLB, or parts this add-on needs are missing or inconsistent.
+    """
+    doc, blob = _chunks(data)
 
     def view(index: int) -> bytes:
         v = doc["bufferViews"][index]
@@ -55,24 +73,64 @@ def read_glb(data: bytes) -> FaceMesh:
     def accessor(index: int) -> np.ndarray:
         a = doc["accessors"][index]
         dtype, width = _DTYPES[a["componentType"]], _COMPONENTS[a["type"]]
-        raw = view(a["bufferView"])
-        start = a.get("byteOffset", 0)
-        arr = np.frombuffer(raw, dtype=dtype, count=a["count"] * width, offset=start)
-        return arr.reshape(a["count"], width) if width > 1 else arr
+        if "bufferView" in a:
+            arr = np.frombuffer(view(a["bufferView"]), dtype=dtype, count=a["count"] * width,
+                                offset=a.get("byteOffset", 0)).reshape(a["count"], width).copy()  # fmt: skip
+        else:
+            arr = np.zeros((a["count"], width), dtype)
+        sparse = a.get("sparse")
+        if sparse:
+            idx = np.frombuffer(view(sparse["indices"]["bufferView"]), dtype=_DTYPES[sparse["indices"]["componentType"]],
+                                count=sparse["count"], offset=sparse["indices"].get("byteOffset", 0))  # fmt: skip
+            vals = np.frombuffer(view(sparse["values"]["bufferView"]), dtype=dtype, count=sparse["count"] * width,
+                                 offset=sparse["values"].get("byteOffset", 0)).reshape(-1, width)  # fmt: skip
+            arr[idx.astype(np.int64)] = vals
+        return arr if width > 1 else arr[:, 0]
 
     try:
-        prim = doc["meshes"][0]["primitives"][0]
-        if prim.get("mode", 4) != 4:
-            raise GLBError("the face mesh is not made of triangles")
-        vertices = accessor(prim["attributes"]["POSITION"]).astype(np.float32)
-        uv = accessor(prim["attributes"]["TEXCOORD_0"]).astype(np.float32)
-        triangles = accessor(prim["indices"]).reshape(-1, 3).astype(np.int32)
-        material = doc["materials"][prim["material"]]
-        tex = doc["textures"][material["pbrMetallicRoughness"]["baseColorTexture"]["index"]]
-        img = doc["images"][tex["source"]]
-        image, mime = view(img["bufferView"]), img.get("mimeType", "image/png")
+        mesh = doc["meshes"][0]
+        prims = mesh["primitives"]
+        first = prims[0]["attributes"]
+        positions = accessor(first["POSITION"]).astype(np.float32)
+        uv = accessor(first["TEXCOORD_0"]).astype(np.float32)
+        welded = (accessor(first["_VERTEX_ID"]).astype(np.int64) if "_VERTEX_ID" in first
+                  else np.arange(len(positions)))  # fmt: skip
+        n = int(welded.max()) + 1 if len(welded) else 0
+        vertices = np.zeros((n, 3), np.float32)
+        vertices[welded] = positions
+        tris, loop_uv, mats = [], [], []
+        for p in prims:
+            if p.get("mode", 4) != 4:
+                raise GLBError("the face mesh is not made of triangles")
+            if p["attributes"] != first:
+                raise GLBError("the face mesh's primitives do not share their vertices")
+            t = accessor(p["indices"]).astype(np.int64).reshape(-1, 3)
+            tris.append(welded[t])
+            loop_uv.append(uv[t])
+            mats.append(np.full(len(t), len(mats), np.int32))
+        materials = [_material(doc, view, p.get("material")) for p in prims]
+        names = list(mesh.get("extras", {}).get("targetNames", []))
+        targets = prims[0].get("targets", [])
+        deltas = np.zeros((len(targets), n, 3), np.float32)
+        for k, tgt in enumerate(targets):
+            deltas[k, welded] = accessor(tgt["POSITION"])
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise GLBError(f"the face mesh's GLB is missing a part this add-on needs ({exc})") from None
-    if len(uv) != len(vertices) or triangles.max(initial=0) >= len(vertices):
+    triangles = np.concatenate(tris).astype(np.int32)
+    if len(uv) != len(positions) or triangles.max(initial=0) >= n or len(names) != len(deltas):
         raise GLBError("the face mesh's GLB has inconsistent vertex data")
-    return FaceMesh(vertices, triangles, uv, bytes(image), str(mime))
+    return HeadMesh(vertices, triangles, np.concatenate(loop_uv), np.concatenate(mats), materials, names, deltas)
+
+
+def _material(doc: dict, view, index: int | None) -> MaterialSpec:  # type: ignore[no-untyped-def, type-arg]
+    if index is None:
+        return MaterialSpec("parley", (0.8, 0.8, 0.8), 0.7)
+    m = doc["materials"][index]
+    pbr = m.get("pbrMetallicRoughness", {})
+    r, g, b, _ = pbr.get("baseColorFactor", [0.8, 0.8, 0.8, 1.0])
+    spec = MaterialSpec(m.get("name", f"material_{index}"), (r, g, b), float(pbr.get("roughnessFactor", 0.7)))
+    tex = pbr.get("baseColorTexture")
+    if tex is not None:
+        img = doc["images"][doc["textures"][tex["index"]]["source"]]
+        spec.image, spec.image_mime = bytes(view(img["bufferView"])), str(img.get("mimeType", "image/png"))
+    return spec

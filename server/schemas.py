@@ -56,19 +56,14 @@ class JobStatus(BaseModel):
 
 
 class Rig(BaseModel):
-    names: list[str] = Field(description="shape key names EXP_00…")
-    sigma: list[float] = Field(description="per component: its standard deviation in the training data")
-    scale: list[float] = Field(description="per component: coefficient at shape-key value 1 (key = coef / scale)")
-    ranges: list[list[float]] = Field(description="per key: [min, max] value seen in the data (slider range)")
-    deltas: list[list[list[float]]] = Field(description="(K, 468, 3) landmark offsets of each key at value 1")
-    blink_names: list[str]
-    blink_deltas: list[list[list[float]]] = Field(description="(2, 468, 3) full-closure offsets, right then left")
+    kind: Literal["arkit"] = Field(description="the head's shape keys are ARKit's (the result's arkit curves)")
+    names: list[str] = Field(description="the 52 shape-key (morph-target) names, Apple's order")
 
 
 class ReconstructResult(BaseModel):
     face_id: str = Field(description="give it to /v1/animate (field face_id) to animate this face without uploading "
                          "it again; valid while the job's result is kept (--result-ttl)")
-    mesh_glb: str = Field(description="the textured mesh as binary glTF, base64")
+    mesh_glb: str = Field(description="the textured head as binary glTF (materials, 52 ARKit morph targets), base64")
     identity: list[list[float]] = Field(description="(468, 3) identity landmarks, metres, canonical head frame")
     source: Literal["photo", "video"]
     frame_index: int

@@ -45,11 +45,11 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
     return run
 
 
-def rig(models: Models) -> dict[str, Any]:
-    """The shape-key rig as JSON (``core.face.rig``)."""
-    from core.face.rig import shape_key_rig
+def rig() -> dict[str, Any]:
+    """The head's shape keys: ARKit's 52, which the result's ``arkit`` curves drive by name."""
+    from core.face.arkit import ARKIT_NAMES
 
-    return shape_key_rig(models.pca, models.blink.displacement).to_json()
+    return {"kind": "arkit", "names": list(ARKIT_NAMES)}
 
 
 def reconstruct_runner(models: Models) -> Runner:
@@ -62,16 +62,19 @@ def reconstruct_runner(models: Models) -> Runner:
         job.step(0.05, "reconstructing the face")
         source = job.dir / job.params["face"]
         rec = reconstruct(source, progress=lambda f: job.step(0.05 + 0.85 * f, "tracking"))
-        job.step(0.9, "writing the mesh")
-        rec.face.export(job.dir / MESH_GLB)
+        job.step(0.9, "writing the head")
+        from core.face.gltf import write_glb
+
+        write_glb(rec.head, job.dir / MESH_GLB)
         ref = reference_of(rec, source)
         ref.source = job.names.get(str(source), "upload")
         ref.save(job.dir / REFERENCE_NPZ)
-        h, w = rec.face.texture.shape[:2]
+        skin = rec.head.materials[0].texture
+        h, w = skin.shape[:2] if skin is not None else (0, 0)
         info = {"face_id": job.id, "identity": _round(rec.identity), "source": "video" if rec.fps else "photo",
                 "frame_index": rec.frame_index, "fps": rec.fps, "frames": len(rec.pose),
-                "vertices": len(rec.face.vertices), "triangles": len(rec.face.faces), "texture_size": [w, h],
-                "rig": rig(models)}  # fmt: skip
+                "vertices": len(rec.head.vertices), "triangles": len(rec.head.triangles), "texture_size": [w, h],
+                "rig": rig(), "notes": rec.head.notes}  # fmt: skip
         (job.dir / RECONSTRUCT_JSON).write_text(json.dumps(info))
         job.result_files = [MESH_GLB, RECONSTRUCT_JSON, REFERENCE_NPZ]
 

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from core.face.head import TexturedHead, vertex_normals
+from core.face.shade import LASH_ALPHA
 
 FLOAT, UINT, USHORT = 5126, 5125, 5123
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
@@ -103,7 +104,11 @@ def write_glb(head: TexturedHead, path: str | Path) -> Path:
             textures.append({"source": len(images) - 1, "sampler": 0})
             pbr["baseColorTexture"] = {"index": len(textures) - 1}
             pbr["baseColorFactor"] = [1.0, 1.0, 1.0, 1.0]
-        materials.append({"name": m.name, "pbrMetallicRoughness": pbr, "doubleSided": m.name == "eyelashes"})
+        mat: dict[str, Any] = {"name": m.name, "pbrMetallicRoughness": pbr, "doubleSided": m.name == "eyelashes"}
+        if m.name == "eyelashes":
+            pbr["baseColorFactor"][3] = LASH_ALPHA
+            mat["alphaMode"] = "BLEND"
+        materials.append(mat)
     primitives = []
     for i in range(len(head.materials)):
         sel = tris[head.material == i]

@@ -11,7 +11,7 @@ import pytest
 
 from addon import motion as mo
 from addon.cli import audio_list, outputs
-from addon.glb import GLBError, read_glb
+from addon.glb import GLBError, read_head
 
 
 def npz(**over: object) -> bytes:
@@ -100,7 +100,27 @@ def test_bone_pose_quaternions_are_continuous_and_in_the_bones_frame() -> None:
     assert np.allclose(rest @ loc[0], mo.object_pose(pose)[1][0])
 
 
-def test_read_glb_keeps_vertex_order_and_texture(tmp_path: Path) -> None:
+def test_read_head_rebuilds_the_welded_head_its_materials_and_shape_keys(tmp_path: Path) -> None:
+    from core.face.gltf import write_glb
+    from core.face.head import textured_head
+    from tests.core.face.test_head import photo_and_landmarks
+
+    rgb, image_lm, frame, rest = photo_and_landmarks()
+    head = textured_head(rgb, image_lm, frame, rest)
+    mesh = read_head(write_glb(head, tmp_path / "h.glb").read_bytes())
+    assert mesh.vertices.shape == head.vertices.shape and np.allclose(mesh.vertices, head.vertices, atol=1e-6)
+    order = np.concatenate([np.where(head.material == i)[0] for i in range(len(head.materials))])  # by material
+    assert mesh.triangles.tolist() == head.triangles[order].tolist()  # welded again: one vertex per head point
+    assert mesh.key_names == list(head.shape_key_names) and mesh.key_deltas.shape == (52, len(head.vertices), 3)
+    assert np.allclose(mesh.key_deltas, head.shape_keys, atol=1e-6)  # sparse targets scattered back in full
+    assert [m.name for m in mesh.materials] == [m.name for m in head.materials] and (mesh.material >= 0).all()
+    assert mesh.materials[0].image is not None and mesh.materials[0].image.startswith(b"\xff\xd8")
+    assert mesh.materials[3].image is None and mesh.materials[3].name == "teeth"
+    uv = head.uv[head.triangles_uv[order]]
+    assert np.allclose(mesh.loop_uv[..., 0], uv[..., 0], atol=1e-6) and np.allclose(mesh.loop_uv[..., 1], 1 - uv[..., 1])
+
+
+def test_read_head_reads_a_single_primitive_mesh_too(tmp_path: Path) -> None:
     from core.face.mesh import TexturedFace
 
     rng = np.random.default_rng(1)
@@ -109,13 +129,12 @@ def test_read_glb_keeps_vertex_order_and_texture(tmp_path: Path) -> None:
     uv = rng.uniform(0, 1, (468, 2)).astype(np.float32)
     tex = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
     path = TexturedFace(verts, faces, uv, tex).export(tmp_path / "f.glb")
-    mesh = read_glb(path.read_bytes())
+    mesh = read_head(path.read_bytes())
     assert np.allclose(mesh.vertices, verts, atol=1e-6) and mesh.triangles.tolist() == faces.tolist()
-    assert np.allclose(mesh.uv[:, 0], uv[:, 0], atol=1e-6) and np.allclose(mesh.uv[:, 1], 1 - uv[:, 1], atol=1e-6)
-    assert mesh.image.startswith((b"\x89PNG", b"\xff\xd8")) and mesh.image_mime in ("image/png", "image/jpeg")
+    assert mesh.key_names == [] and len(mesh.materials) == 1 and mesh.materials[0].image is not None
     for bad in (b"", b"glTF" + b"\0" * 30, b"PK\x03\x04" * 10):
         with pytest.raises(GLBError):
-            read_glb(bad)
+            read_head(bad)
 
 
 def test_cli_expands_folders_and_lists_and_names_outputs(tmp_path: Path) -> None:

@@ -160,15 +160,15 @@ def test_reconstruct_photo_and_errors(client: TestClient) -> None:
     r = client.post("/v1/reconstruct", files={"face": ("me.jpg", demo_face())})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["source"] == "photo" and body["vertices"] == 468 and np.asarray(body["identity"]).shape == (468, 3)
-    assert body["rig"]["names"][0] == "EXP_00" and np.asarray(body["rig"]["deltas"]).shape == (20, 468, 3)
-    assert np.asarray(body["rig"]["blink_deltas"]).shape == (2, 468, 3)
-    ranges = np.asarray(body["rig"]["ranges"])  # the data's span, in key units that fit Blender's sliders
-    assert ranges.shape == (20, 2) and (ranges[:, 0] < 0).all() and (ranges[:, 1] > 0).all()
-    assert np.allclose(np.abs(ranges).max(axis=1), 1.0, atol=1e-6)
+    assert body["source"] == "photo" and body["vertices"] == 25959 and np.asarray(body["identity"]).shape == (468, 3)
+    assert body["rig"]["kind"] == "arkit" and len(body["rig"]["names"]) == 52 and body["texture_size"] == [2048, 1024]
     import base64
+    import json
+    import struct
 
-    assert base64.b64decode(body["mesh_glb"])[:4] == b"glTF"
+    glb = base64.b64decode(body["mesh_glb"])
+    doc = json.loads(glb[20 : 20 + struct.unpack_from("<I", glb, 12)[0]])
+    assert glb[:4] == b"glTF" and doc["meshes"][0]["extras"]["targetNames"] == body["rig"]["names"]
     r = client.post("/v1/reconstruct", files={"face": ("wall.png", blank_png())})
     assert r.status_code == 422 and r.json()["error"] == "face_not_found" and r.json()["message"].startswith("wall.png")
     r = client.post("/v1/reconstruct", params={"format": "glb"}, files={"face": ("me.jpg", demo_face())})
