@@ -1,11 +1,24 @@
 """Matching a user's rig to ARKit's blendshape names (no bpy: the matching is tested without Blender).
 
-The 52 names come with every result (meta ``arkit_names``), so the add-on never hard-codes the list.
+Every result names its curves (meta ``arkit_names``) and the add-on drives keys by those names; the list below is
+only for telling, before a result exists, whether a mesh looks like an ARKit rig (the test keeps it equal to core's).
 """
 
 from __future__ import annotations
 
 import re
+
+ARKIT_NAMES: tuple[str, ...] = (
+    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft", "eyeSquintLeft",
+    "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight", "eyeLookOutRight", "eyeLookUpRight",
+    "eyeSquintRight", "eyeWideRight", "jawForward", "jawLeft", "jawRight", "jawOpen", "mouthClose", "mouthFunnel",
+    "mouthPucker", "mouthLeft", "mouthRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft",
+    "mouthFrownRight", "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
+    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft", "mouthPressRight",
+    "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight", "browDownLeft",
+    "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff", "cheekSquintLeft",
+    "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "tongueOut",
+)  # fmt: skip
 
 _SIDE = re.compile(r"(?:[._\s-]?(left|right|l|r))$", re.IGNORECASE)
 

@@ -1,7 +1,9 @@
-"""Synchronous runs for the command line: each audio file in a fresh scene, the face reconstructed once."""
+"""Synchronous runs for the command line: each audio file in a fresh scene (the face reconstructed once), or in a
+fresh copy of the user's rig."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,103 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
             except Exception as exc:
                 results.append(Outcome(a, out, False, workflow.message(exc)))
                 Path(out).unlink(missing_ok=True)  # nothing half-written
+            print(f"Parley: {len(results)}/{len(audio)} {a.name}: {'ok' if results[-1].ok else results[-1].error}",
+                  flush=True)  # fmt: skip
+    finally:
+        if not had_server and local_server.started_here():
+            local_server.stop()
+    return results
+
+
+@dataclass
+class Rig:
+    """A user's character: the .blend, the mesh with ARKit shape keys, and optionally the head bone."""
+
+    path: Path
+    mesh: str
+    armature: str = ""
+    bone: str = ""
+
+
+def _open_rig(rig: Rig) -> tuple[Any, scene.HeadTarget]:
+    """Open the rig's .blend and find its mesh and head target.
+
+    Raises:
+        scene.SceneError: no such mesh, no ARKit keys on it, no such armature or bone.
+    """
+    bpy.ops.wm.open_mainfile(filepath=str(rig.path), load_ui=False)
+    obj = bpy.data.objects.get(rig.mesh)
+    if obj is None:
+        meshes = ", ".join(sorted(o.name for o in bpy.data.objects if o.type == "MESH")[:8]) or "none"
+        raise scene.SceneError(f"{rig.path.name} has no object '{rig.mesh}' (its meshes: {meshes})")
+    target = scene.HeadTarget()
+    if rig.bone:
+        arm = bpy.data.objects.get(rig.armature) if rig.armature else _armature_of(obj)
+        if arm is None:
+            raise scene.SceneError(f"no armature for --bone {rig.bone}: name it with --armature")
+        target = scene.HeadTarget(arm, rig.bone)
+    scene.plan_check(obj, target)
+    return obj, target
+
+
+def _armature_of(obj: Any) -> Any:
+    if obj.parent is not None and obj.parent.type == "ARMATURE":
+        return obj.parent
+    for mod in obj.modifiers:
+        if mod.type == "ARMATURE" and mod.object is not None:
+            return mod.object
+    arms = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    return arms[0] if len(arms) == 1 else None
+
+
+def check_rig(rig: Rig) -> str:
+    """What stops Parley from driving this rig ('' when nothing does), found before a server starts."""
+    try:
+        _open_rig(rig)
+    except (scene.SceneError, RuntimeError) as exc:
+        return str(exc)
+    return ""
+
+
+def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fps: float, text: str | None = None,
+            auto_start: bool = True, articulation: float = 1.0) -> list[Outcome]:  # fmt: skip
+    """Drive the rig's ARKit shape keys (and head bone) with each audio file, each output from a fresh copy."""
+
+    def write(client: Any, face_upload: Any, a: Path, out: Path) -> None:
+        obj, target = _open_rig(rig)
+        m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False, articulation)
+        info = scene.apply(bpy.context, obj, m, str(a.resolve()), target, title=f"{obj.name} {a.stem}")
+        keyed = len(info["keyed"])
+        print(f"Parley: {a.name}: {keyed} shape keys of '{obj.name}' driven", flush=True)
+        for w in info["warnings"]:
+            if out.suffix.lower() == ".blend" or "sound strip" not in w:
+                print(f"Parley: warning: {a.name}: {w}", flush=True)
+        also = [target.armature] if target.armature is not None else []
+        operators.export(bpy.context, obj, str(out), also)
+
+    return _each(audio, face, outs, auto_start, write)
+
+
+def _each(audio: list[Path], face: Path | None, outs: list[Path], auto_start: bool,
+          write: Callable[[Any, Any, Path, Path], None]) -> list[Outcome]:  # fmt: skip
+    url, _, auto, exe = prefs.settings()
+    client = prefs.client()
+    had_server = local_server.started_here()
+    results: list[Outcome] = []
+    try:
+        try:
+            workflow.ensure_server(client, auto and auto_start, exe, lambda f, s: print(f"Parley: {s}", flush=True))
+            face_upload = workflow.read_upload(str(face), "face") if face is not None else None
+        except Exception as exc:
+            why = workflow.message(exc)
+            return [Outcome(a, o, False, why) for a, o in zip(audio, outs, strict=True)]
+        for a, out in zip(audio, outs, strict=True):
+            try:
+                write(client, face_upload, a, out)
+                results.append(Outcome(a, out, True))
+            except Exception as exc:
+                results.append(Outcome(a, out, False, workflow.message(exc)))
+                Path(out).unlink(missing_ok=True)
             print(f"Parley: {len(results)}/{len(audio)} {a.name}: {'ok' if results[-1].ok else results[-1].error}",
                   flush=True)  # fmt: skip
     finally:

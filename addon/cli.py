@@ -4,11 +4,16 @@
     python addon/cli.py -- --audio A.wav --face F.jpg --out OUT.blend          (bpy module installed)
     python addon/cli.py -- --audio clips/ --face F.jpg --out out/ --format fbx  (batch: a folder …)
     python addon/cli.py -- --audio lines.txt --face F.jpg --out out/            (… or a list, one path a line)
+    python addon/cli.py -- --audio A.wav --rig RIG.blend --object FaceMesh [--bone head] --out OUT.fbx
+                                                                  (your own rig: its ARKit shape keys driven)
 
 One output per audio file (``.glb``, ``.fbx`` or ``.blend``, by suffix or ``--format``), each made in a
 fresh scene through the same code as the add-on's buttons, run synchronously (background Blender has no
-timers). The face is reconstructed once. A summary ends the run; the exit code is 1 if any file failed,
-2 for bad arguments. A local server is started when none answers (and stopped at the end).
+timers). The face is reconstructed once. With ``--rig``, each output is the rig's .blend with the ARKit curves on
+the named mesh's shape keys (matched by name: ``jawOpen``, ``JawOpen``, ``jawOpen_L``…; keys it lacks are listed)
+and the head motion on ``--bone`` of its armature; ``--face`` is then optional (the person the ARKit solve fits).
+A summary ends the run; the exit code is 1 if any file failed, 2 for bad arguments. A local server is started
+when none answers (and stopped at the end).
 """
 
 from __future__ import annotations
@@ -46,7 +51,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="addon/cli.py", description="Speech → animated Parley face (.glb/.fbx/.blend).")
     p.add_argument("--audio", required=True, nargs="+",
                    help="audio file(s), a folder of them, or a .txt list (one path a line)")  # fmt: skip
-    p.add_argument("--face", required=True, help="photo or video of the face")
+    p.add_argument("--face", help="photo or video of the face (required unless --rig is given)")
+    p.add_argument("--rig", help="a .blend holding your character: drive its mesh's ARKit shape keys instead")
+    p.add_argument("--object", help="with --rig: the mesh whose shape keys have ARKit names")
+    p.add_argument("--bone", help="with --rig: the head bone that gets the head motion (else the head stays)")
+    p.add_argument("--armature", help="with --bone: the armature object (default: the mesh's parent or deformer)")
     p.add_argument("--out", required=True, help="output file (one audio) or folder (batch)")
     p.add_argument("--format", choices=FORMATS, help="output format for a folder --out (default glb)")
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
@@ -64,7 +73,16 @@ def check_args(args: argparse.Namespace) -> str:
         return f"--fps {args.fps:g}: must be between 1 and 240"
     if not 0.0 <= args.articulation <= 2.0:
         return f"--articulation {args.articulation:g}: must be between 0 and 2"
-    if not Path(args.face).is_file():
+    if args.rig:
+        if Path(args.rig).suffix.lower() != ".blend" or not Path(args.rig).is_file():
+            return f"--rig {args.rig}: must be an existing .blend file"
+        if not args.object:
+            return "--rig needs --object: the name of the mesh whose shape keys Parley drives"
+    elif args.object or args.bone:
+        return "--object and --bone go with --rig (your own character in a .blend)"
+    elif not args.face:
+        return "--face is required (or drive your own rig with --rig and --object)"
+    if args.face and not Path(args.face).is_file():
         return f"--face {args.face}: no such file"
     for item in args.audio:
         if not Path(item).exists():
@@ -125,8 +143,18 @@ def main(argv: list[str]) -> int:
     pkg.register()
     try:
         t0 = time.perf_counter()
-        results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start,
-                            articulation=args.articulation)
+        if args.rig:
+            rig = batch.Rig(Path(args.rig), args.object, args.armature or "", args.bone or "")
+            why = batch.check_rig(rig)
+            if why:  # before a server starts
+                print(f"addon/cli.py: {why}", file=sys.stderr)
+                return 2
+            face = Path(args.face) if args.face else None
+            results = batch.run_rig(audio, rig, face, outs, args.fps, args.text, auto_start=not args.no_start,
+                                    articulation=args.articulation)  # fmt: skip
+        else:
+            results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start,
+                                articulation=args.articulation)  # fmt: skip
     finally:
         pkg.unregister()
     failed = [r for r in results if not r.ok]

@@ -28,6 +28,7 @@ class MaterialSpec:
     name: str
     colour: tuple[float, float, float]
     roughness: float
+    alpha: float = 1.0
     image: bytes | None = None  # the texture file (PNG or JPEG)
     image_mime: str = ""
 
@@ -80,8 +81,9 @@ def read_head(data: bytes) -> HeadMesh:
             arr = np.zeros((a["count"], width), dtype)
         sparse = a.get("sparse")
         if sparse:
-            idx = np.frombuffer(view(sparse["indices"]["bufferView"]), dtype=_DTYPES[sparse["indices"]["componentType"]],
-                                count=sparse["count"], offset=sparse["indices"].get("byteOffset", 0))  # fmt: skip
+            ind = sparse["indices"]
+            idx = np.frombuffer(view(ind["bufferView"]), dtype=_DTYPES[ind["componentType"]], count=sparse["count"],
+                                offset=ind.get("byteOffset", 0))  # fmt: skip
             vals = np.frombuffer(view(sparse["values"]["bufferView"]), dtype=dtype, count=sparse["count"] * width,
                                  offset=sparse["values"].get("byteOffset", 0)).reshape(-1, width)  # fmt: skip
             arr[idx.astype(np.int64)] = vals
@@ -127,8 +129,9 @@ def _material(doc: dict, view, index: int | None) -> MaterialSpec:  # type: igno
         return MaterialSpec("parley", (0.8, 0.8, 0.8), 0.7)
     m = doc["materials"][index]
     pbr = m.get("pbrMetallicRoughness", {})
-    r, g, b, _ = pbr.get("baseColorFactor", [0.8, 0.8, 0.8, 1.0])
-    spec = MaterialSpec(m.get("name", f"material_{index}"), (r, g, b), float(pbr.get("roughnessFactor", 0.7)))
+    r, g, b, a = pbr.get("baseColorFactor", [0.8, 0.8, 0.8, 1.0])
+    alpha = float(a) if m.get("alphaMode") == "BLEND" else 1.0
+    spec = MaterialSpec(m.get("name", f"material_{index}"), (r, g, b), float(pbr.get("roughnessFactor", 0.7)), alpha)
     tex = pbr.get("baseColorTexture")
     if tex is not None:
         img = doc["images"][doc["textures"][tex["index"]]["source"]]

@@ -36,6 +36,8 @@ class Motion:
     pose: np.ndarray  # (T, 6) rx, ry, rz (rad, XYZ, canonical frame), tx, ty, tz (metres)
     blink: np.ndarray  # (T, 2) closure 0..1, right then left
     meta: dict[str, Any] = field(default_factory=dict)
+    arkit: np.ndarray | None = None  # (T, 52) ARKit weights 0..1 (None from a server older than the full head)
+    arkit_names: list[str] = field(default_factory=list)
 
     @property
     def frames(self) -> int:
@@ -55,6 +57,7 @@ def parse_result(data: bytes) -> Motion:
                 raise ResultError(f"the result has no {', '.join(missing)} array")
             fps = float(z["fps"])
             expr, pose, blink = (np.asarray(z[k], dtype=np.float64) for k in ("expression", "pose", "blink"))
+            arkit = np.asarray(z["arkit"], dtype=np.float64) if "arkit" in z.files else None
             meta_raw = str(z["meta"]) if "meta" in z.files else "{}"
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ResultError(f"the result is not a readable NPZ file ({exc})") from None
@@ -70,7 +73,14 @@ def parse_result(data: bytes) -> Motion:
         meta = json.loads(meta_raw)
     except ValueError:
         meta = {}
-    return Motion(fps, expr, pose, blink, meta if isinstance(meta, dict) else {})
+    meta = meta if isinstance(meta, dict) else {}
+    names = [str(n) for n in meta.get("arkit_names", [])]
+    if arkit is not None:
+        if arkit.shape != (t, len(names)):
+            raise ResultError(f"the result's arkit curves have shape {arkit.shape} for {len(names)} names")
+        if not np.isfinite(arkit).all():
+            raise ResultError("the result's arkit curve has non-finite values")
+    return Motion(fps, expr, pose, blink, meta, arkit, names)
 
 
 def scene_fps(fps: float) -> tuple[int, float]:

@@ -26,9 +26,11 @@ def _idle(context: bpy.types.Context) -> bool:
 
 
 def _face_ready(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
-    """Poll for operators on a Parley face: one must be active (else say what is needed) and no job running."""
-    if not scene.is_parley_face(context.active_object):
-        cls.poll_message_set(scene.why_not_face(context.active_object))
+    """Poll for operators on a face Parley drives (a Parley head, or any mesh with ARKit shape keys): one must be
+    active (else say what is needed) and no job running."""
+    why = scene.why_not_face(context.active_object)
+    if why:
+        cls.poll_message_set(why)
         return False
     return _idle(context)
 
@@ -148,7 +150,7 @@ def _abspath(path: str) -> str:
 
 # ------------------------------------------------------------------------------------------------
 class PARLEY_OT_reconstruct(bpy.types.Operator):
-    """Build a textured face mesh with expression and blink shape keys from a photo or video"""
+    """Build the person's textured head, with eyes, teeth and the 52 ARKit shape keys, from a photo or video"""
 
     bl_idname = "parley.reconstruct"
     bl_label = "Reconstruct Face"
@@ -178,7 +180,7 @@ class PARLEY_OT_reconstruct(bpy.types.Operator):
 
 
 class PARLEY_OT_animate(bpy.types.Operator):
-    """Animate the selected Parley face from the voice clip (shape keys, head motion, sound strip)"""
+    """Animate the selected Parley head, or any mesh with ARKit shape keys, from the voice clip"""
 
     bl_idname = "parley.animate"
     bl_label = "Animate"
@@ -200,7 +202,7 @@ class PARLEY_OT_animate(bpy.types.Operator):
         if settings.head_target == "BONE":
             target = scene.HeadTarget(settings.armature, settings.bone)
         try:
-            face = _face_upload(obj)
+            face = _face_upload(obj) if scene.is_parley_face(obj) else _panel_face(settings.face_path)
             scene.plan_check(obj, target)
         except (ValueError, scene.SceneError) as exc:
             self.report({"ERROR"}, f"Parley Animate: {exc}")
@@ -221,6 +223,13 @@ class PARLEY_OT_animate(bpy.types.Operator):
             return Outcome(text + "".join(f"; {w}" for w in info["warnings"]), bool(info["warnings"]))
 
         return run(self, "Animate", work, finish)
+
+
+def _panel_face(path: str) -> Upload | None:
+    """For a user's rig: the panel's face photo, if one is set (the ARKit solve fits that person), else none (the
+    server's built-in portrait)."""
+    p = _abspath(path)
+    return workflow.read_upload(p, "face") if p and Path(p).is_file() else None
 
 
 def _face_upload(obj: bpy.types.Object) -> Upload | None:
@@ -327,8 +336,10 @@ class PARLEY_OT_export_fbx(bpy.types.Operator, _Export):
     filter_glob: bpy.props.StringProperty(default="*.fbx", options={"HIDDEN"})  # type: ignore[valid-type]
 
 
-def export(context: bpy.types.Context, obj: bpy.types.Object, path: str) -> None:
-    """Write ``obj`` (and an armature driving its head) with Blender's own exporter, chosen by suffix."""
+def export(context: bpy.types.Context, obj: bpy.types.Object, path: str,
+           also: list[bpy.types.Object] | None = None) -> None:  # fmt: skip
+    """Write ``obj`` (its parent armature, and ``also``: the armature whose bone moves the head) with Blender's own
+    exporter, chosen by suffix; a .blend is the whole file."""
     suffix = Path(path).suffix.lower()
     if suffix not in (".glb", ".gltf", ".fbx", ".blend"):
         raise scene.SceneError(f"{path}: choose .glb, .gltf, .fbx or .blend")
@@ -338,6 +349,7 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str) -> None
         bpy.ops.wm.save_as_mainfile(filepath=path, copy=True)
         return
     objs = [obj] + ([obj.parent] if obj.parent is not None and obj.parent.type == "ARMATURE" else [])
+    objs += [o for o in also or [] if o not in objs]
     with context.temp_override(selected_objects=objs, active_object=obj):
         for o in context.view_layer.objects:
             if o is not None:

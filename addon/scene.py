@@ -16,13 +16,15 @@ import bpy
 import numpy as np
 
 from . import motion as mo
-from .glb import read_glb
+from .arkit import ARKIT_NAMES, match_rig
+from .glb import MaterialSpec, read_head
 
 FACE_TAG = "parley_face"
 RIG_TAG = "parley_rig"
 FACE_ID_TAG = "parley_face_id"  # the server's id of the reconstructed face: Animate need not upload it again
 OWNED_TAG = "parley_owned"  # on actions and tracks Parley made, so a re-run knows what it may replace
 NLA_TRACK = "Parley Head"
+NLA_FACE_TRACK = "Parley Face"
 
 
 class SceneError(Exception):
@@ -33,49 +35,46 @@ class SceneError(Exception):
 # face
 # ------------------------------------------------------------------------------------------------
 def build_face(context: bpy.types.Context, name: str, rec: dict[str, Any]) -> bpy.types.Object:
-    """A textured mesh object from a reconstruct result: Basis, EXP_00…, BLINK_R/L shape keys; linked, selected."""
-    glb = read_glb(rec["mesh"])
-    rig = rec["rig"]
-    deltas = mo.to_blender_points(np.asarray(rig["deltas"], dtype=np.float64))
-    blinks = mo.to_blender_points(np.asarray(rig["blink_deltas"], dtype=np.float64))
-    n = len(glb.vertices)
-    if deltas.shape[1:] != (n, 3) or blinks.shape[1:] != (n, 3):
-        raise SceneError(f"the rig has {deltas.shape[1]} points but the mesh {n} vertices")
-    verts = mo.to_blender_points(glb.vertices)
+    """The textured head object of a reconstruct result: materials, Basis and the ARKit shape keys; linked, selected.
+
+    Everything is read and checked before the first datablock is made.
+    """
+    head = read_head(rec["mesh"])
+    rig = rec.get("rig") or {}
+    if rig.get("kind") != "arkit" or list(rig.get("names", [])) != head.key_names:
+        raise SceneError("the server's head does not carry the ARKit shape keys this add-on drives: update Parley")
+    verts = mo.to_blender_points(head.vertices).astype(np.float32)
+    deltas = mo.to_blender_points(head.key_deltas).astype(np.float32)
 
     mesh = bpy.data.meshes.new(name)
+    n, m = len(verts), len(head.triangles)
     mesh.vertices.add(n)
-    mesh.vertices.foreach_set("co", verts.astype(np.float32).ravel())
-    m = len(glb.triangles)
+    mesh.vertices.foreach_set("co", verts.ravel())
     mesh.loops.add(3 * m)
-    mesh.loops.foreach_set("vertex_index", glb.triangles.ravel())
+    mesh.loops.foreach_set("vertex_index", head.triangles.ravel())
     mesh.polygons.add(m)
     mesh.polygons.foreach_set("loop_start", np.arange(0, 3 * m, 3, dtype=np.int32))
     mesh.polygons.foreach_set("loop_total", np.full(m, 3, dtype=np.int32))
-    uv = glb.uv[glb.triangles.ravel()].astype(np.float32)
+    uv = head.loop_uv.reshape(-1, 2).astype(np.float32).copy()
     uv[:, 1] = 1.0 - uv[:, 1]  # glTF's v runs down the image, Blender's up
     mesh.uv_layers.new(name="UVMap").data.foreach_set("uv", uv.ravel())
     mesh.update(calc_edges=True)
     mesh.validate()
     mesh.polygons.foreach_set("use_smooth", np.ones(m, dtype=bool))
-    mesh.materials.append(_material(name, glb.image, glb.image_mime))
+    for spec in head.materials:
+        mesh.materials.append(_material(name, spec))
+    mesh.polygons.foreach_set("material_index", head.material.astype(np.int32))
 
     obj = bpy.data.objects.new(name, mesh)
     context.scene.collection.objects.link(obj)
     obj.shape_key_add(name="Basis", from_mix=False)
-    ranges = np.asarray(rig["ranges"], dtype=np.float64)
-    for k, key_name in enumerate(rig["names"]):
+    for k, key_name in enumerate(head.key_names):
         kb = obj.shape_key_add(name=key_name, from_mix=False)
-        kb.data.foreach_set("co", (verts + deltas[k]).astype(np.float32).ravel())
-        kb.slider_min, kb.slider_max = float(min(ranges[k, 0], 0.0)), float(max(ranges[k, 1], 0.0))
-    for k, key_name in enumerate(rig["blink_names"]):
-        kb = obj.shape_key_add(name=key_name, from_mix=False)
-        kb.data.foreach_set("co", (verts + blinks[k]).astype(np.float32).ravel())
+        kb.data.foreach_set("co", (verts + deltas[k]).ravel())
         kb.slider_min, kb.slider_max = 0.0, 1.0
     obj[FACE_TAG] = 1
     obj[FACE_ID_TAG] = str(rec.get("face_id", ""))
-    obj[RIG_TAG] = json.dumps({"names": rig["names"], "scale": rig["scale"], "ranges": rig["ranges"],
-                               "blink_names": rig["blink_names"]})  # fmt: skip
+    obj[RIG_TAG] = json.dumps({"kind": "arkit", "names": head.key_names})
     for other in context.view_layer.objects:
         if other is not None:  # 5.0 can list a just-removed object as None until the view layer updates
             other.select_set(False)
@@ -84,23 +83,31 @@ def build_face(context: bpy.types.Context, name: str, rec: dict[str, Any]) -> bp
     return obj
 
 
-def _material(name: str, image: bytes, mime: str) -> bpy.types.Material:
-    suffix = ".jpg" if "jpeg" in mime else ".png"
-    fd, path = tempfile.mkstemp(suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(image)
-        img = bpy.data.images.load(path)
-        img.pack()
-        img.filepath_raw = img.filepath = f"//{name}_texture{suffix}"
-        img.name = f"{name}_texture"
-    finally:
-        os.unlink(path)
-    mat = bpy.data.materials.new(f"{name}_skin")
+def _material(name: str, spec: MaterialSpec) -> bpy.types.Material:
+    mat = bpy.data.materials.new(f"{name}_{spec.name}")
     mat.use_nodes = True
     nodes = mat.node_tree.nodes
     bsdf = next(n for n in nodes if n.type == "BSDF_PRINCIPLED")
-    bsdf.inputs["Roughness"].default_value = 0.8
+    bsdf.inputs["Roughness"].default_value = spec.roughness
+    bsdf.inputs["Base Color"].default_value = (*spec.colour, 1.0)
+    mat.diffuse_color = (*spec.colour, 1.0)  # what the Solid view shows
+    if spec.alpha < 1.0:  # the lash cards: a see-through row of hairs
+        bsdf.inputs["Alpha"].default_value = spec.alpha
+        if hasattr(mat, "surface_render_method"):  # 4.2+ (EEVEE Next)
+            mat.surface_render_method = "BLENDED"
+    if spec.image is None:
+        return mat
+    suffix = ".jpg" if "jpeg" in spec.image_mime else ".png"
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(spec.image)
+        img = bpy.data.images.load(path)
+        img.pack()
+        img.filepath_raw = img.filepath = f"//{name}_{spec.name}{suffix}"
+        img.name = f"{name}_{spec.name}"
+    finally:
+        os.unlink(path)
     tex = nodes.new("ShaderNodeTexImage")
     tex.image = img
     tex.location = (-400, 300)
@@ -112,16 +119,25 @@ def is_parley_face(obj: bpy.types.Object | None) -> bool:
     return bool(obj is not None and obj.type == "MESH" and obj.get(FACE_TAG) and obj.get(RIG_TAG))
 
 
+def arkit_keys(obj: bpy.types.Object | None) -> tuple[dict[str, str], list[str]]:
+    """The ARKit shapes a mesh's shape keys name (ARKit name → key name) and those it lacks."""
+    keys = obj.data.shape_keys.key_blocks if obj is not None and obj.type == "MESH" and obj.data.shape_keys else []
+    return match_rig(ARKIT_NAMES, [k.name for k in keys])
+
+
 def why_not_face(obj: bpy.types.Object | None) -> str:
-    """What a person must do before animating this object, or '' when it is a Parley face."""
+    """What a person must do before animating this object, or '' when Parley can drive it (a Parley head, a face
+    of an earlier Parley, or any mesh with ARKit-named shape keys)."""
     if obj is None:
-        return "Select a Parley face, or reconstruct one from a photo first"
+        return "Select a Parley face or a mesh with ARKit shape keys, or reconstruct a face from a photo first"
     if is_parley_face(obj):
         return ""
     if obj.type != "MESH":
-        return f"'{obj.name}' is a {obj.type.lower()}, not a mesh: select a Parley face, or reconstruct one"
-    return (f"'{obj.name}' is not a Parley face: Parley drives its own EXP_00…EXP_19 and BLINK shape keys, "
-            "so reconstruct a face from a photo or video first (Reconstruct Face)")  # fmt: skip
+        return f"'{obj.name}' is a {obj.type.lower()}, not a mesh: select the face mesh of your rig, or reconstruct one"
+    if arkit_keys(obj)[0]:
+        return ""
+    return (f"'{obj.name}' is not a Parley face and has no ARKit-named shape keys (jawOpen, eyeBlinkLeft, …): "
+            "reconstruct a face from a photo (Reconstruct Face), or select a mesh with ARKit shape keys")  # fmt: skip
 
 
 def clear_scene(scene: bpy.types.Scene) -> None:
@@ -159,10 +175,14 @@ class Plan:
     sliders: dict[str, tuple[float, float]]
     head: dict[tuple[str, int], np.ndarray]  # (data path, index) → co array
     rotation_mode: str
+    warnings: list[str]
 
 
 def plan_check(obj: bpy.types.Object | None, target: HeadTarget) -> dict[str, Any]:
-    """Check that ``obj`` is a complete Parley face and the head target usable; returns the face's rig.
+    """Check that Parley can drive ``obj`` and that the head target is usable; returns the rig to drive.
+
+    A Parley head and any mesh with ARKit-named shape keys give ``{"kind": "arkit"}``; a face made by Parley
+    before the full head (EXP_00…, BLINK_R/L keys) gives its stored rig.
 
     Raises:
         SceneError: what is wrong, said so that a person knows what to do.
@@ -170,11 +190,14 @@ def plan_check(obj: bpy.types.Object | None, target: HeadTarget) -> dict[str, An
     why = why_not_face(obj)
     if why or obj is None:
         raise SceneError(why)
-    rig: dict[str, Any] = json.loads(obj[RIG_TAG])
-    blocks = obj.data.shape_keys.key_blocks if obj.data.shape_keys else {}
-    missing = [n for n in (*rig["names"], *rig["blink_names"]) if n not in blocks]
-    if missing:
-        raise SceneError(f"'{obj.name}' lacks the shape keys {', '.join(missing[:4])}: reconstruct the face again")
+    rig: dict[str, Any] = json.loads(obj[RIG_TAG]) if is_parley_face(obj) else {"kind": "arkit"}
+    if rig.get("kind") != "arkit":
+        blocks = obj.data.shape_keys.key_blocks if obj.data.shape_keys else {}
+        missing = [n for n in (*rig["names"], *rig["blink_names"]) if n not in blocks]
+        if missing:
+            raise SceneError(f"'{obj.name}' lacks the shape keys {', '.join(missing[:4])}: reconstruct the face again")
+    elif not arkit_keys(obj)[0]:
+        raise SceneError(f"'{obj.name}' has lost its ARKit shape keys: reconstruct the face again")
     arm = target.armature
     if arm is not None:
         if arm.type != "ARMATURE":
@@ -184,29 +207,42 @@ def plan_check(obj: bpy.types.Object | None, target: HeadTarget) -> dict[str, An
     return rig
 
 
+def _arkit_keys(obj: bpy.types.Object, m: mo.Motion, warnings: list[str]) -> dict[str, np.ndarray]:
+    """Keyframes for each of the mesh's shape keys that a result's ARKit curve names; the rest are untouched."""
+    if m.arkit is None:
+        raise SceneError("this result has no ARKit curves (the server is older than the add-on): update Parley")
+    found, missing = match_rig(m.arkit_names, [k.name for k in obj.data.shape_keys.key_blocks])
+    if not found:
+        raise SceneError(f"'{obj.name}' has none of the result's {len(m.arkit_names)} ARKit shape keys")
+    column = {n: i for i, n in enumerate(m.arkit_names)}
+    if missing:
+        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        warnings.append(f"'{obj.name}' lacks {len(missing)} of the ARKit shapes ({shown}): those curves were skipped")
+    return {key: mo.keyframe_coords(np.clip(m.arkit[:, column[a]], 0.0, 1.0)) for a, key in found.items()}
+
+
 def plan(obj: bpy.types.Object, m: mo.Motion, target: HeadTarget) -> Plan:
-    """Turn a result into keyframe arrays for ``obj`` (a Parley face).
+    """Turn a result into keyframe arrays for ``obj`` (a Parley head or face, or a mesh with ARKit shape keys).
 
     Raises:
-        SceneError: not a Parley face, shape keys missing, or a bad head target.
+        SceneError: nothing Parley can drive, shape keys missing, or a bad head target.
     """
     rig = plan_check(obj, target)
-    values = mo.key_values(m, np.asarray(rig["scale"]))
-    sliders = mo.slider_ranges(values, np.asarray(rig["ranges"]))
-    keys = {name: mo.keyframe_coords(values[:, k]) for k, name in enumerate(rig["names"])}
-    slider = {name: (float(sliders[k, 0]), float(sliders[k, 1])) for k, name in enumerate(rig["names"])}
-    for k, name in enumerate(rig["blink_names"]):
-        keys[name] = mo.keyframe_coords(np.clip(m.blink[:, k], 0.0, 1.0))
-        slider[name] = (0.0, 1.0)
+    warnings: list[str] = []
+    slider: dict[str, tuple[float, float]] = {}
+    if rig.get("kind") == "arkit":
+        keys = _arkit_keys(obj, m, warnings)  # weights are 0–1: inside every slider, whose ranges stay the rig's
+    else:  # a face from Parley before the full head: PCA keys and blink keys
+        values = mo.key_values(m, np.asarray(rig["scale"]))
+        sliders = mo.slider_ranges(values, np.asarray(rig["ranges"]))
+        keys = {name: mo.keyframe_coords(values[:, k]) for k, name in enumerate(rig["names"])}
+        slider = {name: (float(sliders[k, 0]), float(sliders[k, 1])) for k, name in enumerate(rig["names"])}
+        for k, name in enumerate(rig["blink_names"]):
+            keys[name] = mo.keyframe_coords(np.clip(m.blink[:, k], 0.0, 1.0))
+            slider[name] = (0.0, 1.0)
     head: dict[tuple[str, int], np.ndarray] = {}
-    if target.armature is None:
-        # on the delta transform: the head moves about wherever the animator put, turned or scaled the face
-        euler, loc = mo.object_pose(m.pose)
-        for i in range(3):
-            head["delta_rotation_euler", i] = mo.keyframe_coords(euler[:, i])
-            head["delta_location", i] = mo.keyframe_coords(loc[:, i])
-        mode = "XZY"
-    else:
+    mode = ""
+    if target.armature is not None:
         bone = target.armature.data.bones[target.bone]
         rest = np.array([list(r) for r in bone.matrix_local.to_3x3()])
         quat, loc = mo.bone_pose(m.pose, rest)
@@ -216,7 +252,16 @@ def plan(obj: bpy.types.Object, m: mo.Motion, target: HeadTarget) -> Plan:
         for i in range(3):
             head[f"{base}.location", i] = mo.keyframe_coords(loc[:, i])
         mode = "QUATERNION"
-    return Plan(mo.scene_fps(m.fps), m.frames, keys, slider, head, mode)
+    elif is_parley_face(obj):
+        # on the delta transform: the head moves about wherever the animator put, turned or scaled the face
+        euler, loc = mo.object_pose(m.pose)
+        for i in range(3):
+            head["delta_rotation_euler", i] = mo.keyframe_coords(euler[:, i])
+            head["delta_location", i] = mo.keyframe_coords(loc[:, i])
+        mode = "XZY"
+    else:  # a character's mesh: moving the whole object would move the body; the head needs its bone
+        warnings.append("no head motion: choose the rig's armature and head bone (Head: Bone) to move the head")
+    return Plan(mo.scene_fps(m.fps), m.frames, keys, slider, head, mode, warnings)
 
 
 #: Blender 4.4 made actions layered with slots, and 5.0 removed the legacy ``Action.fcurves``: from 4.4 on every
@@ -287,7 +332,7 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
     scene = context.scene
     title = title or obj.name
     strip_name = ""
-    warnings: list[str] = []
+    warnings: list[str] = list(p.warnings)
     if audio:
         strips = _strips(scene)
         previous = obj.get("parley_strip")
@@ -311,29 +356,31 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
         kb = key.key_blocks[name]
         kb.slider_min, kb.slider_max = lo, hi
     shape_curves = {(f'key_blocks["{bpy.utils.escape_identifier(n)}"].value', 0): co for n, co in p.keys.items()}
-    _assign(key, _new_action(f"Parley {title} Face", shape_curves, "Parley Face", "KEY"))
-    head_action = _new_action(f"Parley {title} Head", p.head, "Parley Head", "OBJECT")
-    if target.armature is None:
-        obj.rotation_mode = p.rotation_mode
-        _assign(obj, head_action)
-    else:
-        _put_on_armature(target.armature, target.bone, head_action)
+    _put_on(key, _new_action(f"Parley {title} Face", shape_curves, "Parley Face", "KEY"), NLA_FACE_TRACK)
+    if p.head:
+        head_action = _new_action(f"Parley {title} Head", p.head, "Parley Head", "OBJECT")
+        if target.armature is None:
+            obj.rotation_mode = p.rotation_mode
+            _assign(obj, head_action)
+        else:
+            target.armature.pose.bones[target.bone].rotation_mode = "QUATERNION"
+            _put_on(target.armature, head_action, NLA_TRACK)
     scene.render.fps, scene.render.fps_base = p.fps
     scene.frame_start, scene.frame_end = 1, p.frames
     scene.frame_current = 1
     scene.sync_mode = "AUDIO_SYNC"
     return {"frames": p.frames, "fps": m.fps, "keys": len(p.keys), "head_curves": len(p.head), "strip": strip_name,
-            "warnings": warnings}  # fmt: skip
+            "warnings": warnings, "keyed": sorted(p.keys)}  # fmt: skip
 
 
-def _put_on_armature(arm: bpy.types.Object, bone: str, action: bpy.types.Action) -> None:
-    """The armature's own active action is the animator's: Parley's head motion goes on an NLA track of its own."""
-    arm.pose.bones[bone].rotation_mode = "QUATERNION"
-    ad = arm.animation_data or arm.animation_data_create()
+def _put_on(owner: bpy.types.ID, action: bpy.types.Action, track_name: str) -> None:
+    """Parley's action becomes the owner's active action, unless the animator has one there (a rig's body
+    animation, a hand-made facial take): then it goes on an NLA track of its own and theirs stays."""
+    ad = owner.animation_data or owner.animation_data_create()
     if ad.action is None or ad.action.get(OWNED_TAG):
-        _assign(arm, action)
+        _assign(owner, action)
         return
-    old = ad.nla_tracks.get(NLA_TRACK)
+    old = ad.nla_tracks.get(track_name)
     if old is not None:
         dropped = [s.action for s in old.strips if s.action is not None and s.action.get(OWNED_TAG)]
         ad.nla_tracks.remove(old)
@@ -341,7 +388,7 @@ def _put_on_armature(arm: bpy.types.Object, bone: str, action: bpy.types.Action)
             if a.users == 0:
                 bpy.data.actions.remove(a)
     track = ad.nla_tracks.new()
-    track.name = NLA_TRACK
+    track.name = track_name
     strip = track.strips.new(action.name, 1, action)
     if SLOTTED and strip.action_slot is None and len(action.slots):
         strip.action_slot = action.slots[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from addon.arkit import ARKIT_NAMES as ADDON_NAMES
 from addon.arkit import canonical_key, match_rig
 from core.face.arkit import ARKIT_NAMES
 
@@ -20,3 +21,7 @@ def test_match_lists_found_and_missing_and_ignores_the_rest() -> None:
     assert found == {"eyeBlinkLeft": "eyeBlink_L", "eyeBlinkRight": "eyeBlink_R", "jawOpen": "JawOpen",
                      "mouthClose": "mouthClose"}  # fmt: skip
     assert len(missing) == 48 and missing[0] == "eyeLookDownLeft" and "tongueOut" in missing
+
+
+def test_the_addons_list_is_cores() -> None:
+    assert ADDON_NAMES == ARKIT_NAMES

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.face.arkit import ARKIT_NAMES
 from tests.server.conftest import REPO, TOKEN, Live, blank_png, free_port, start_live, wav_bytes
 
 bpy = pytest.importorskip("bpy", reason="the bpy module is installed by setup.sh")
@@ -133,23 +134,37 @@ def state() -> tuple[Any, ...]:
 
 
 # ------------------------------------------------------------------------------------------------
-def test_reconstruct_makes_a_textured_face_with_expression_and_blink_keys(fresh: ModuleType) -> None:
+def key_curve(fcurves: list[Any], key: str) -> Any:
+    return next(fc for fc in fcurves if fc.data_path == f'key_blocks["{key}"].value')
+
+
+def values_of(fc: Any) -> np.ndarray:
+    return np.array([kp.co[1] for kp in fc.keyframe_points])
+
+
+def test_reconstruct_makes_a_textured_head_with_the_arkit_keys(fresh: ModuleType) -> None:
     obj = face_object(fresh)
     keys = obj.data.shape_keys.key_blocks
-    assert len(obj.data.vertices) == 468 and len(obj.data.polygons) > 800
-    assert [k.name for k in keys] == ["Basis", *[f"EXP_{i:02d}" for i in range(20)], "BLINK_R", "BLINK_L"]
-    for k in keys[1:21]:  # ranges cover the data: the most extreme value of each component is ±1
-        assert k.slider_min < 0 < k.slider_max and max(-k.slider_min, k.slider_max) == pytest.approx(1.0, abs=1e-4)
-        moved = np.array([(a.co - b.co).length for a, b in zip(k.data, keys[0].data, strict=True)])
-        assert moved.max() > 1e-4  # every key moves the face
-    mat = obj.active_material
-    tex = next(n for n in mat.node_tree.nodes if n.type == "TEX_IMAGE")
-    assert tex.image.packed_file is not None and tex.image.size[0] > 100
+    assert len(obj.data.vertices) == 25959 and len(obj.data.polygons) > 50_000
+    assert [k.name for k in keys] == ["Basis", *ARKIT_NAMES]
+    basis = np.array([v.co[:] for v in keys[0].data])
+    for k in keys[1:]:
+        assert (k.slider_min, k.slider_max) == (0.0, 1.0)
+        moved = np.linalg.norm(np.array([v.co[:] for v in k.data]) - basis, axis=1)
+        assert moved.max() > 1e-4, k.name  # every key moves the head
+    mats = [m.name.split("_")[-1] for m in obj.data.materials]
+    assert len(mats) == 8 and mats[0] == "skin" and {"iris", "sclera", "teeth", "eyelashes"} <= {
+        m.name.removeprefix(obj.name + "_") for m in obj.data.materials}
+    tex = next(n for n in obj.data.materials[0].node_tree.nodes if n.type == "TEX_IMAGE")
+    assert tex.image.packed_file is not None and tuple(tex.image.size) == (2048, 1024)
     assert obj.data.uv_layers.active is not None
-    # MediaPipe order survives: the inner lips 13/14 are near each other, the eye corners 33/263 9 cm apart
-    v = obj.data.vertices
-    assert (v[13].co - v[14].co).length < 0.02 and 0.07 < (v[33].co - v[263].co).length < 0.11
-    assert v[1].co.y < v[234].co.y  # nose tip nearer the camera (−y) than the cheek: axes are Blender's
+    used = np.zeros(len(obj.data.polygons), np.int32)
+    obj.data.polygons.foreach_get("material_index", used)
+    assert set(np.unique(used)) == set(range(8))  # every part has its material
+    # Blender axes, metres: the head stands along z, the nose (its front-most point) nearer the camera (−y)
+    assert 0.15 < np.ptp(basis[:, 2]) < 0.45
+    nose = basis[np.argmin(basis[:, 1])]
+    assert abs(nose[0]) < 0.01 and nose[1] < basis[:, 1].mean() - 0.05
 
 
 def test_animate_writes_keys_head_fps_range_sound_and_replaces_cleanly(fresh: ModuleType) -> None:
@@ -166,14 +181,15 @@ def test_animate_writes_keys_head_fps_range_sound_and_replaces_cleanly(fresh: Mo
     head_action = obj.animation_data.action
     assert key_action.name.startswith("Parley ") and head_action.name.startswith("Parley ")
     kc, hc = curves(key_action), curves(head_action)
-    assert len(kc) == 22 and len(hc) == 6 and obj.rotation_mode == "XZY"
+    assert len(kc) == 52 and len(hc) == 6 and obj.rotation_mode == "XZY"
     for fcs in (kc, hc):
         assert frame_range(fcs) == (1.0, float(frames)) and finite(fcs)
         assert all(len(fc.keyframe_points) == frames for fc in fcs)
-    jaw = np.array([kp.co[1] for kp in kc[0].keyframe_points])
-    assert jaw.std() > 0.02  # the mouth moves
-    k0 = obj.data.shape_keys.key_blocks["EXP_00"]
-    assert k0.slider_min <= jaw.min() and jaw.max() <= k0.slider_max  # never clamped
+    jaw = values_of(key_curve(kc, "jawOpen"))
+    assert jaw.std() > 0.02 and 0.0 <= jaw.min() and jaw.max() <= 1.0  # the mouth moves, within the sliders
+    blink = values_of(key_curve(kc, "eyeBlinkLeft"))
+    assert blink.max() > 0.9 and np.median(blink) < 0.2  # blinks close the eye, and open again
+    k0 = obj.data.shape_keys.key_blocks["jawOpen"]
     strips = sound_strips(scene)
     assert scene.sync_mode == "AUDIO_SYNC"
     if AUDIO:
@@ -246,7 +262,7 @@ def test_operator_returns_at_once_and_a_timer_applies_the_result(fresh: ModuleTy
         time.sleep(0.05)
     took = time.perf_counter() - t0
     assert took > 3 * returned and task.progress > 0.9  # progress reached the panel before the result
-    assert len(curves(obj.data.shape_keys.animation_data.action)) == 22
+    assert len(curves(obj.data.shape_keys.animation_data.action)) == 52
     assert fresh.operators.last_message()[0] == ("INFO" if AUDIO else "WARNING")  # 4.2 module: no sound strip
 
 
@@ -306,7 +322,7 @@ def test_bad_inputs_are_reported_and_nothing_is_written(fresh: ModuleType, tmp_p
     bpy.context.scene.collection.objects.link(plain)
     bpy.context.view_layer.objects.active = plain
     assert not bpy.ops.parley.animate.poll()
-    assert "not a Parley face" in fresh.scene.why_not_face(plain) and fresh.scene.why_not_face(obj) == ""
+    assert "no ARKit-named shape keys" in fresh.scene.why_not_face(plain) and fresh.scene.why_not_face(obj) == ""
 
 
 def test_server_down_message_says_how_to_start_one(ext: ModuleType) -> None:
@@ -345,7 +361,7 @@ def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: s
     obj = face_object(fresh)
     assert bpy.ops.parley.animate() == {"FINISHED"}
     frames = bpy.context.scene.frame_end
-    jaw = np.array([kp.co[1] for kp in curves(obj.data.shape_keys.animation_data.action)[0].keyframe_points])
+    jaw = values_of(key_curve(curves(obj.data.shape_keys.animation_data.action), "jawOpen"))
     bpy.context.scene.frame_set(60)
     pose60 = obj.matrix_world.copy()
     path = tmp_path / f"face{suffix}"
@@ -356,9 +372,9 @@ def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: s
     # glTF time starts at 0 s with the sound (frame 1 here); Blender's importer puts 0 s on frame 0
     shift = 1 if suffix == ".glb" else 0
     keys = got.data.shape_keys.key_blocks
-    assert {f"EXP_{i:02d}" for i in range(20)} | {"BLINK_R", "BLINK_L"} <= set(keys.keys())
+    assert set(ARKIT_NAMES) <= set(keys.keys())  # the ARKit names survive as morph-target / blend-shape names
     kc = [fc for fc in fcurves_of(got.data.shape_keys) if "key_blocks" in fc.data_path]
-    assert len(kc) == 22 and finite(kc)
+    assert len(kc) == 52 and finite(kc)
     lo, hi = frame_range(kc)
     assert lo == 1 - shift and hi == pytest.approx(frames - shift, abs=1)
     oc = fcurves_of(got)
@@ -367,9 +383,9 @@ def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: s
     assert lo == 1 - shift and hi == pytest.approx(frames - shift, abs=1)
     # the curves themselves survived (sampled from the curve: the glTF importer narrows slider ranges to the
     # values in the file's first frame, which would clamp the evaluated key)
-    exp0 = next(fc for fc in kc if '"EXP_00"' in fc.data_path)
+    jaw_curve = next(fc for fc in kc if '"jawOpen"' in fc.data_path)
     for f in (10, 60, 120):
-        assert exp0.evaluate(f - shift) == pytest.approx(jaw[f - 1], abs=1e-3)
+        assert jaw_curve.evaluate(f - shift) == pytest.approx(jaw[f - 1], abs=1e-3)
     if suffix == ".glb":  # the first key at 0 s, where the sound starts (frame 1 in Blender), not at 1/fps
         import json
         import struct
@@ -407,7 +423,7 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
     scene = bpy.context.scene
     assert scene.render.fps == 25 and scene.frame_end == pytest.approx(math.ceil(10.24 * 25), abs=1)
     face = next(o for o in bpy.data.objects if o.type == "MESH")
-    assert len(curves(face.data.shape_keys.animation_data.action)) == 22
+    assert len(curves(face.data.shape_keys.animation_data.action)) == 52
     assert len(sound_strips(scene)) == int(AUDIO)
     if not AUDIO:
         assert "warning: two.flac: no sound strip" in r_batch.stdout
@@ -433,10 +449,10 @@ def test_articulation_slider_reaches_the_server(fresh: ModuleType, monkeypatch: 
     monkeypatch.setattr(fresh.workflow, "animate", spy)
     settings.articulation = 0.0
     assert bpy.ops.parley.animate() == {"FINISHED"}
-    still = np.array([kp.co[1] for kp in curves(obj.data.shape_keys.animation_data.action)[0].keyframe_points])
+    still = values_of(key_curve(curves(obj.data.shape_keys.animation_data.action), "jawOpen"))
     settings.articulation = 2.0
     assert bpy.ops.parley.animate() == {"FINISHED"}
-    wide = np.array([kp.co[1] for kp in curves(obj.data.shape_keys.animation_data.action)[0].keyframe_points])
+    wide = values_of(key_curve(curves(obj.data.shape_keys.animation_data.action), "jawOpen"))
     assert sent == [0.0, 2.0] and wide.std() > still.std()
 
 
@@ -455,3 +471,87 @@ def test_cli_arguments_are_checked_before_a_server_starts(tmp_path: Path, extra:
                        cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == 2 and words in r.stderr, r.stdout + r.stderr
     assert time.perf_counter() - t0 < 10 and not (REPO / "x.abc").exists()  # no server was started, nothing made
+
+
+def user_rig(with_action: bool = True) -> tuple[Any, Any]:
+    """A character as animators make them: a mesh with some ARKit keys spelt their own way, one key of its own,
+    parented to an armature with a head bone, and a facial action of theirs on the keys."""
+    mesh = bpy.data.meshes.new("Body")
+    mesh.from_pydata([(0, 0, 0), (0.1, 0, 0), (0, 0, 0.1), (0.1, 0, 0.1)], [], [(0, 1, 3, 2)])
+    obj = bpy.data.objects.new("Body", mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    obj.shape_key_add(name="Basis")
+    for name in ("JawOpen", "eyeBlink_L", "eyeBlink_R", "mouthClose", "Frown_Custom"):
+        kb = obj.shape_key_add(name=name)
+        kb.data[0].co.z += 0.01
+    obj.data.shape_keys.key_blocks["Frown_Custom"].slider_max = 3.0
+    if with_action:
+        obj.data.shape_keys.key_blocks["Frown_Custom"].keyframe_insert("value", frame=1)
+        obj.data.shape_keys.animation_data.action.name = "Their take"
+    arm = bpy.data.objects.new("Rig", bpy.data.armatures.new("Rig"))
+    bpy.context.scene.collection.objects.link(arm)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    for name, head, tail in (("spine", (0, 0, 0), (0, 0, 0.5)), ("Head", (0, 0, 0.5), (0, 0, 0.7))):
+        b = arm.data.edit_bones.new(name)
+        b.head, b.tail = head, tail
+    bpy.ops.object.mode_set(mode="OBJECT")
+    obj.parent = arm
+    bpy.context.view_layer.objects.active = obj
+    return obj, arm
+
+
+def test_any_arkit_rig_gets_the_curves_it_names_and_nothing_else(fresh: ModuleType) -> None:
+    obj, arm = user_rig()
+    assert fresh.scene.why_not_face(obj) == "" and bpy.ops.parley.animate.poll()
+    s = bpy.context.scene.parley
+    s.head_target, s.armature, s.bone = "BONE", arm, "Head"
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    kind, text = fresh.operators.last_message()
+    assert kind == "WARNING" and "lacks 48 of the ARKit shapes" in text and "eyeLookDownLeft" in text
+    key = obj.data.shape_keys
+    assert key.animation_data.action.name == "Their take"  # the animator's take stays active …
+    track = key.animation_data.nla_tracks["Parley Face"]  # … Parley's is a track of its own
+    fcs = curves(track.strips[0].action)
+    assert sorted(fc.data_path for fc in fcs) == sorted(f'key_blocks["{k}"].value' for k in
+                                                        ("JawOpen", "eyeBlink_L", "eyeBlink_R", "mouthClose"))
+    assert values_of(key_curve(fcs, "JawOpen")).std() > 0.02 and finite(fcs)
+    assert key.key_blocks["Frown_Custom"].slider_max == 3.0  # untouched
+    head = curves(arm.animation_data.action)
+    assert {fc.data_path for fc in head} == {'pose.bones["Head"].rotation_quaternion', 'pose.bones["Head"].location'}
+    assert obj.animation_data is None or obj.animation_data.action is None  # the body itself does not move
+
+    s.head_target = "OBJECT"  # no bone: the character is not moved, and the report says how to move the head
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    assert "no head motion" in fresh.operators.last_message()[1]
+    assert obj.animation_data is None or obj.animation_data.action is None
+
+
+def test_cli_drives_a_rig_in_a_blend(fresh: ModuleType, server: Live, tmp_path: Path) -> None:
+    user_rig(with_action=False)
+    rig = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(rig), copy=True)
+    env = {"PARLEY_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
+    base = [sys.executable, "addon/cli.py", "--", "--audio", str(VOICE), "--rig", str(rig), "--server", server.url,
+            "--no-start"]  # fmt: skip
+    r = subprocess.run([*base, "--object", "Nobody", "--out", str(tmp_path / "x.fbx")], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and "has no object 'Nobody'" in r.stderr and "Body" in r.stderr, r.stderr
+    r = subprocess.run([*base, "--object", "Body", "--bone", "Neck", "--out", str(tmp_path / "x.fbx")], cwd=REPO,
+                       env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 2 and "no bone 'Neck'" in r.stderr
+    for out in (tmp_path / "out.blend", tmp_path / "out.fbx"):
+        r = subprocess.run([*base, "--object", "Body", "--bone", "Head", "--out", str(out)], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        assert "4 shape keys of 'Body' driven" in r.stdout and "lacks 48 of the ARKit shapes" in r.stdout
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out.blend"))
+    body = bpy.data.objects["Body"]
+    fcs = curves(body.data.shape_keys.animation_data.action)
+    assert len(fcs) == 4 and values_of(key_curve(fcs, "JawOpen")).std() > 0.02
+    assert len(curves(bpy.data.objects["Rig"].animation_data.action)) == 7
+    assert bpy.data.filepath != str(rig)  # the rig's own file is opened, never written
+    fresh.scene.clear_scene(bpy.context.scene)
+    bpy.ops.import_scene.fbx(filepath=str(tmp_path / "out.fbx"))
+    got = next(o for o in bpy.data.objects if o.type == "MESH")
+    assert {"JawOpen", "eyeBlink_L", "eyeBlink_R", "mouthClose"} <= set(got.data.shape_keys.key_blocks.keys())

@@ -34,14 +34,14 @@ def test_status_lines(server: Live) -> None:
 def test_reconstruct_animate_and_fetch(server: Live) -> None:
     c = ParleyClient(server.url, TOKEN)
     face = c.reconstruct(Upload("me.jpg", demo_face()))
-    assert base64.b64decode(face["mesh_glb"])[:4] == b"glTF" and len(face["rig"]["names"]) == 20
+    assert base64.b64decode(face["mesh_glb"])[:4] == b"glTF" and len(face["rig"]["names"]) == 52
     seen: list[float] = []
     job = c.submit_animation(Upload("line.wav", wav_bytes(1.2)), Upload("me.jpg", demo_face()), fps=24,
                              articulation=0.5)  # fmt: skip
     status = c.wait(job, on_progress=lambda p, s: seen.append(p), poll=0.05)
     assert status["state"] == "done" and seen and seen[-1] == 1.0
     with np.load(io.BytesIO(c.result_npz(job))) as z:
-        assert z["expression"].shape == (29, 20) and float(z["fps"]) == 24.0
+        assert z["expression"].shape == (29, 20) and z["arkit"].shape == (29, 52) and float(z["fps"]) == 24.0
         assert json.loads(str(z["meta"]))["articulation"] == 0.5
 
 

@@ -117,7 +117,8 @@ def test_read_head_rebuilds_the_welded_head_its_materials_and_shape_keys(tmp_pat
     assert mesh.materials[0].image is not None and mesh.materials[0].image.startswith(b"\xff\xd8")
     assert mesh.materials[3].image is None and mesh.materials[3].name == "teeth"
     uv = head.uv[head.triangles_uv[order]]
-    assert np.allclose(mesh.loop_uv[..., 0], uv[..., 0], atol=1e-6) and np.allclose(mesh.loop_uv[..., 1], 1 - uv[..., 1])
+    assert np.allclose(mesh.loop_uv[..., 0], uv[..., 0], atol=1e-6)
+    assert np.allclose(mesh.loop_uv[..., 1], 1 - uv[..., 1], atol=1e-6)
 
 
 def test_read_head_reads_a_single_primitive_mesh_too(tmp_path: Path) -> None:
