@@ -189,7 +189,7 @@ def face_reference(
     from core.face.reconstruct import reconstruct
 
     path = Path(face) if face is not None else DEMO_FACE
-    return reference_of(reconstruct(path, progress=progress), path, frames)
+    return reference_of(reconstruct(path, progress=progress, head=False), path, frames)
 
 
 def reference_of(rec: Any, path: Path, frames: int = 50) -> Reference:

@@ -54,7 +54,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     else:
         from core.face.gltf import write_glb, write_obj
 
-        hd = rec.head
+        hd = rec.full_head()
         out = write_glb(hd, args.out) if Path(args.out).suffix.lower() == ".glb" else write_obj(hd, args.out)
         extra = [write_obj(hd, Path(args.out).with_suffix(".obj"))] if args.obj and out.suffix != ".obj" else []
         h, w = hd.materials[0].texture.shape[:2] if hd.materials[0].texture is not None else (0, 0)
@@ -70,7 +70,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         from core.face.shade import turnaround
 
         Path(args.views).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(turnaround(rec.head, 512)).save(args.views)
+        Image.fromarray(turnaround(rec.full_head(), 512)).save(args.views)
         print(f"  front, three-quarter and profile → {args.views}")
     return 0
 
@@ -175,7 +175,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
     if args.preview and rec is not None:
         from core.preview import write_head_preview
 
-        clip = write_head_preview(rec.head, res.arkit, res.pose, res.fps, args.audio, args.preview)
+        clip = write_head_preview(rec.full_head(), res.arkit, res.pose, res.fps, args.audio, args.preview)
         print(f"  preview → {clip}")
     return 0
 
@@ -191,16 +191,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     rec = reconstruct(DEMO_FACE)
-    glb = write_glb(rec.head, out / "demo_head.glb")
-    obj = write_obj(rec.head, out / "demo_head.obj")
+    head = rec.full_head()
+    glb = write_glb(head, out / "demo_head.glb")
+    obj = write_obj(head, out / "demo_head.obj")
     views = out / "demo_head_views.png"
-    Image.fromarray(turnaround(rec.head, 512)).save(views)
+    Image.fromarray(turnaround(head, 512)).save(views)
     print(f"demo face {DEMO_FACE.name} → {glb}, {obj}; front, three-quarter and profile → {views}")
     res = animate(DEMO_AUDIO, reference_of(rec, DEMO_FACE), fps=args.fps)
     npz = res.save(out / "demo.npz")
     print(f"demo voice {DEMO_AUDIO.name} ({res.meta['audio']['duration_s']:.2f} s) → {npz}: {res.frames} frames "
           f"at {res.fps:g} fps")  # fmt: skip
-    preview = write_head_preview(rec.head, res.arkit, res.pose, res.fps, DEMO_AUDIO, out / "demo_preview.mp4")
+    preview = write_head_preview(head, res.arkit, res.pose, res.fps, DEMO_AUDIO, out / "demo_preview.mp4")
     print(f"preview video (head + voice) → {preview}")
     return 0
 

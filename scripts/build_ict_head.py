@@ -7,11 +7,12 @@ What it keeps (ICT-FaceKit README's geometry table): face, head and neck, mouth 
 teeth, eyeballs, eyelashes. It drops the lacrimal-fluid, eye-blend and eye-occlusion meshes, which are helpers for
 Unreal's eye shaders and render as grey films anywhere else. Quads are split into triangles.
 
-What it stores: the face tile's texel → triangle map (so a reconstruction need not rasterise it), the neutral head (centimetres, float32), triangles with their UV indices and a part id (the
-material), the first ``--modes`` identity modes (int8 with one scale per mode — a step under 0.1 mm; the count chosen by
-``scripts/ict_fit_error.py``), and the 52 ARKit shapes (float16) in Apple's order: the kit's 53 shapes with
+What it stores: the neutral head (centimetres, float32); triangles with their UV indices and a part id (the
+material); the first ``--modes`` identity modes (int8 with one scale per mode, a step under 0.1 mm; the count
+chosen by ``scripts/ict_fit_error.py``); the 52 ARKit shapes (float16) in Apple's order: the kit's 53 shapes with
 browInnerUp_L/R and cheekPuff_L/R summed into one key each and a tongueOut shape made here (the tongue pushed 2 cm
-forward, fading to nothing at its root and at the gums).
+forward, fading to nothing at its root and at the gums); and the face tile's texel → triangle map, so that a
+reconstruction need not rasterise it.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "golden" / "g
 
 
 def golden_outputs() -> dict[str, np.ndarray]:
-    """The outputs of each shipped checkpoint on fixed inputs (3 s of the demo voice at 25 fps)."""
+    """The outputs of each shipped checkpoint and asset on fixed inputs (3 s of the demo voice at 25 fps)."""
     import torch
 
     from core.animate import ASSETS, load_models, shape_lips
@@ -35,16 +35,24 @@ def golden_outputs() -> dict[str, np.ndarray]:
     mel = model_features(x)
     q, vis = predict_with_visemes(m.expression, mel, n, fps, np.zeros(20, np.float32))
     rest, e = m.neutral.estimate(m.canonical + 0.1 * m.neutral.opening.reshape(468, 3), m.canonical)
+    from core.face.ict import fit_head
+    from core.face.retarget import arkit_basis, solve_arkit
+
+    shaped = shape_lips(m, q, rest, x, fps, visemes=vis)
+    blink = m.blink.sample(n, fps, seed=0)
+    offsets = (shaped @ m.pca.components[: shaped.shape[1]]).reshape(n, 468, 3)
     return {
         "expression": q,
-        "expression_shaped": shape_lips(m, q, rest, x, fps, visemes=vis),
+        "expression_shaped": shaped,
         "visemes": vis if vis is not None else np.zeros(0, np.float32),
         "motion": predict_motion(m.motion, mel, n, fps, None),
-        "blink": m.blink.sample(n, fps, seed=0),
+        "blink": blink,
         "smoother": smooth_adaptive(AdaptiveSmoother.load(ASSETS / "smoother.safetensors"), q, m.pca.components),
         "neutral_rest": rest,
         "neutral_expression": e,
         "pca": m.pca.encode((0.1 * m.neutral.opening).reshape(1, 468, 3)),
+        "head_fit": fit_head(rest.astype(np.float32)).identity,  # the ICT head asset
+        "arkit": solve_arkit(offsets, blink, arkit_basis(rest)),
     }
 
 

@@ -65,16 +65,17 @@ def reconstruct_runner(models: Models) -> Runner:
         job.step(0.9, "writing the head")
         from core.face.gltf import write_glb
 
-        write_glb(rec.head, job.dir / MESH_GLB)
+        head = rec.full_head()
+        write_glb(head, job.dir / MESH_GLB)
         ref = reference_of(rec, source)
         ref.source = job.names.get(str(source), "upload")
         ref.save(job.dir / REFERENCE_NPZ)
-        skin = rec.head.materials[0].texture
+        skin = head.materials[0].texture
         h, w = skin.shape[:2] if skin is not None else (0, 0)
         info = {"face_id": job.id, "identity": _round(rec.identity), "source": "video" if rec.fps else "photo",
                 "frame_index": rec.frame_index, "fps": rec.fps, "frames": len(rec.pose),
-                "vertices": len(rec.head.vertices), "triangles": len(rec.head.triangles), "texture_size": [w, h],
-                "rig": rig(), "notes": rec.head.notes}  # fmt: skip
+                "vertices": len(head.vertices), "triangles": len(head.triangles), "texture_size": [w, h],
+                "rig": rig(), "notes": head.notes}  # fmt: skip
         (job.dir / RECONSTRUCT_JSON).write_text(json.dumps(info))
         job.result_files = [MESH_GLB, RECONSTRUCT_JSON, REFERENCE_NPZ]
 

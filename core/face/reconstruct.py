@@ -34,7 +34,7 @@ class Reconstruction:
     """What a face source yields: a mesh, its identity landmarks, and the reference head motion."""
 
     face: TexturedFace  # the 468-point mask
-    head: TexturedHead  # the full head
+    head: TexturedHead | None  # the full head (None when not asked for: animating needs only the rest)
     identity: np.ndarray  # (468, 3) float32, canonical head frame, metres: the person at rest (``core.face.neutral``)
     frame_index: int  # the frame the mesh was made from (most frontal for videos)
     pose: np.ndarray  # (T, 6) head motion of the source (T = 1 for a photo)
@@ -42,8 +42,16 @@ class Reconstruction:
     fps: float  # 0 for a photo
     source: str
 
+    def full_head(self) -> TexturedHead:
+        """The head; reconstructing with ``head=False`` and then asking for it is a programming error."""
+        if self.head is None:
+            raise ValueError("this reconstruction was made without its head (reconstruct(..., head=False))")
+        return self.head
 
-def reconstruct_image(rgb: np.ndarray, source: str = "image", min_face_px: int = MIN_FACE_PX) -> Reconstruction:
+
+def reconstruct_image(
+    rgb: np.ndarray, source: str = "image", min_face_px: int = MIN_FACE_PX, head: bool = True
+) -> Reconstruction:
     """Reconstruct from one RGB photo.
 
     Raises:
@@ -53,27 +61,28 @@ def reconstruct_image(rgb: np.ndarray, source: str = "image", min_face_px: int =
     parts = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face())
     identity = rest_of(parts.expression_landmarks[0], canonical_face())
     face = textured_face(rgb, obs.landmarks, identity)
-    head = textured_head(rgb, obs.landmarks, parts.expression_landmarks[0], identity)
-    return Reconstruction(face, head, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
+    full = textured_head(rgb, obs.landmarks, parts.expression_landmarks[0], identity) if head else None
+    return Reconstruction(face, full, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
 
 
-def reconstruct(path: str | Path, progress: Callable[[float], None] | None = None) -> Reconstruction:
+def reconstruct(path: str | Path, progress: Callable[[float], None] | None = None, head: bool = True) -> Reconstruction:
     """Reconstruct from a photo or a video file (the video's most frontal frame makes the mesh).
 
-    ``progress`` (for videos) gets the fraction of frames tracked; an exception it raises stops the work.
+    ``progress`` (for videos) gets the fraction of frames tracked; an exception it raises stops the work. Without
+    ``head`` only the landmarks, the rest and the mask are made (what animating needs; 0.4 s less).
 
     Raises:
         ImageDecodeError, FaceNotFound, FaceTooSmall: unreadable file, no face, face too small.
     """
     path = Path(path)
     if not is_video(path):
-        return reconstruct_image(load_image(path), source=str(path))
+        return reconstruct_image(load_image(path), source=str(path), head=head)
     track = track_video(path, max_frames=MAX_VIDEO_FRAMES, progress=progress)
     parts = disentangle(to_camera_frame(track.landmarks), canonical_face())
     k = parts.frontal_index
     *_, frame = iter_video_frames(path, max_frames=k + 1)  # re-read the one frame the texture needs
     identity = rest_of(parts.expression_landmarks, canonical_face())
     face = textured_face(frame, track.landmarks[k], identity)
-    head = textured_head(frame, track.landmarks[k], parts.expression_landmarks[k], identity)
+    full = textured_head(frame, track.landmarks[k], parts.expression_landmarks[k], identity) if head else None
     log.info("%s: mesh from frame %d of %d (most frontal), at rest", path, k, len(track.landmarks))
-    return Reconstruction(face, head, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path))
+    return Reconstruction(face, full, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path))
