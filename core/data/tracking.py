@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,8 @@ def track_clips(videos: list[Path], out_dir: Path, workers: int = 2) -> list[Tra
         failed = {f.path for f in failures}
         todo = [t for t in todo if t[0] not in failed]
     if todo:
-        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        # spawned, not forked: a MediaPipe graph the parent already ran does not survive a fork (the worker dies)
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context("spawn")) as pool:
             futs = {pool.submit(_track_one, src, dst): src for src, dst in todo}
             for fut in tqdm(as_completed(futs), total=len(futs), desc="tracking", unit="clip"):
                 err = fut.result()
