@@ -27,6 +27,7 @@ EYE_TEXTURE = 256
 #: MediaPipe's face oval, in order around the face.
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176,
              149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)  # fmt: skip
+BROWS = (105, 334, 66, 296, 107, 336)
 RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 #: Plain colours (linear-ish sRGB 0–1) of the untextured parts.
@@ -235,6 +236,18 @@ def bake_face(
     lum = tone_px.mean(1)
     mid = (lum > np.percentile(lum, 30)) & (lum < np.percentile(lum, 80))  # no shadows, no highlights
     tone = np.median(tone_px[mid], axis=0)
+    # hair over the forehead: above the brows, a texel far from the skin's colour is not skin
+    brow_y = float(head.at_points(placed)[list(BROWS), 1].mean())
+    above = np.clip((placed[:, 1] - brow_y - 0.008) / 0.01, 0.0, 1.0)
+    forehead = texels.interpolate(above[head.triangles[face_tris]][..., None])[..., 0]
+    unlike = np.clip((np.linalg.norm(colour - tone, axis=-1) - 45.0) / 45.0, 0.0, 1.0)
+    weight *= 1.0 - forehead * unlike
+    # the photo's light: its broad shading (a shadowed cheek, a lit side) is evened out to the skin tone's
+    # brightness, features (brows, lips, eyes: narrower than the blur) kept
+    wide = cv2.GaussianBlur(weight, (0, 0), 24.0)
+    broad = cv2.GaussianBlur(colour.mean(-1) * weight, (0, 0), 24.0) / np.maximum(wide, 1e-3)
+    gain = np.clip(float(tone.mean()) / np.maximum(broad, 1.0), 0.75, 1.5)
+    colour = colour * np.where(wide > 0.05, gain, 1.0)[..., None]
     soft = cv2.GaussianBlur(cv2.erode(weight, np.ones((3, 3), np.uint8), iterations=2), (0, 0), 3.0)
     tex = soft[..., None] * colour + (1.0 - soft[..., None]) * tone[None, None]
     tone01 = tuple(float(c) / 255.0 for c in tone)
