@@ -1,12 +1,15 @@
-"""How many ICT identity modes a face needs: fit the ICT head to real people's rest shapes and print the error.
+"""How many ICT identity modes a face needs: fit the ICT head to real people's landmarks and print the error.
 
-    .venv/bin/python scripts/ict_fit_error.py [--grid data/grid] [--dev-av out/bench_real/dev-av]
+    .venv/bin/python scripts/build_ict_head.py --modes 100 --out /tmp/ict100.npz
+    .venv/bin/python scripts/ict_fit_error.py --head /tmp/ict100.npz [--no-expression] [--grid data/grid]
+        [--dev-av out/bench_real/dev-av]
 
-Each prepared clip's rest (lips together: ``core.face.neutral.clip_rest``) is fitted through the MediaPipe → ICT
-correspondence (``core/assets/ict_correspondence.npz``) by a similarity plus K identity modes (ridge-regularised
-least squares, alternated 6 times), for K = 0 … 100 (the modes as the kit stores them, float16). The error is the
-mean distance over the 468 points, as a share of the outer eye-corner distance (the issue's goal: ≤ 2 %), per group:
-GRID's training speaker, GRID's other speakers (one rest per speaker), and the dev-av clips (measured, never fitted).
+Three frames of each prepared clip — its rest (``core.face.neutral.clip_rest``), its widest-open frame and its
+middle frame, as a photo could be any of them — are fitted through the MediaPipe → ICT correspondence by
+``core.face.ict.fit_head`` with K identity modes (and the ARKit shapes, unless ``--no-expression``), for K = 0 …
+100. The error is the mean distance over the 468 points as a share of the outer eye-corner distance (the goal:
+≤ 2 %), per group: GRID's training speaker (20 clips), GRID's other speakers (4 clips each), and the dev-av clips
+(measured, never fitted). The table is in ``core/assets/HEAD_ASSET.md``.
 """
 
 from __future__ import annotations
