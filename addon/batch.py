@@ -33,7 +33,8 @@ def _write(face: Path, rec: dict[str, Any], audio: Path, m: Any, out: Path) -> N
 
 
 def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str | None = None,
-        auto_start: bool = True, articulation: float = 1.0) -> list[Outcome]:  # fmt: skip
+        auto_start: bool = True, articulation: float = 1.0,
+        motion: dict[str, str] | None = None) -> list[Outcome]:  # fmt: skip
     """Animate ``face`` with each audio file and write each output; failures are recorded, not raised."""
     url, _, auto, exe = prefs.settings()
     auto = auto and auto_start
@@ -52,7 +53,7 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
         for a, out in zip(audio, outs, strict=True):
             try:
                 m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False,
-                                     articulation, str(rec.get("face_id", "")))  # the face is tracked once
+                                     articulation, str(rec.get("face_id", "")), motion)  # the face is tracked once
                 _write(face, rec, a, m, out)
                 results.append(Outcome(a, out, True))
             except Exception as exc:
@@ -117,12 +118,14 @@ def check_rig(rig: Rig) -> str:
 
 
 def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fps: float, text: str | None = None,
-            auto_start: bool = True, articulation: float = 1.0) -> list[Outcome]:  # fmt: skip
+            auto_start: bool = True, articulation: float = 1.0,
+            motion: dict[str, str] | None = None) -> list[Outcome]:  # fmt: skip
     """Drive the rig's ARKit shape keys (and head bone) with each audio file, each output from a fresh copy."""
 
     def write(client: Any, face_upload: Any, a: Path, out: Path) -> None:
         obj, target = _open_rig(rig)
-        m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False, articulation)
+        m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False, articulation,
+                             motion=motion)  # fmt: skip
         info = scene.apply(bpy.context, obj, m, str(a.resolve()), target, title=f"{obj.name} {a.stem}")
         keyed = len(info["keyed"])
         print(f"Parley: {a.name}: {keyed} shape keys of '{obj.name}' driven", flush=True)

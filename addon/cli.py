@@ -61,6 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     p.add_argument("--articulation", type=float, default=1.0,
                    help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
+    p.add_argument("--head-motion", type=float, default=1.0, help="0 still, 1 a talker in conversation, 2 twice")
+    p.add_argument("--blink-rate", default="natural", help="'natural' (default) or blinks per minute (0–60)")
+    p.add_argument("--gaze", choices=("free", "camera", "off"), default="free", help="eye movement (default free)")
+    p.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents")
+    p.add_argument("--seed", type=int, default=0, help="another seed, another take (blinks, gaze, sway)")
     p.add_argument("--text", default=None, help="transcript, recorded with the result (one audio only)")
     p.add_argument("--server", default=None, help="server URL (default $PARLEY_URL or http://127.0.0.1:8765)")
     p.add_argument("--no-start", action="store_true", help="do not start a local server when none answers")
@@ -73,6 +78,15 @@ def check_args(args: argparse.Namespace) -> str:
         return f"--fps {args.fps:g}: must be between 1 and 240"
     if not 0.0 <= args.articulation <= 2.0:
         return f"--articulation {args.articulation:g}: must be between 0 and 2"
+    if not 0.0 <= args.head_motion <= 2.0:
+        return f"--head-motion {args.head_motion:g}: must be between 0 and 2"
+    if args.blink_rate != "natural":
+        try:
+            rate = float(args.blink_rate)
+        except ValueError:
+            rate = -1.0
+        if not 0.0 <= rate <= 60.0:
+            return f"--blink-rate {args.blink_rate}: must be 'natural' or between 0 and 60 per minute"
     if args.rig:
         if Path(args.rig).suffix.lower() != ".blend" or not Path(args.rig).is_file():
             return f"--rig {args.rig}: must be an existing .blend file"
@@ -140,6 +154,9 @@ def main(argv: list[str]) -> int:
         os.environ["PARLEY_URL"] = args.server
     pkg = _package()
     batch = importlib.import_module(f"{pkg.__name__}.batch")
+    workflow = importlib.import_module(f"{pkg.__name__}.workflow")
+    rate = None if args.blink_rate == "natural" else float(args.blink_rate)
+    motion = workflow.motion_fields(args.head_motion, rate, args.gaze, args.brows == "on", args.seed)
     pkg.register()
     try:
         t0 = time.perf_counter()
@@ -151,10 +168,10 @@ def main(argv: list[str]) -> int:
                 return 2
             face = Path(args.face) if args.face else None
             results = batch.run_rig(audio, rig, face, outs, args.fps, args.text, auto_start=not args.no_start,
-                                    articulation=args.articulation)  # fmt: skip
+                                    articulation=args.articulation, motion=motion)  # fmt: skip
         else:
             results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start,
-                                articulation=args.articulation)  # fmt: skip
+                                articulation=args.articulation, motion=motion)  # fmt: skip
     finally:
         pkg.unregister()
     failed = [r for r in results if not r.ok]

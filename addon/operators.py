@@ -209,9 +209,11 @@ class PARLEY_OT_animate(bpy.types.Operator):
             return {"CANCELLED"}
         text, name, articulation = settings.transcript, obj.name, settings.articulation
         face_id = str(obj.get(scene.FACE_ID_TAG, ""))
+        motion = workflow.motion_fields(settings.head_motion, None if settings.natural_blinks else settings.blink_rate,
+                                        settings.gaze, settings.brows, settings.seed)  # fmt: skip
 
         def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> Any:
-            return workflow.animate(client, audio, face, fps, text, report, stop, articulation, face_id)
+            return workflow.animate(client, audio, face, fps, text, report, stop, articulation, face_id, motion)
 
         def finish(m: Any) -> str:
             face_obj = bpy.data.objects.get(name)

@@ -37,6 +37,17 @@ class PARLEY_PT_main(bpy.types.Panel):
         box.prop(settings, "transcript")
         box.prop(settings, "fps")
         box.prop(settings, "articulation", slider=True)
+        col = box.column(align=True)
+        col.prop(settings, "head_motion", slider=True)
+        row = col.row(align=True)
+        row.prop(settings, "natural_blinks", text="Natural Blinks")
+        sub = row.row(align=True)
+        sub.enabled = not settings.natural_blinks
+        sub.prop(settings, "blink_rate", text="")
+        col.prop(settings, "gaze")
+        row = col.row(align=True)
+        row.prop(settings, "brows")
+        row.prop(settings, "seed")
         box.prop(settings, "head_target")
         if settings.head_target == "BONE":
             box.prop(settings, "armature")

@@ -22,6 +22,22 @@ class ParleySettings(bpy.types.PropertyGroup):
     articulation: bpy.props.FloatProperty(  # type: ignore[valid-type]
         name="Articulation", default=1.0, min=0.0, max=2.0,
         description="How far the mouth moves: 0 still, 1 a real talker's range, 2 exaggerated")
+    head_motion: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Head Motion", default=1.0, min=0.0, max=2.0,
+        description="How much the head moves: 0 still, 1 a talker in conversation, 2 twice as much")
+    natural_blinks: bpy.props.BoolProperty(  # type: ignore[valid-type]
+        name="Natural Blinks", default=True,
+        description="Blink at a conversational rate, more at pauses and phrase ends (off: the rate below)")
+    blink_rate: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Blinks/min", default=17.0, min=0.0, max=60.0, description="Blinks per minute")
+    gaze: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Gaze", items=[("free", "Free", "Fixations with small saccades, shifting at blinks"),
+                            ("camera", "Camera", "The eyes stay on the camera as the head moves"),
+                            ("off", "Off", "The eyes look straight ahead")], default="free")  # fmt: skip
+    brows: bpy.props.BoolProperty(  # type: ignore[valid-type]
+        name="Brows", default=True, description="Brow raises on emphasis (pitch accents)")
+    seed: bpy.props.IntProperty(  # type: ignore[valid-type]
+        name="Seed", default=0, min=0, description="Another seed gives another take (blinks, gaze, sway)")
     head_target: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Head", items=[("OBJECT", "Face Object", "Rotate and move the face object itself"),
                             ("BONE", "Armature Bone", "Rotate and move a bone of an armature")],

@@ -66,7 +66,8 @@ def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_s
 
 
 def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: float, text: str | None,
-            report: Progress, should_stop: Stop, articulation: float = 1.0, face_id: str = "") -> Motion:  # fmt: skip
+            report: Progress, should_stop: Stop, articulation: float = 1.0, face_id: str = "",
+            motion: dict[str, str] | None = None) -> Motion:  # fmt: skip
     """Audio (+ the face) → the checked result curves. Cancels the server job when ``should_stop()`` turns true.
 
     With ``face_id`` (the server's id of a face it reconstructed) the face is not uploaded or tracked again; when
@@ -78,16 +79,25 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     if face_id:
         try:
             job = client.submit_animation(audio, None, fps=fps, text=text or None, articulation=articulation,
-                                          face_id=face_id)  # fmt: skip
+                                          face_id=face_id, motion=motion)  # fmt: skip
         except ServerError as exc:
             if exc.code != "face_not_known":
                 raise
     if not job:
-        job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation)
+        job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation,
+                                      motion=motion)  # fmt: skip
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)
     return parse_result(data)
+
+
+def motion_fields(head_motion: float = 1.0, blink_rate: float | None = None, gaze: str = "free", brows: bool = True,
+                  seed: int = 0) -> dict[str, str]:  # fmt: skip
+    """The animate form's head, blink, gaze, brow and seed fields (blink_rate None: natural)."""
+    rate = "natural" if blink_rate is None else repr(float(blink_rate))
+    return {"head_motion": repr(float(head_motion)), "blink_rate": rate, "gaze": gaze,
+            "brows": "true" if brows else "false", "seed": str(int(seed))}  # fmt: skip
 
 
 def message(exc: BaseException) -> str:

@@ -152,6 +152,7 @@ class Reference:
     source: str
     motion: tuple[np.ndarray, np.ndarray, float] | None = None  # (log-mel, pose (τ, 6), fps) of a video
     notes: list[str] = field(default_factory=list)
+    style: tuple[tuple[float, float, float], ...] | None = None  # a video's head style: rot std, speed, trans std
 
     def save(self, path: str | Path) -> Path:
         """An NPZ (no pickles) that ``Reference.load`` reads back: the face at rest and a video's head motion."""
@@ -159,6 +160,8 @@ class Reference:
                                   "notes": np.str_(json.dumps(self.notes))}  # fmt: skip
         if self.motion is not None:
             arrays.update(motion_mel=self.motion[0], motion_pose=self.motion[1], motion_fps=np.float64(self.motion[2]))
+        if self.style is not None:
+            arrays["style"] = np.asarray(self.style, np.float64)
         np.savez(path, **arrays)
         return Path(path)
 
@@ -168,7 +171,8 @@ class Reference:
             motion = None
             if "motion_pose" in z.files:
                 motion = (z["motion_mel"], z["motion_pose"], float(z["motion_fps"]))
-            return cls(z["identity"], str(z["source"]), motion, list(json.loads(str(z["notes"]))))
+            style = tuple(_t3(r) for r in z["style"]) if "style" in z.files else None
+            return cls(z["identity"], str(z["source"]), motion, list(json.loads(str(z["notes"]))), style)
 
     @classmethod
     def from_frames(cls, landmarks: np.ndarray, source: str) -> Reference:
@@ -177,6 +181,10 @@ class Reference:
         from core.face.neutral import rest_of
 
         return cls(rest_of(landmarks, canonical_face()), source)
+
+
+def _t3(a: Any) -> tuple[float, float, float]:
+    return (float(a[0]), float(a[1]), float(a[2]))
 
 
 def face_reference(
@@ -208,7 +216,46 @@ def reference_of(rec: Any, path: Path, frames: int = 50) -> Reference:
             audio = np.zeros(int(round(n / rec.fps * 16000)), np.float32)
             ref.notes.append("reference video has no readable audio: its head motion is read with silence")
         ref.motion = (model_features(audio), pose.astype(np.float32), rec.fps)
+        from core.models.spontaneous import HeadStyle
+
+        st = HeadStyle.measure(rec.pose, rec.fps)  # the whole track the video gave, not only Φ's first frames
+        ref.style = (st.rot_std, st.rot_speed, st.trans_std)
     return ref
+
+
+GAZE_MODES = ("free", "camera", "off")
+
+
+@dataclass
+class Spontaneous:
+    """How the head, eyes and brows move besides the mouth (the defaults are what a director would accept)."""
+
+    head_motion: float = 1.0  # 0 still … 1 a talker's motion … 2 twice as much
+    blink_rate: float | None = None  # blinks per minute; None: natural (conversational)
+    gaze: str = "free"  # free: fixations and saccades; camera: eyes on the camera; off: straight ahead
+    brows: bool = True  # brow raises on pitch accents
+
+    def check(self) -> None:
+        if not (0.0 <= self.head_motion <= 2.0) or not np.isfinite(self.head_motion):
+            raise ParleyError(f"--head-motion {self.head_motion}: must be between 0 and 2")
+        if self.blink_rate is not None and not (0.0 <= self.blink_rate <= 60.0):
+            raise ParleyError(f"--blink-rate {self.blink_rate}: must be 'natural' or between 0 and 60 per minute")
+        if self.gaze not in GAZE_MODES:
+            raise ParleyError(f"--gaze {self.gaze}: must be one of {', '.join(GAZE_MODES)}")
+
+    def as_dict(self) -> dict[str, Any]:
+        rate = "natural" if self.blink_rate is None else self.blink_rate
+        return {"head_motion": self.head_motion, "blink_rate": rate, "gaze": self.gaze, "brows": self.brows}
+
+    @staticmethod
+    def parse_blink_rate(text: str | float | None) -> float | None:
+        """'natural' (or empty) → None; a number of blinks per minute otherwise."""
+        if text is None or str(text).strip().lower() in ("", "natural"):
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise ParleyError(f"--blink-rate {text}: must be 'natural' or a number of blinks per minute") from None
 
 
 @dataclass
@@ -268,7 +315,7 @@ def animate(
     audio_path: str | Path | Audio, face: str | Path | Reference | None = None, fps: float = 30.0,
     text: str | None = None,
     models: Models | None = None, seed: int = 0, max_seconds: float = 600.0, progress: Progress | None = None,
-    articulation: float = 1.0,
+    articulation: float = 1.0, motion: Spontaneous | None = None,
 ) -> AnimationResult:  # fmt: skip
     """Animate ``face`` (photo, video, a prepared Reference, or None for the built-in portrait) to ``audio_path``.
 
@@ -279,12 +326,13 @@ def animate(
 
     Raises:
         AudioDecodeError, ImageDecodeError, FaceNotFound, FaceTooSmall, CheckpointError: as their names say.
-        ParleyError: an fps outside 1–240, an articulation outside 0–2.
+        ParleyError: an fps outside 1–240, an articulation outside 0–2, spontaneous-motion settings out of range.
     """
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
     from core.face.arkit import ARKIT_NAMES
-    from core.face.retarget import arkit_basis, solve_arkit
+    from core.face.retarget import arkit_basis, reproduce, solve_arkit
+    from core.models import spontaneous as spm
     from core.models.expression import identity_feature, predict_with_visemes
     from core.models.motion import predict_motion
 
@@ -292,6 +340,8 @@ def animate(
         raise ParleyError(f"--fps {fps}: must be between 1 and 240")
     if not (0.0 <= articulation <= 2.0) or not np.isfinite(articulation):
         raise ParleyError(f"--articulation {articulation}: must be between 0 and 2")
+    sp = motion or Spontaneous()
+    sp.check()
     report = progress or _no_progress
     m = models or default_models()
     report(0.0, "decoding audio")
@@ -311,16 +361,26 @@ def animate(
     q = apply_smoothing(m, q, fps)
     q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, vis)
     report(0.85, "head motion")
-    pose = predict_motion(m.motion, mel, n, fps, ref.motion)
-    report(0.95, "blinks and landmarks")
-    blink = m.blink.sample(n, fps, seed)
-    offsets = (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3)
+    pr = spm.prosody(audio.samples, n, fps)
+    style = spm.HeadStyle(*ref.style) if ref.style is not None else spm.DEFAULT_STYLE
+    take = spm.take_seed(seed, audio.samples)  # one take per line and seed: lines never share their blink timing
+    pose = spm.style_head(predict_motion(m.motion, mel, n, fps, ref.motion), pr, fps, style, sp.head_motion, take)
+    report(0.95, "blinks, gaze, brows and landmarks")
+    rate = spm.NATURAL_BLINK_RATE if sp.blink_rate is None else sp.blink_rate
+    blink = spm.conversational_blinks(n, fps, pr.speech, m.blink.profile, m.blink.config.durations_s, rate, take)
+    basis = arkit_basis(ref.identity)
+    brow = spm.brows(pr, n, fps, take) if sp.brows else np.zeros((n, 52), np.float32)
+    offsets = (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3) + reproduce(brow, basis)
     lm = m.blink.apply(ref.identity[None] + offsets, blink)
-    arkit = solve_arkit(offsets, blink, arkit_basis(ref.identity))
+    arkit = solve_arkit(offsets, blink, basis)
+    arkit = np.maximum(arkit, brow)  # the solve sees the brows too; the raise itself is kept exact
+    eyes = spm.gaze(n, fps, blink, pose, sp.gaze, take)
+    arkit = np.clip(arkit + spm.gaze_weights(eyes), 0.0, 1.0)
     src = {"source": audio.source, "duration_s": audio.duration, "sample_rate": audio.source_rate,
            "channels": audio.source_channels}  # fmt: skip
     meta = {"parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
-            "head_style": "reference video" if ref.motion else "default (learnt from training data)",
+            "head_style": "reference video" if ref.style else "default (a conversational talker's statistics)",
+            "spontaneous": {**sp.as_dict(), "blink_rate_used": rate, "style": style.as_dict()},
             "frames": n, "seed": seed, "articulation": articulation,
             "compute_seconds": round(time.perf_counter() - t0, 4),
             "expression_basis": "relative to the face's rest (lips together, estimated from the photo or video); "

@@ -145,6 +145,15 @@ def _eval_fan(args: argparse.Namespace) -> int:
     return 0
 
 
+def spontaneous_args(args: argparse.Namespace) -> Any:
+    """The head/blink/gaze/brow options, checked before any work."""
+    from core.animate import Spontaneous
+
+    sp = Spontaneous(args.head_motion, Spontaneous.parse_blink_rate(args.blink_rate), args.gaze, args.brows == "on")
+    sp.check()
+    return sp
+
+
 def cmd_animate(args: argparse.Namespace) -> int:
     check_output(args.out, (".npz", ".json"))
     if args.preview:
@@ -153,6 +162,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
         raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
     if not (0.0 <= args.articulation <= 2.0):
         raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
+    motion = spontaneous_args(args)
     from core.animate import animate, load_models, reference_of
 
     models = load_models(args.models) if args.models else None
@@ -165,7 +175,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
         rec = reconstruct(args.face or DEMO_FACE)
         face = reference_of(rec, Path(args.face or DEMO_FACE))
     res = animate(args.audio, face, fps=args.fps, text=text, models=models, seed=args.seed,
-                  articulation=args.articulation)
+                  articulation=args.articulation, motion=motion)
     out = res.save(args.out)
     dur = res.meta["audio"]["duration_s"]
     print(f"{args.audio} ({dur:.2f} s) → {out}: {res.frames} frames at {res.fps:g} fps "
@@ -261,7 +271,14 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     a.add_argument("--text", help="transcript (a string or a text file); recorded in meta")
     a.add_argument("--out", required=True, help="result file: .npz or .json (DESIGN.md result contract)")
     a.add_argument("--preview", help="also write a preview MP4 (mesh + audio)")
-    a.add_argument("--seed", type=int, default=0, help="seed for blink timing (default 0)")
+    a.add_argument("--seed", type=int, default=0, help="seed of the take: blinks, gaze, head sway (default 0)")
+    a.add_argument("--head-motion", type=float, default=1.0,
+                   help="head motion: 0 still, 1 a talker in conversation (default), 2 twice as much")
+    a.add_argument("--blink-rate", default="natural",
+                   help="'natural' (default: conversational, more at pauses and phrase ends) or blinks per minute")
+    a.add_argument("--gaze", choices=("free", "camera", "off"), default="free",
+                   help="free: fixations and small saccades (default); camera: eyes kept on the camera; off")
+    a.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents (default on)")
     a.add_argument("--articulation", type=float, default=1.0,
                    help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
     a.add_argument("--models", help="folder with the checkpoints (default: the shipped ones)")

@@ -10,8 +10,9 @@ Unreal's eye shaders and render as grey films anywhere else. Quads are split int
 What it stores: the neutral head (centimetres, float32); triangles with their UV indices and a part id (the
 material); the first ``--modes`` identity modes (int8 with one scale per mode, a step under 0.1 mm; the count
 chosen by ``scripts/ict_fit_error.py``); the 52 ARKit shapes (float16) in Apple's order: the kit's 53 shapes with
-browInnerUp_L/R and cheekPuff_L/R summed into one key each and a tongueOut shape made here (the tongue pushed 2 cm
-forward, fading to nothing at its root and at the gums); and the face tile's texel → triangle map, so that a
+browInnerUp_L/R and cheekPuff_L/R summed into one key each, a tongueOut shape made here (the tongue pushed 2 cm
+forward, fading to nothing at its root and at the gums), and the eyeball's 25° turn added to each eyeLook shape
+(the kit's move only the lids); and the face tile's texel → triangle map, so that a
 reconstruction need not rasterise it.
 """
 
@@ -57,6 +58,30 @@ def tongue_out(neutral: np.ndarray) -> np.ndarray:
     return delta
 
 
+#: The eyeball turn at an eyeLook weight of 1 (degrees): the kit's eyeLook shapes move only the lids.
+GAZE_FULL_DEG = 25.0
+EYEBALLS = {"Left": (21451, 23020), "Right": (23021, 24590)}
+
+
+def eye_turn(neutral: np.ndarray, side: str, direction: str) -> np.ndarray:
+    """The eyeball's displacement (26719, 3) cm when it turns ``GAZE_FULL_DEG`` towards ``direction``
+    (Up, Down, In: towards the nose, Out), linearised as a shape key: R p − p about the eyeball's centre."""
+    delta = np.zeros_like(neutral)
+    v0, v1 = EYEBALLS[side]
+    pts = neutral[v0 : v1 + 1].astype(np.float64)
+    centre = (pts.min(0) + pts.max(0)) / 2
+    a = np.radians(GAZE_FULL_DEG)
+    outward = 1.0 if side == "Left" else -1.0  # +x is the subject's left
+    if direction in ("Up", "Down"):
+        ang = a if direction == "Up" else -a  # the front (+z) moves up (+y): rotation about −x
+        rot = np.array([[1, 0, 0], [0, np.cos(ang), np.sin(ang)], [0, -np.sin(ang), np.cos(ang)]])
+    else:
+        ang = a * (outward if direction == "Out" else -outward)  # the front moves towards +x for ang > 0
+        rot = np.array([[np.cos(ang), 0, np.sin(ang)], [0, 1, 0], [-np.sin(ang), 0, np.cos(ang)]])
+    delta[v0 : v1 + 1] = (pts - centre) @ rot.T + centre - pts
+    return delta.astype(np.float32)
+
+
 def arkit_shapes(names: list[str], shapes: np.ndarray, neutral: np.ndarray) -> np.ndarray:
     """The kit's 53 shapes → ARKit's 52 in Apple's order."""
     from core.face.arkit import ARKIT_NAMES
@@ -68,6 +93,10 @@ def arkit_shapes(names: list[str], shapes: np.ndarray, neutral: np.ndarray) -> n
             out.append(tongue_out(neutral))
         elif a in ("browInnerUp", "cheekPuff"):
             out.append(by[f"{a}_L"] + by[f"{a}_R"])
+        elif a.startswith("eyeLook"):  # the kit's lids plus the eyeball's turn
+            side = "Left" if a.endswith("Left") else "Right"
+            direction = a[len("eyeLook") : -len(side)]
+            out.append(by[f"{a[: -len(side)]}_{side[0]}"] + eye_turn(neutral, side, direction))
         elif a in by:  # jawLeft, mouthRight: a direction, not a side
             out.append(by[a])
         elif a.endswith("Left"):

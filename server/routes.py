@@ -90,6 +90,24 @@ def _face_ref(st: Any, face_id: str | None, has_face: bool) -> Path | None:
     return path
 
 
+def _spontaneous(fields: dict[str, str]) -> dict[str, Any]:
+    """The head/blink/gaze/brow settings of an animate form, checked (core's Spontaneous says what is allowed)."""
+    from core.animate import Spontaneous
+    from core.errors import ParleyError
+
+    brows = fields.get("brows", "true").strip().lower()
+    if brows not in ("true", "false", "on", "off", "1", "0", ""):
+        raise ApiError(422, "invalid_request", f"brows {brows[:20]!r} must be true or false")
+    try:
+        sp = Spontaneous(_number(fields, "head_motion", 1.0, 0.0, 2.0),
+                         Spontaneous.parse_blink_rate(fields.get("blink_rate")),
+                         fields.get("gaze", "free") or "free", brows in ("true", "on", "1", ""))  # fmt: skip
+        sp.check()
+    except ParleyError as exc:
+        raise ApiError(422, "invalid_request", str(exc).removeprefix("--").replace("-", "_", 1)) from None
+    return {"head_motion": sp.head_motion, "blink_rate": sp.blink_rate, "gaze": sp.gaze, "brows": sp.brows}
+
+
 def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
     raw = fields.get(key)
     if raw is None or raw == "":
@@ -113,7 +131,13 @@ def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: flo
                   "face_id": {"type": "string", "description": "a face /v1/reconstruct made (its face_id), instead "
                               "of uploading the photo or video again"},
                   "articulation": {"type": "number", "default": 1, "minimum": 0, "maximum": 2,
-                                   "description": "mouth range: 0 still, 1 a real talker's, 2 exaggerated"}},
+                                   "description": "mouth range: 0 still, 1 a real talker's, 2 exaggerated"},
+                  "head_motion": {"type": "number", "default": 1, "minimum": 0, "maximum": 2,
+                                  "description": "head motion: 0 still, 1 a talker's, 2 twice as much"},
+                  "blink_rate": {"type": "string", "default": "natural",
+                                 "description": "'natural' (conversational, more at pauses) or blinks per minute 0–60"},
+                  "gaze": {"type": "string", "enum": ["free", "camera", "off"], "default": "free"},
+                  "brows": {"type": "boolean", "default": True, "description": "brow raises on pitch accents"}},
                  ["audio"]))  # fmt: skip
 async def animate(request: Request, wait: bool = Query(False, description="answer only when the job has finished "
                   "(a client that disconnects meanwhile cancels it)")) -> JSONResponse:  # fmt: skip
@@ -121,19 +145,21 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
     st = state_of(request)
     st.require_ready()
     st.manager.check_capacity()
-    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed", "articulation", "face_id"})
+    form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed", "articulation", "face_id",
+                                                                          "head_motion", "blink_rate", "gaze", "brows"})
     try:
         if "audio" not in form.files:
             raise ApiError(422, "invalid_request", "an 'audio' file part is required")
         fps = _number(form.fields, "fps", 30.0, 1.0, 240.0)
         seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
         articulation = _number(form.fields, "articulation", 1.0, 0.0, 2.0)
+        motion = _spontaneous(form.fields)
         face_ref = _face_ref(st, form.fields.get("face_id"), "face" in form.files)
         job_id, folder = st.manager.new_dir()
         with st.manager.discard_on_error(folder):
             audio, audio_name = await form.save("audio", folder, "audio", ".bin")
             params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": form.fields.get("text"),
-                                      "articulation": articulation}  # fmt: skip
+                                      "articulation": articulation, "motion": motion}  # fmt: skip
             if face_ref is not None:
                 params["face_id"], params["face_ref"] = form.fields["face_id"], str(face_ref)
             names = {str(audio): audio_name}

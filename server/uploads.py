@@ -16,7 +16,7 @@ from core.face.media import VIDEO_SUFFIXES
 from server.errors import ApiError
 
 MAX_FILES = 2
-MAX_FIELDS = 8
+MAX_FIELDS = 12
 MAX_FIELD_BYTES = 64 * 1024  # a text field (the transcript is the longest)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from core.animate import AnimationResult, Models, Reference, animate
+from core.animate import AnimationResult, Models, Reference, Spontaneous, animate
 from server.jobs import Job, Runner
 
 RESULT_NPZ = "result.npz"
@@ -35,7 +35,8 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
         res = animate(job.dir / p["audio"], face or given or portrait, fps=float(p["fps"]), text=p.get("text"),
                       models=models,
                       seed=int(p.get("seed", 0)), max_seconds=max_seconds, progress=job.step,
-                      articulation=float(p.get("articulation", 1.0)))  # fmt: skip
+                      articulation=float(p.get("articulation", 1.0)),
+                      motion=Spontaneous(**p["motion"]) if p.get("motion") else None)  # fmt: skip
         res.meta["audio"]["source"] = job.names.get(str(job.dir / p["audio"]), "upload")
         res.meta["face"] = (job.names.get(str(face), "upload") if face else
                             f"face {p['face_id']}" if given else "built-in portrait")  # fmt: skip

@@ -163,3 +163,53 @@ def test_models_run_on_the_device_they_report(tmp_path: Path, wav_path: Path) ->
     if not torch.cuda.is_available():
         with pytest.raises(ParleyError, match="sees no CUDA device"):
             load_models(device="cuda")
+
+
+def test_head_blinks_gaze_brows_and_seed_controls(models, photo) -> None:  # type: ignore[no-untyped-def]
+    from core.animate import Spontaneous
+    from core.audio.decode import load_audio
+    from core.cli import DEMO_AUDIO
+    from core.face.arkit import ARKIT_NAMES, INDEX
+    from core.metrics.motion import blinks_per_minute
+
+    audio = load_audio(DEMO_AUDIO)
+    look = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith("eyeLook")]
+    still = run_animate(audio, photo, models=models, motion=Spontaneous(0.0, 0.0, "off", False))
+    assert np.abs(still.pose).max() == 0 and still.blink.max() == 0 and still.arkit[:, look].max() == 0
+    default = run_animate(audio, photo, models=models)
+    sp = default.meta["spontaneous"]
+    assert (sp["head_motion"], sp["blink_rate"], sp["gaze"], sp["brows"]) == (1.0, "natural", "free", True)
+    assert np.degrees(default.pose[:, :3].std(0)).min() > 1.0  # a talker's head, not a reader's (0.3–0.6°)
+    assert default.arkit[:, look].max() > 0.05 and default.blink.max() > 0.9
+    lively = run_animate(audio, photo, models=models, motion=Spontaneous(2.0, 60.0, "camera", True))
+    assert np.allclose(lively.pose, 2 * default.pose, atol=1e-5)
+    assert blinks_per_minute(lively.blink, 30.0) > blinks_per_minute(default.blink, 30.0)
+    no_brows = run_animate(audio, photo, models=models, motion=Spontaneous(brows=False))
+    brow = INDEX["browInnerUp"]
+    assert default.arkit[:, brow].max() > no_brows.arkit[:, brow].max() + 0.05  # the demo voice has accents
+    other = run_animate(audio, photo, models=models, seed=5)
+    again = run_animate(audio, photo, models=models)
+    assert not np.array_equal(other.blink, default.blink) and np.array_equal(again.blink, default.blink)
+    for bad, words in ((Spontaneous(head_motion=2.5), "head-motion"), (Spontaneous(blink_rate=90.0), "blink-rate"),
+                       (Spontaneous(gaze="sideways"), "gaze")):  # fmt: skip
+        with pytest.raises(ParleyError, match=words):
+            run_animate(audio, photo, models=models, motion=bad)
+    assert Spontaneous.parse_blink_rate("natural") is None and Spontaneous.parse_blink_rate("12") == 12.0
+    with pytest.raises(ParleyError, match="blink-rate"):
+        Spontaneous.parse_blink_rate("often")
+
+
+def test_a_face_video_sets_the_head_style(tmp_path: Path, models) -> None:  # type: ignore[no-untyped-def]
+    from core.models.spontaneous import HeadStyle
+
+    ref = face_reference(FIXTURE_VIDEO)
+    assert ref.style is not None
+    ref.save(tmp_path / "ref.npz")
+    from core.animate import Reference
+
+    back = Reference.load(tmp_path / "ref.npz")
+    assert back.style == ref.style
+    r = run_animate(FIXTURE_VIDEO, back, models=models, fps=25.0)
+    assert r.meta["head_style"] == "reference video"
+    got, want = HeadStyle.measure(r.pose, 25.0), HeadStyle(*ref.style)
+    assert all(0.8 < g / w < 1.2 for g, w in zip(got.rot_std, want.rot_std, strict=True))

@@ -104,12 +104,21 @@ def test_outputs_and_options_are_refused_before_any_work(tmp_path: Path, capsys)
         (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--preview", str(tmp_path / "p.gif")],
          "--preview", "must end in .mp4"),
         (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--fps", "500"], "--fps 500", "between 1"),
+        (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--head-motion", "3"], "--head-motion 3",
+         "between 0 and 2"),
+        (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--blink-rate", "often"], "--blink-rate",
+         "'natural' or a number"),
     ]  # fmt: skip
     for argv, flag, words in cases:
         t0 = time.perf_counter()
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert flag in err and words in err and time.perf_counter() - t0 < 1.0  # no face tracked, no model loaded
+    import pytest
+
+    with pytest.raises(SystemExit):  # argparse's own refusal of a choice
+        main(["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--gaze", "sideways"])
+    assert "invalid choice: 'sideways'" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
 
@@ -119,3 +128,17 @@ def test_an_image_given_as_audio_says_so(tmp_path: Path, capsys) -> None:  # typ
     assert main(["animate", str(DEMO_FACE), "--out", str(tmp_path / "r.npz")]) == 2
     err = capsys.readouterr().err
     assert "this is an image, not audio" in err and "video has no audio" not in err
+
+
+def test_animate_motion_options_reach_the_result(tmp_path: Path) -> None:
+    import json
+
+    from core.cli import DEMO_AUDIO
+
+    out = tmp_path / "r.npz"
+    assert main(["animate", str(DEMO_AUDIO), "--out", str(out), "--head-motion", "0", "--blink-rate", "0",
+                 "--gaze", "camera", "--brows", "off", "--seed", "3"]) == 0  # fmt: skip
+    with np.load(out) as z:
+        meta = json.loads(str(z["meta"]))
+        assert np.abs(z["pose"]).max() == 0 and z["blink"].max() == 0
+    assert meta["spontaneous"]["gaze"] == "camera" and meta["spontaneous"]["brows"] is False and meta["seed"] == 3

@@ -149,7 +149,7 @@ def test_multipart_part_limits(client: TestClient) -> None:
     files = [("audio", (f"a{i}.wav", b"x")) for i in range(3)]
     r = client.post("/v1/animate", files=files)
     assert r.status_code == 400 and r.json()["error"] == "bad_multipart" and "files" in r.json()["message"]
-    fields = {f"f{i}": "1" for i in range(9)}
+    fields = {f"f{i}": "1" for i in range(13)}
     r = client.post("/v1/animate", files={"audio": ("a.wav", b"x")}, data=fields)
     assert r.status_code == 400 and "fields" in r.json()["message"]
     r = client.post("/v1/animate", content=b"{}", headers={"content-type": "application/json"})
@@ -288,3 +288,18 @@ def test_a_reconstructed_face_is_animated_by_its_id(client: TestClient) -> None:
     both = client.post("/v1/animate", files={"audio": ("a.wav", wav_bytes()), "face": ("me.jpg", demo_face())},
                        data={"face_id": face_id})  # fmt: skip
     assert both.status_code == 422
+
+
+def test_animate_motion_fields_are_checked_and_used(client: TestClient) -> None:
+    audio = {"audio": ("line.wav", wav_bytes(1.5))}
+    for field, value, words in (("gaze", "sideways", "gaze"), ("blink_rate", "often", "blink_rate"),
+                                ("head_motion", "4", "head_motion"), ("brows", "maybe", "brows")):  # fmt: skip
+        r = client.post("/v1/animate", files=audio, data={field: value})
+        assert r.status_code == 422 and words in r.json()["message"], r.text
+    r = client.post("/v1/animate", params={"wait": "true"}, files=audio,
+                    data={"head_motion": "0", "blink_rate": "12", "gaze": "off", "brows": "false", "seed": "9"})
+    assert r.status_code == 200, r.text
+    res = result_of(client, r.json()["id"])
+    sp = res.meta["spontaneous"]
+    assert (sp["head_motion"], sp["blink_rate"], sp["gaze"], sp["brows"]) == (0.0, 12.0, "off", False)
+    assert np.abs(res.pose).max() == 0 and res.meta["seed"] == 9
