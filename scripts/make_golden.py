@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.animate import Models
+
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "golden" / "golden.npz"
 
 
@@ -53,7 +55,22 @@ def golden_outputs() -> dict[str, np.ndarray]:
         "pca": m.pca.encode((0.1 * m.neutral.opening).reshape(1, 468, 3)),
         "head_fit": fit_head(rest.astype(np.float32)).identity,  # the ICT head asset
         "arkit": solve_arkit(offsets, blink, arkit_basis(rest)),
+        **spontaneous_outputs(x, n, fps, m),
     }
+
+
+def spontaneous_outputs(x: np.ndarray, n: int, fps: float, m: Models) -> dict[str, np.ndarray]:
+    """The spontaneous-motion layer on the same 3 s (its numbers and rules: MODEL_CARD_spontaneous.md)."""
+    from core.audio.features import model_features
+    from core.models import spontaneous as spm
+    from core.models.motion import predict_motion
+
+    pr = spm.prosody(x, n, fps)
+    pose = spm.style_head(predict_motion(m.motion, model_features(x), n, fps), pr, fps, spm.DEFAULT_STYLE, seed=1)
+    durations = m.blink.config.durations_s
+    blink = spm.conversational_blinks(n, fps, pr.speech, m.blink.profile, durations, 17.0, seed=1)
+    return {"spont_f0": pr.f0, "spont_pose": pose, "spont_blink": blink,
+            "spont_gaze": spm.gaze(n, fps, blink, pose, "free", seed=1), "spont_brows": spm.brows(pr, n, fps, seed=1)}
 
 
 if __name__ == "__main__":

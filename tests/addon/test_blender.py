@@ -448,7 +448,16 @@ def test_articulation_slider_reaches_the_server(fresh: ModuleType, monkeypatch: 
 
     monkeypatch.setattr(fresh.workflow, "animate", spy)
     settings.articulation = 0.0
+    settings.head_motion, settings.natural_blinks, settings.blink_rate = 0.0, False, 0.0
+    settings.gaze, settings.brows, settings.seed = "off", False, 4
     assert bpy.ops.parley.animate() == {"FINISHED"}
+    kc = curves(obj.data.shape_keys.animation_data.action)
+    assert values_of(key_curve(kc, "eyeBlinkLeft")).max() == 0 and values_of(key_curve(kc, "eyeLookInLeft")).max() == 0
+    head = curves(obj.animation_data.action)
+    assert max(np.abs(values_of(fc)).max() for fc in head) == 0  # head motion 0: the head stays
+    for name in ("head_motion", "natural_blinks", "blink_rate", "gaze", "brows", "seed"):
+        assert name in settings.bl_rna.properties
+    settings.head_motion, settings.natural_blinks, settings.gaze, settings.brows = 1.0, True, "free", True
     still = values_of(key_curve(curves(obj.data.shape_keys.animation_data.action), "jawOpen"))
     settings.articulation = 2.0
     assert bpy.ops.parley.animate() == {"FINISHED"}
@@ -461,6 +470,10 @@ def test_articulation_slider_reaches_the_server(fresh: ModuleType, monkeypatch: 
     (["--out", "x.glb", "--fps", "0"], "--fps 0: must be between 1 and 240"),
     (["--out", "x.glb", "--face", "nobody.jpg"], "--face nobody.jpg: no such file"),
     (["--out", "x.glb", "--articulation", "3"], "--articulation 3: must be between 0 and 2"),
+    (["--out", "x.glb", "--head-motion", "3"], "--head-motion 3: must be between 0 and 2"),
+    (["--out", "x.glb", "--blink-rate", "often"], "--blink-rate often: must be 'natural' or between 0 and 60"),
+    (["--out", "x.glb", "--rig", "hero.blend"], "--rig hero.blend: must be an existing .blend file"),
+    (["--out", "x.glb", "--object", "Face"], "--object and --bone go with --rig"),
 ])  # fmt: skip
 def test_cli_arguments_are_checked_before_a_server_starts(tmp_path: Path, extra: list[str], words: str) -> None:
     args = ["--audio", str(VOICE), "--face", str(FACE), *extra]

@@ -116,3 +116,12 @@ def test_models_that_failed_to_load_are_reported_with_the_reason(tmp_path: Path)
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_motion_fields_are_the_servers_form_fields() -> None:
+    from addon.workflow import motion_fields
+
+    assert motion_fields() == {"head_motion": "1.0", "blink_rate": "natural", "gaze": "free", "brows": "true",
+                               "seed": "0"}  # fmt: skip
+    f = motion_fields(0.5, 12.0, "camera", False, 7)
+    assert (f["blink_rate"], f["gaze"], f["brows"], f["seed"]) == ("12.0", "camera", "false", "7")
