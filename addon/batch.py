@@ -36,35 +36,16 @@ def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str |
         auto_start: bool = True, articulation: float = 1.0,
         motion: dict[str, str] | None = None) -> list[Outcome]:  # fmt: skip
     """Animate ``face`` with each audio file and write each output; failures are recorded, not raised."""
-    url, _, auto, exe = prefs.settings()
-    auto = auto and auto_start
-    client = prefs.client()
-    had_server = local_server.started_here()  # stop only a server this run starts
-    results: list[Outcome] = []
-    rec: dict[str, Any] | None = None
-    try:
-        try:
-            workflow.ensure_server(client, auto, exe, lambda f, s: print(f"Parley: {s}", flush=True))
-            face_upload = workflow.read_upload(str(face), "face")
-            rec = workflow.reconstruct(client, str(face), lambda f, s: None, lambda: False)
-        except Exception as exc:  # nothing can be made without a server and a face
-            why = workflow.message(exc)
-            return [Outcome(a, o, False, why) for a, o in zip(audio, outs, strict=True)]
-        for a, out in zip(audio, outs, strict=True):
-            try:
-                m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False,
-                                     articulation, str(rec.get("face_id", "")), motion)  # the face is tracked once
-                _write(face, rec, a, m, out)
-                results.append(Outcome(a, out, True))
-            except Exception as exc:
-                results.append(Outcome(a, out, False, workflow.message(exc)))
-                Path(out).unlink(missing_ok=True)  # nothing half-written
-            print(f"Parley: {len(results)}/{len(audio)} {a.name}: {'ok' if results[-1].ok else results[-1].error}",
-                  flush=True)  # fmt: skip
-    finally:
-        if not had_server and local_server.started_here():
-            local_server.stop()
-    return results
+
+    def reconstruct(client: Any) -> dict[str, Any]:  # once: nothing can be made without the face
+        return workflow.reconstruct(client, str(face), lambda f, s: None, lambda: False)
+
+    def write(client: Any, face_upload: Any, rec: Any, a: Path, out: Path) -> None:
+        m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False,
+                             articulation, str(rec.get("face_id", "")), motion)  # the face is tracked once
+        _write(face, rec, a, m, out)
+
+    return _each(audio, face, outs, auto_start, write, reconstruct)
 
 
 @dataclass
@@ -135,11 +116,14 @@ def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fp
         also = [target.armature] if target.armature is not None else []
         operators.export(bpy.context, obj, str(out), also)
 
-    return _each(audio, face, outs, auto_start, write)
+    return _each(audio, face, outs, auto_start, lambda c, f, _, a, o: write(c, f, a, o))
 
 
 def _each(audio: list[Path], face: Path | None, outs: list[Path], auto_start: bool,
-          write: Callable[[Any, Any, Path, Path], None]) -> list[Outcome]:  # fmt: skip
+          write: Callable[[Any, Any, Any, Path, Path], None],
+          prepare: Callable[[Any], Any] | None = None) -> list[Outcome]:  # fmt: skip
+    """Start (or find) the server, read the face, run ``prepare`` once, then ``write`` each output: one bad file
+    never stops the rest, and a server this run started is stopped at the end."""
     url, _, auto, exe = prefs.settings()
     client = prefs.client()
     had_server = local_server.started_here()
@@ -148,16 +132,17 @@ def _each(audio: list[Path], face: Path | None, outs: list[Path], auto_start: bo
         try:
             workflow.ensure_server(client, auto and auto_start, exe, lambda f, s: print(f"Parley: {s}", flush=True))
             face_upload = workflow.read_upload(str(face), "face") if face is not None else None
-        except Exception as exc:
+            ctx = prepare(client) if prepare is not None else None
+        except Exception as exc:  # nothing can be made without a server (and the face)
             why = workflow.message(exc)
             return [Outcome(a, o, False, why) for a, o in zip(audio, outs, strict=True)]
         for a, out in zip(audio, outs, strict=True):
             try:
-                write(client, face_upload, a, out)
+                write(client, face_upload, ctx, a, out)
                 results.append(Outcome(a, out, True))
             except Exception as exc:
                 results.append(Outcome(a, out, False, workflow.message(exc)))
-                Path(out).unlink(missing_ok=True)
+                Path(out).unlink(missing_ok=True)  # nothing half-written
             print(f"Parley: {len(results)}/{len(audio)} {a.name}: {'ok' if results[-1].ok else results[-1].error}",
                   flush=True)  # fmt: skip
     finally:
