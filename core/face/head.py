@@ -59,6 +59,8 @@ class TexturedHead:
     shape_key_names: tuple[str, ...] = ARKIT_NAMES
     iris_colour: tuple[float, float, float] = DEFAULT_IRIS
     notes: list[str] = field(default_factory=list)
+    photo_weight: np.ndarray | None = None  # (1024, 1024) float32: how much of each face-tile texel is the photo
+    photo_arkit: np.ndarray | None = None  # (52,) the photo's own expression (the head at rest has none)
 
 
 def skin_uv(uv: np.ndarray, triangles_uv: np.ndarray, part: np.ndarray, part_names: tuple[str, ...]) -> np.ndarray:
@@ -275,7 +277,7 @@ def textured_head(
     h = head or load_head()
     rest_fit = fit_head(rest, h, expression=False)
     frame_fit = fit_head(frame_landmarks, h, identity=rest_fit.identity)
-    face_tile, _, tone = bake_face(rgb, image_landmarks, frame_fit, h)
+    face_tile, weight, tone = bake_face(rgb, image_landmarks, frame_fit, h)
     atlas = np.empty((TILE, 2 * TILE, 3), np.uint8)
     atlas[:, :TILE] = face_tile
     atlas[:, TILE:] = np.round(np.asarray(tone) * 255).astype(np.uint8)
@@ -301,4 +303,6 @@ def textured_head(
         shape_keys=rest_fit.orient(h.arkit),
         iris_colour=iris,
         notes=notes,
+        photo_weight=weight.astype(np.float32),
+        photo_arkit=frame_fit.arkit.copy(),
     )

@@ -1,0 +1,160 @@
+"""Photo frames of the person saying the audio, by a 3D-aware warp: the head fitted to the photo, posed and
+expressed per frame, re-projected into the photo's camera.
+
+The head (``core.face.head``) already carries the photo on its face tile: each face texel knows the photo's colour
+where the photo saw it. Per frame the head is given the result's ARKit weights and head pose, projected with the
+same similarity that put it on the photo, rasterised (``core.face.raster``), and each face pixel takes its texel's
+colour, blended by how surely the photo saw that texel; eyes, teeth, tongue and the mouth's inside come from the
+head's own materials. In practice it is one backward flow: each pixel on the posed head looks up where the same
+point of the surface was in the photo; around the head that flow is carried smoothly onto the hair, ears and neck
+and fades into the still background (no holes, no ghost of the old face); the mouth's inside, teeth and tongue,
+which the photo never showed, take the head's own colours. This is the plain warp the neural renderer (issue 14)
+has to beat: its teeth are not the person's, and a big turn stretches the hair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from core.errors import ParleyError
+from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
+from core.face.head import TexturedHead
+from core.face.raster import rasterize
+
+#: The longest output side Parley renders (memory and time grow with its square).
+MAX_SIZE = 2048
+#: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
+DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
+
+
+@dataclass
+class Stage:
+    """A photo and its fitted head, placed in the photo's camera."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    head: TexturedHead
+    to_image: Similarity  # Parley's canonical frame (metres) → photo pixels (x, y; z grows away from the camera)
+
+
+def make_stage(rgb: np.ndarray, image_landmarks: np.ndarray, head: TexturedHead) -> Stage:
+    """Place ``head`` (made from this photo) in the photo: the similarity that takes it, with the photo's own
+    expression, onto the tracked landmarks."""
+    from core.face.ict import load_head
+
+    ict = load_head()
+    expr = head.vertices.astype(np.float64)
+    if head.photo_arkit is not None:
+        expr = expr + np.tensordot(head.photo_arkit.astype(np.float64), head.shape_keys, axes=1)
+    to_image = fit_similarity(np.asarray(image_landmarks, np.float64)[None], ict.at_points(expr), points=None)
+    return Stage(rgb, head, to_image)
+
+
+class WarpRenderer:
+    """Renders frames of one stage at a size (the photo's framing, ``size`` pixels on its long side)."""
+
+    def __init__(self, stage: Stage, size: int = 512) -> None:
+        if not 64 <= size <= MAX_SIZE:
+            raise ParleyError(f"--size {size}: must be between 64 and {MAX_SIZE} pixels")
+        h, w = stage.rgb.shape[:2]
+        self.scale = size / max(h, w)
+        self.width, self.height = max(2, round(w * self.scale) // 2 * 2), max(2, round(h * self.scale) // 2 * 2)
+        self.stage = stage
+        head = stage.head
+        names = [m.name for m in head.materials]
+        self.keep = np.where(np.isin(head.material, [names.index(n) for n in DRAWN if n in names]))[0]
+        self.textures = [None if m.texture is None else m.texture.astype(np.float32) for m in head.materials]
+        self.colours = np.array([m.colour for m in head.materials], np.float32) * 255.0
+        self.moved = np.where(np.abs(head.shape_keys).max(axis=(0, 2)) > 1e-7)[0]
+        self.photo = cv2.resize(stage.rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        expr = head.vertices.astype(np.float64)
+        if head.photo_arkit is not None:
+            expr = expr + np.tensordot(head.photo_arkit.astype(np.float64), head.shape_keys, axes=1)
+        self.source_xy = (stage.to_image.apply(expr[None])[0][:, :2] * self.scale).astype(np.float32)
+        self.inner = [names.index(n) for n in ("teeth", "gums_tongue", "mouth_socket") if n in names]
+
+    def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``
+        (6,) — relative to the photo's own head pose, as results give it."""
+        head = self.stage.head
+        v = head.vertices.astype(np.float64).copy()
+        nz = np.nonzero(arkit)[0]
+        if len(nz):
+            v[self.moved] += np.tensordot(arkit[nz].astype(np.float64), head.shape_keys[nz][:, self.moved], axes=1)
+        v = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
+        p = self.stage.to_image.apply(v[None])[0]
+        xy, z = p[:, :2] * self.scale, p[:, 2]
+        tris = head.triangles[self.keep]
+        t_xy = xy[tris]
+        signed = (t_xy[:, 1, 0] - t_xy[:, 0, 0]) * (t_xy[:, 2, 1] - t_xy[:, 0, 1]) - (
+            t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])  # fmt: skip
+        idx = self.keep[self._front_sign * signed > 0]
+        r = rasterize(xy[head.triangles[idx]], self.width, self.height, depth=z[head.triangles[idx]])
+        hit = r.triangle >= 0
+        # where each output pixel's surface point was in the photo: the backward flow of the head …
+        flow = np.zeros((self.height, self.width, 2), np.float32)
+        mask = np.zeros((self.height, self.width), np.float32)
+        if hit.any():
+            tri = idx[r.triangle[hit]]
+            src = np.einsum("nk,nkc->nc", r.bary[hit], self.source_xy[head.triangles[tri]])
+            gy, gx = np.nonzero(hit)
+            flow[hit] = src - np.stack([gx + 0.5, gy + 0.5], 1)
+            mask[hit] = 1.0
+        # … carried smoothly onto the hair, ears and neck around it, fading into the still background
+        flow = np.where(hit[..., None], flow, self._spread(flow, mask))
+        gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float32), np.arange(self.height, dtype=np.float32))
+        out = cv2.remap(self.photo, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)  # fmt: skip
+        if hit.any():  # what the photo never showed: the mouth's inside, teeth, tongue — the head's own colours
+            inner = np.isin(head.material[tri], self.inner)
+            if inner.any():
+                uv = np.einsum("nk,nkc->nc", r.bary[hit][inner], head.uv[head.triangles_uv[tri[inner]]])
+                colour = self._colour(tri[inner], uv)
+                rows, cols = np.nonzero(hit)
+                out[rows[inner], cols[inner]] = colour
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+    def _spread(self, flow: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The head's flow extended beyond it (normalised convolution at quarter resolution), fading with distance."""
+        h, w = mask.shape
+        small = (max(1, w // 4), max(1, h // 4))
+        m = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
+        f = cv2.resize(flow * mask[..., None], small, interpolation=cv2.INTER_AREA)
+        sigma = max(1.0, 0.06 * max(small))
+        mb = cv2.GaussianBlur(m, (0, 0), sigma)
+        fb = cv2.GaussianBlur(f, (0, 0), sigma) / np.maximum(mb, 1e-4)[..., None]
+        fade = np.clip(mb * 3.0, 0.0, 1.0)[..., None]
+        return cv2.resize(fb * fade, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    @property
+    def _front_sign(self) -> float:
+        """The winding that faces the camera in image space (y down): fixed by the photo's own placement."""
+        if not hasattr(self, "_sign"):
+            head = self.stage.head
+            p = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0]
+            t = p[head.triangles[self.keep]]
+            cross_z = (t[:, 1, 0] - t[:, 0, 0]) * (t[:, 2, 1] - t[:, 0, 1]) - (t[:, 1, 1] - t[:, 0, 1]) * (
+                t[:, 2, 0] - t[:, 0, 0])  # fmt: skip
+            depth = t[:, :, 2].mean(1)
+            near = depth < np.percentile(depth, 30)  # the nearest triangles face the camera
+            self._sign = 1.0 if np.median(cross_z[near]) > 0 else -1.0
+        return self._sign
+
+    def _colour(self, tri: np.ndarray, uv: np.ndarray) -> np.ndarray:
+        """The head's own material colours (N, 3) at triangles ``tri``, texture coordinates ``uv``."""
+        mat = self.stage.head.material[tri]
+        colour = np.empty((len(tri), 3), np.float32)
+        for m, tex in enumerate(self.textures):
+            sel = mat == m
+            if not sel.any():
+                continue
+            if tex is None:
+                colour[sel] = self.colours[m] * 0.8
+                continue
+            th, tw = tex.shape[:2]
+            px = np.clip((uv[sel, 0] * tw).astype(int), 0, tw - 1)
+            py = np.clip(((1.0 - uv[sel, 1]) * th).astype(int), 0, th - 1)
+            colour[sel] = tex[py, px]
+        return colour
