@@ -190,6 +190,19 @@ def cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    check_output(args.out, (".mp4",))
+    from tqdm import tqdm
+
+    from core.render.video import render
+
+    with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
+        out = render(args.result, args.face, args.out, args.audio, args.size,
+                     progress=lambda f: bar.update(100 * f - bar.n))  # fmt: skip
+    print(f"{args.result} with {args.face} → {out}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from PIL import Image
 
@@ -231,6 +244,14 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
                    help="head (default): the full ICT head; mask: the 468-point face mask whose vertices are "
                         "the result's landmarks (.gltf allowed), for retargeting landmarks yourself")
     r.set_defaults(func=cmd_reconstruct)
+
+    rn = sub.add_parser("render", help="a result played by the person in a photo → MP4 (3D-aware warp)")
+    rn.add_argument("result", help="a result .npz from parley animate")
+    rn.add_argument("--face", required=True, help="the photo (or a face video: its most frontal frame)")
+    rn.add_argument("--out", required=True, help="output .mp4")
+    rn.add_argument("--audio", help="audio to mux in (default: the result's own, if the file is still there)")
+    rn.add_argument("--size", type=int, default=512, help="pixels on the long side (64–2048, default 512)")
+    rn.set_defaults(func=cmd_render)
 
     d = sub.add_parser("data", help="prepare datasets and fit the landmark PCA")
     dsub = d.add_subparsers(dest="data_command", required=True)

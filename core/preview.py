@@ -94,7 +94,7 @@ def head_frames(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, size: i
 def write_head_preview(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, fps: float,
                        audio: str | Path | None, out: str | Path, size: int = 384) -> Path:  # fmt: skip
     """The animated full head as an H.264 MP4 with the audio muxed in (see ``write_preview``)."""
-    return _encode(head_frames(head, arkit, pose, size), size, fps, audio, out)
+    return encode_video(head_frames(head, arkit, pose, size), size, fps, audio, out)
 
 
 def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: str | Path | None, out: str | Path,
@@ -104,17 +104,21 @@ def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: st
     Raises:
         ParleyError: the encoder failed (message from ffmpeg).
     """
-    return _encode(iter(render_frames(landmarks, pose, size)), size, fps, audio, out)
+    return encode_video(iter(render_frames(landmarks, pose, size)), size, fps, audio, out)
 
 
-def _encode(frames: Iterator[np.ndarray], size: int, fps: float, audio: str | Path | None, out: str | Path) -> Path:
+def encode_video(frames: Iterator[np.ndarray], size: int | tuple[int, int], fps: float, audio: str | Path | None,
+                 out: str | Path) -> Path:
+    """Frames (H, W, 3) uint8 → an H.264 MP4 at ``fps`` with ``audio`` muxed in (AAC), written to a temporary name
+    and renamed when complete: an interrupted run leaves no half file."""
     import imageio_ffmpeg
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".part" + out.suffix)
+    wh = (size, size) if isinstance(size, int) else size
     try:
-        writer = imageio_ffmpeg.write_frames(str(tmp), (size, size), fps=fps, codec="libx264", quality=7,
+        writer = imageio_ffmpeg.write_frames(str(tmp), wh, fps=fps, codec="libx264", quality=7,
                                              audio_path=str(audio) if audio else None,
                                              audio_codec="aac" if audio else None,
                                              output_params=["-shortest"] if audio else None,
@@ -125,6 +129,9 @@ def _encode(frames: Iterator[np.ndarray], size: int, fps: float, audio: str | Pa
         writer.close()
     except (OSError, RuntimeError, BrokenPipeError) as exc:
         tmp.unlink(missing_ok=True)
-        raise ParleyError(f"{out}: could not encode the preview video ({exc})") from exc
+        raise ParleyError(f"{out}: could not encode the video ({exc})") from exc
+    except BaseException:  # cancelled (Ctrl-C, a progress callback that raises): nothing half-written stays
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out)
     return out

@@ -74,6 +74,12 @@ class WarpRenderer:
             expr = expr + np.tensordot(head.photo_arkit.astype(np.float64), head.shape_keys, axes=1)
         self.source_xy = (stage.to_image.apply(expr[None])[0][:, :2] * self.scale).astype(np.float32)
         self.inner = [names.index(n) for n in ("teeth", "gums_tongue", "mouth_socket") if n in names]
+        # the neck does not turn with the head: the pose fades out from the chin to 6 cm below it (the shoulders and
+        # the collar stay where the photo has them)
+        from core.face.ict import load_head
+
+        chin = float(load_head().at_points(head.vertices.astype(np.float64))[152, 1])
+        self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
 
     def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``
@@ -83,7 +89,8 @@ class WarpRenderer:
         nz = np.nonzero(arkit)[0]
         if len(nz):
             v[self.moved] += np.tensordot(arkit[nz].astype(np.float64), head.shape_keys[nz][:, self.moved], axes=1)
-        v = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
+        posed = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
+        v = self.follow * posed + (1.0 - self.follow) * v
         p = self.stage.to_image.apply(v[None])[0]
         xy, z = p[:, :2] * self.scale, p[:, 2]
         tris = head.triangles[self.keep]
@@ -122,10 +129,10 @@ class WarpRenderer:
         small = (max(1, w // 4), max(1, h // 4))
         m = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
         f = cv2.resize(flow * mask[..., None], small, interpolation=cv2.INTER_AREA)
-        sigma = max(1.0, 0.06 * max(small))
+        sigma = max(1.0, 0.04 * max(small))
         mb = cv2.GaussianBlur(m, (0, 0), sigma)
         fb = cv2.GaussianBlur(f, (0, 0), sigma) / np.maximum(mb, 1e-4)[..., None]
-        fade = np.clip(mb * 3.0, 0.0, 1.0)[..., None]
+        fade = np.clip(mb * 2.0, 0.0, 1.0)[..., None]
         return cv2.resize(fb * fade, (w, h), interpolation=cv2.INTER_LINEAR)
 
     @property

@@ -1,0 +1,80 @@
+"""``parley render``: a result played by the person in a photo, as an MP4 with the sound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.cli import DEMO_FACE, main
+from core.errors import ParleyError
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from tests.core.test_animate import run_animate  # the shipped models, a short voice
+
+    d = tmp_path_factory.mktemp("render")
+    import soundfile as sf
+
+    from core.audio.decode import load_audio
+    from core.cli import DEMO_AUDIO
+
+    wav = d / "line.wav"
+    sf.write(wav, load_audio(DEMO_AUDIO).samples[: 16000 * 2], 16000)
+    return run_animate(wav, DEMO_FACE, fps=25.0).save(d / "r.npz"), wav
+
+
+def test_render_writes_the_frames_with_the_sound(result: tuple[Path, Path], tmp_path: Path) -> None:
+    import cv2
+
+    from core.render.video import render
+
+    seen: list[float] = []
+    out = render(result[0], DEMO_FACE, tmp_path / "v.mp4", result[1], size=128, progress=seen.append)
+    cap = cv2.VideoCapture(str(out))
+    n, w, h = (int(cap.get(p)) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+    ok, first = cap.read()
+    assert ok and max(w, h) == 128 and abs(n - 50) <= 1 and seen[-1] == 1.0 and first.std() > 10
+    import subprocess
+
+    import imageio_ffmpeg
+
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(out)], capture_output=True, text=True)
+    assert "Audio: aac" in probe.stderr  # the sound is muxed in
+
+
+def test_cancel_leaves_nothing_and_bad_inputs_are_refused(result: tuple[Path, Path], tmp_path: Path) -> None:
+    from core.render.video import render
+
+    class Stop(Exception):
+        pass
+
+    def stop(f: float) -> None:
+        if f > 0.2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        render(result[0], DEMO_FACE, tmp_path / "v.mp4", result[1], size=96, progress=stop)
+    assert not list(tmp_path.iterdir())  # no half file
+    long = tmp_path / "long.wav"
+    import soundfile as sf
+
+    sf.write(long, np.zeros(16000 * 5, np.float32), 16000)
+    with pytest.raises(ParleyError, match="other audio or at another frame rate"):
+        render(result[0], DEMO_FACE, tmp_path / "v.mp4", long, size=96)
+    with pytest.raises(ParleyError, match="--size 5000"):
+        render(result[0], DEMO_FACE, tmp_path / "v.mp4", result[1], size=5000)
+    old = tmp_path / "old.npz"
+    with np.load(result[0]) as z:
+        np.savez(old, **{k: z[k] for k in z.files if k != "arkit"})
+    with pytest.raises(ParleyError, match="no ARKit curves"):
+        render(old, DEMO_FACE, tmp_path / "v.mp4", size=96)
+
+
+def test_cli_render(result: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["render", str(result[0]), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.mp4"),
+                 "--size", "96", "--audio", str(result[1])]) == 0  # fmt: skip
+    assert (tmp_path / "v.mp4").stat().st_size > 1000 and "→" in capsys.readouterr().out
+    assert main(["render", str(result[0]), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.gif")]) == 2
