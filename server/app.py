@@ -19,7 +19,7 @@ from server.config import ServerConfig
 from server.errors import ApiError, core_error_code, install_handlers
 from server.jobs import JobManager
 from server.security import Guard
-from server.work import animate_runner, reconstruct_runner
+from server.work import animate_runner, reconstruct_runner, render_runner
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -73,6 +73,7 @@ class ServerState:
             return
         self.manager.runners["animate"] = animate_runner(models, self.config.max_audio_seconds, portrait)
         self.manager.runners["reconstruct"] = reconstruct_runner(models)
+        self.manager.runners["render"] = render_runner()
         self.models = models
         self.load_seconds = time.perf_counter() - self.started
         log.info("models loaded and warmed up in %.2f s", self.load_seconds)

@@ -46,7 +46,7 @@ class Job:
     """One unit of work and everything a client may ask about it."""
 
     id: str
-    kind: str  # "animate" | "reconstruct"
+    kind: str  # "animate" | "reconstruct" | "render"
     dir: Path
     params: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # server-side input path → the client's file name

@@ -16,7 +16,15 @@ from server.errors import ApiError, error_status
 from server.jobs import Job
 from server.schemas import AnimateResult, Deleted, ErrorBody, Health, JobStatus, ModelsInfo, Ready, ReconstructResult
 from server.uploads import Form
-from server.work import MESH_GLB, REFERENCE_NPZ, RESULT_NPZ, animate_json, animate_npz_light, reconstruct_json
+from server.work import (
+    MESH_GLB,
+    REFERENCE_NPZ,
+    RENDER_MP4,
+    RESULT_NPZ,
+    animate_json,
+    animate_npz_light,
+    reconstruct_json,
+)
 
 router = APIRouter(prefix="/v1")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -178,6 +186,56 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
     return JSONResponse(body, status_code=status, headers={"Location": f"/v1/jobs/{job.id}"})
 
 
+@router.post("/render", response_model=JobStatus, status_code=202, responses=ERRORS,
+             openapi_extra=_multipart(
+                 {"face": "optional photo or video of the face (default: the animation's own face)"},
+                 {"job_id": {"type": "string", "description": "a finished /v1/animate job: its result and its audio"},
+                  "face_id": {"type": "string", "description": "a face /v1/reconstruct made, instead of a file"},
+                  "size": {"type": "integer", "default": 512, "minimum": 64, "maximum": 2048,
+                           "description": "pixels on the long side"}},
+                 ["job_id"]))  # fmt: skip
+async def render_video(request: Request) -> JSONResponse:
+    """A finished animation played by the person in the photo → a job whose result is the MP4 (sound muxed in)."""
+    from core.animate import DEMO_FACE
+
+    st = state_of(request)
+    st.require_ready()
+    st.manager.check_capacity()
+    form = await Form.read(request, files={"face"}, fields={"job_id", "face_id", "size"})
+    try:
+        size = int(_number(form.fields, "size", 512, 64, 2048))
+        anim_id = form.fields.get("job_id", "")
+        anim = st.manager.jobs.get(anim_id) if JOB_ID.match(anim_id or "") else None
+        if anim is None or anim.kind != "animate" or anim.state != "done" or not (anim.dir / RESULT_NPZ).is_file():
+            raise ApiError(404, "job_not_found", f"no finished animation {anim_id[:40]!r} to render (unknown, not "
+                           "done, or expired): animate first and give its job id")  # fmt: skip
+        job_id, folder = st.manager.new_dir()
+        with st.manager.discard_on_error(folder):
+            audio = str(anim.dir / anim.params["audio"])
+            params: dict[str, Any] = {"result": str(anim.dir / RESULT_NPZ), "audio": audio, "size": size}
+            names = {audio: anim.names.get(audio, "audio")}
+            if "face" in form.files:
+                face, face_name = await form.save("face", folder, "face")
+                params["face"], names[str(face)] = str(face), face_name
+            elif form.fields.get("face_id"):
+                rec = st.manager.jobs.get(form.fields["face_id"])
+                if rec is None or rec.kind != "reconstruct" or rec.state != "done":
+                    raise ApiError(404, "face_not_known", "no reconstructed face with that face_id: upload the photo")
+                params["face"] = str(rec.dir / rec.params["face"])
+            elif anim.params.get("face"):
+                params["face"] = str(anim.dir / anim.params["face"])
+            elif anim.params.get("face_id") and st.manager.jobs.get(anim.params["face_id"]) is not None:
+                rec = st.manager.jobs[anim.params["face_id"]]
+                params["face"] = str(rec.dir / rec.params["face"])
+            else:
+                params["face"] = str(DEMO_FACE)  # the animation used the built-in portrait
+    finally:
+        await form.close()
+    job = st.manager.submit(Job(job_id, "render", folder, params, names))
+    body = _job_status(job, st.config.result_ttl_s).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
+
+
 def _job(request: Request, job_id: str) -> Job:
     if not JOB_ID.match(job_id):
         raise ApiError(404, "job_not_found", "job ids are 32 hexadecimal digits")
@@ -192,9 +250,10 @@ async def job_status(request: Request, job_id: str) -> JobStatus:
 
 @router.get("/jobs/{job_id}/result", responses={**ERRORS, 200: {"model": AnimateResult, "content": {
     "application/x-npz": {}}}})  # fmt: skip
-async def job_result(request: Request, job_id: str, format: Literal["json", "npz", "glb"] = "json",
+async def job_result(request: Request, job_id: str, format: Literal["json", "npz", "glb", "mp4"] = "json",
                      landmarks: bool = True) -> Response:  # fmt: skip
-    """The result: for animate, the result contract as JSON (or NPZ); for reconstruct, as POST /v1/reconstruct."""
+    """The result: for animate, the result contract as JSON (or NPZ); for reconstruct, as POST /v1/reconstruct; for
+    render, the MP4."""
     return await _finished(_job(request, job_id), format, landmarks)
 
 
@@ -207,6 +266,10 @@ async def _finished(job: Job, format: str, landmarks: bool) -> Response:
         err = job.error or {"error": "failed", "message": "the job failed"}
         raise ApiError(error_status(err["error"]), err["error"], err["message"])
     try:
+        if job.kind == "render":
+            if format not in ("json", "mp4"):
+                raise ApiError(422, "invalid_request", f"format={format} is not for render jobs: their result is MP4")
+            return _file(job, RENDER_MP4, "video/mp4")
         if job.kind == "animate":
             if format == "npz":
                 if landmarks:

@@ -43,7 +43,7 @@ class ModelsInfo(BaseModel):
 
 class JobStatus(BaseModel):
     id: str
-    kind: Literal["animate", "reconstruct"]
+    kind: Literal["animate", "reconstruct", "render"]
     state: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float = Field(ge=0, le=1)
     stage: str

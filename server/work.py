@@ -16,6 +16,7 @@ RESULT_NPZ = "result.npz"
 REFERENCE_NPZ = "reference.npz"  # a reconstruct job's face, which /v1/animate reuses by the job's id (face_id)
 MESH_GLB = "mesh.glb"
 RECONSTRUCT_JSON = "reconstruct.json"
+RENDER_MP4 = "render.mp4"
 
 
 def _round(a: np.ndarray) -> Any:
@@ -110,3 +111,18 @@ def animate_json(folder: Path, landmarks: bool = True) -> bytes:
     if not landmarks:
         del body["landmarks"]
     return json.dumps(body).encode()
+
+
+def render_runner() -> Runner:
+    """A runner for ``render`` jobs: params result, audio, face (server paths, checked by the route), size."""
+
+    def run(job: Job) -> None:
+        from core.render.video import render
+
+        p = job.params
+        job.step(0.02, "placing the head in the photo")
+        render(p["result"], p["face"], job.dir / RENDER_MP4, p.get("audio"), int(p.get("size", 512)),
+               progress=lambda f: job.step(0.05 + 0.93 * f, "rendering frames"))  # fmt: skip
+        job.result_files = [RENDER_MP4]
+
+    return run

@@ -303,3 +303,25 @@ def test_animate_motion_fields_are_checked_and_used(client: TestClient) -> None:
     sp = res.meta["spontaneous"]
     assert (sp["head_motion"], sp["blink_rate"], sp["gaze"], sp["brows"]) == (0.0, 12.0, "off", False)
     assert np.abs(res.pose).max() == 0 and res.meta["seed"] == 9
+
+
+def test_render_a_finished_animation_to_mp4(client: TestClient) -> None:
+    s = run_job(client, {"audio": ("line.wav", wav_bytes(1.0)), "face": ("me.jpg", demo_face())}, {"fps": "25"})
+    assert s["state"] == "done"
+    face = {"face": ("me.jpg", demo_face())}
+    r = client.post("/v1/render", files=face, data={"job_id": s["id"], "size": "96"})
+    assert r.status_code == 202, r.text
+    job = r.json()["id"]
+    for _ in range(600):
+        st = client.get(f"/v1/jobs/{job}").json()
+        if st["state"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert st["state"] == "done", st
+    video = client.get(f"/v1/jobs/{job}/result")
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
+    assert client.get(f"/v1/jobs/{job}/result", params={"format": "npz"}).status_code == 422
+    r = client.post("/v1/render", files=face, data={"job_id": "0" * 32})
+    assert r.status_code == 404 and "animate first" in r.json()["message"]
+    r = client.post("/v1/render", files=face, data={"job_id": s["id"], "size": "9000"})
+    assert r.status_code == 422 and "size" in r.json()["message"]
