@@ -7,8 +7,8 @@ photo; every frame's tracked motion — head pose relative to the first frame, a
 fitted through the person's head (``core.face.ict.fit_head``) — drives the renderer; the rendered frames are
 compared with the real ones: SSIM and PSNR on the face's box, mouth LMD (MediaPipe's lip points tracked on both,
 pixels) and lip MSI (steadiness of the rendered lips; the real clip's beside it). Rows: the plain 3D-aware warp
-(``core.render.warp``) — the baseline the neural renderer must beat. Speed: frames per second at 256 and 512 px on
-the demo photo (median of ``--speed-frames``).
+(``core.render.warp``) — the baseline — and the warp repaired by the shipped refiner (``parley train renderer``).
+Speed: frames per second at 256 and 512 px on the demo photo (median of ``--speed-frames``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def main() -> int:
     from core.face.tracker import to_camera_frame, track_image
     from core.metrics.image import psnr, ssim
     from core.metrics.landmarks import lmd, msi_lips
-    from core.render.video import stage_from
+    from core.render.video import load_refiner, stage_from
     from core.render.warp import WarpRenderer, make_stage
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -47,14 +47,16 @@ def main() -> int:
 
     stage = stage_from(DEMO_FACE)
     w = np.zeros(52, np.float32)
-    for size in (256, 512):
-        r = WarpRenderer(stage, size)
+    nets = [None, *([load_refiner()] if load_refiner() is not None else [])]
+    for size, net_ in [(s, n) for s in (256, 512) for n in nets]:
+        r = WarpRenderer(stage, size, net_)
         times = []
         for k in range(args.speed_frames):
             t0 = time.perf_counter()
             r.frame(w, np.array([0.05 * np.sin(k), 0.1 * np.cos(k), 0, 0, 0, 0], np.float32))
             times.append(time.perf_counter() - t0)
-        print(f"speed at {size} px: {1 / statistics.median(times):.1f} frames/s (median of {len(times)})")
+        what = "warp + refiner" if net_ is not None else "plain warp"
+        print(f"speed at {size} px, {what}: {1 / statistics.median(times):.1f} frames/s (median of {len(times)})")
 
     grid = Path(args.grid)
     if not (grid / "manifest.json").is_file():
@@ -65,8 +67,10 @@ def main() -> int:
     chosen = [c for c in clips if c["speaker"] == "s4"][: args.clips // 2]
     chosen += [c for c in clips if c["speaker"] != "s4"][: args.clips - len(chosen)]
     head_asset = load_head()
+    net = load_refiner()
+    methods = {"plain warp": None, **({"warp + refiner": net} if net is not None else {})}
     rows = []
-    for c in chosen:
+    for (method, refiner), c in [(mr, c) for c in chosen for mr in methods.items()]:
         frames = list(iter_video_frames(REPO / c["source"]))
         with np.load(grid / c["file"]) as z:
             lm, pose = z["landmarks"], z["pose"]
@@ -75,7 +79,7 @@ def main() -> int:
         canon0 = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
         rest = clip_rest(lm)
         head = textured_head(frames[0], obs.landmarks, canon0, rest)
-        renderer = WarpRenderer(make_stage(frames[0], obs.landmarks, head), max(frames[0].shape[:2]))
+        renderer = WarpRenderer(make_stage(frames[0], obs.landmarks, head), max(frames[0].shape[:2]), refiner)
         identity = fit_head(rest, head_asset, expression=False).identity
         s_ssim, s_psnr, got, want = [], [], [], []
         for t in range(n):
@@ -94,17 +98,18 @@ def main() -> int:
             got.append(got_lm)
             want.append(real_lm)
         g, wnt = np.asarray(got), np.asarray(want)
-        rows.append((c["key"], n, len(got), float(np.mean(s_ssim)), float(np.mean(s_psnr)), lmd(g, wnt),
+        rows.append((method, c["key"], n, len(got), float(np.mean(s_ssim)), float(np.mean(s_psnr)), lmd(g, wnt),
                      msi_lips(g), msi_lips(wnt)))  # fmt: skip
-    print("\nplain 3D-aware warp, each clip from its first frame with its own tracked motion (means over frames)")
-    print(f"{'clip':14} {'frames':>6} {'tracked':>7} {'SSIM':>6} {'PSNR':>6} {'mouth LMD px':>12} {'lip MSI':>7} "
-          f"{'real MSI':>8}")  # fmt: skip
-    for k, n, tr, a, b, d, m1, m2 in rows:
-        print(f"{k:14} {n:6d} {tr:7d} {a:6.3f} {b:6.2f} {d:12.2f} {m1:7.3f} {m2:8.3f}")
-    if rows:
-        arr = np.asarray([r[3:] for r in rows])
-        print(f"{'mean':14} {'':6} {'':7} {arr[:, 0].mean():6.3f} {arr[:, 1].mean():6.2f} {arr[:, 2].mean():12.2f} "
-              f"{arr[:, 3].mean():7.3f} {arr[:, 4].mean():8.3f}")  # fmt: skip
+    print("\neach clip from its first frame with its own tracked motion (means over frames)")
+    print(f"{'method':16} {'clip':14} {'frames':>6} {'tracked':>7} {'SSIM':>6} {'PSNR':>6} {'mouth LMD px':>12} "
+          f"{'lip MSI':>7} {'real MSI':>8}")  # fmt: skip
+    for meth, k, n, tr, a, b, d, m1, m2 in rows:
+        print(f"{meth:16} {k:14} {n:6d} {tr:7d} {a:6.3f} {b:6.2f} {d:12.2f} {m1:7.3f} {m2:8.3f}")
+    for meth in methods:
+        arr = np.asarray([r[4:] for r in rows if r[0] == meth])
+        if len(arr):
+            print(f"{meth:16} {'mean':14} {'':6} {'':7} {arr[:, 0].mean():6.3f} {arr[:, 1].mean():6.2f} "
+                  f"{arr[:, 2].mean():12.2f} {arr[:, 3].mean():7.3f} {arr[:, 4].mean():8.3f}")  # fmt: skip
     return 0
 
 

@@ -194,11 +194,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     check_output(args.out, (".mp4",))
     from tqdm import tqdm
 
-    from core.render.video import render
+    from core.render.video import REFINER, render
 
     with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
         out = render(args.result, args.face, args.out, args.audio, args.size,
-                     progress=lambda f: bar.update(100 * f - bar.n))  # fmt: skip
+                     progress=lambda f: bar.update(100 * f - bar.n),
+                     refiner=None if args.plain_warp else REFINER)  # fmt: skip
     print(f"{args.result} with {args.face} → {out}")
     return 0
 
@@ -251,6 +252,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     rn.add_argument("--out", required=True, help="output .mp4")
     rn.add_argument("--audio", help="audio to mux in (default: the result's own, if the file is still there)")
     rn.add_argument("--size", type=int, default=512, help="pixels on the long side (64–2048, default 512)")
+    rn.add_argument("--plain-warp", action="store_true", help="the warp alone, without the refiner network")
     rn.set_defaults(func=cmd_render)
 
     d = sub.add_parser("data", help="prepare datasets and fit the landmark PCA")

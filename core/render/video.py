@@ -1,7 +1,8 @@
 """``parley render``: a result's motion played by the person in a photo (or a face video's most frontal frame).
 
-The frames come from the 3D-aware warp (``core.render.warp``) at the photo's framing, ``size`` pixels on the long
-side, with the result's audio (or the one given) muxed in.
+The frames come from the 3D-aware warp (``core.render.warp``), repaired by the refiner network where one ships
+(``core.models.refiner``), at the photo's framing, ``size`` pixels on the long side, with the result's audio (or
+the one given) muxed in.
 """
 
 from __future__ import annotations
@@ -67,10 +68,23 @@ def check_audio(audio: str | Path, fps: float, frames: int) -> None:
                           "other audio or at another frame rate")  # fmt: skip
 
 
+REFINER = Path(__file__).resolve().parents[1] / "assets" / "refiner.safetensors"
+
+
+def load_refiner(path: str | Path | None = REFINER) -> Any:
+    """The shipped refiner (``parley train renderer``), or None where none ships: the plain warp."""
+    if path is None or not Path(path).is_file():
+        return None
+    from core.models.refiner import RefinerNet
+
+    return RefinerNet.load(path)
+
+
 def render(result: str | Path, face: str | Path, out: str | Path, audio: str | Path | None = None,
-           size: int = 512, progress: Callable[[float], None] | None = None) -> Path:  # fmt: skip
+           size: int = 512, progress: Callable[[float], None] | None = None,
+           refiner: str | Path | None = REFINER) -> Path:  # fmt: skip
     """Render ``result`` with ``face`` to an MP4 ``out``; ``progress`` gets the fraction done (it may raise to
-    cancel: nothing is left behind).
+    cancel: nothing is left behind). ``refiner``: the network that repairs the warp (None: the plain warp).
 
     Raises:
         ParleyError: a bad result, audio that does not match it, a size out of range, an output that is not .mp4.
@@ -86,7 +100,7 @@ def render(result: str | Path, face: str | Path, out: str | Path, audio: str | P
         audio = src if src and Path(src).is_file() else None
     if audio is not None:
         check_audio(audio, fps, len(arkit))
-    renderer = WarpRenderer(stage_from(face), size)
+    renderer = WarpRenderer(stage_from(face), size, load_refiner(refiner))
 
     def frames() -> Iterator[np.ndarray]:
         for t in range(len(arkit)):

@@ -15,6 +15,7 @@ has to beat: its teeth are not the person's, and a big turn stretches the hair.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -55,7 +56,7 @@ def make_stage(rgb: np.ndarray, image_landmarks: np.ndarray, head: TexturedHead)
 class WarpRenderer:
     """Renders frames of one stage at a size (the photo's framing, ``size`` pixels on its long side)."""
 
-    def __init__(self, stage: Stage, size: int = 512) -> None:
+    def __init__(self, stage: Stage, size: int = 512, refiner: Any = None) -> None:
         if not 64 <= size <= MAX_SIZE:
             raise ParleyError(f"--size {size}: must be between 64 and {MAX_SIZE} pixels")
         h, w = stage.rgb.shape[:2]
@@ -80,6 +81,12 @@ class WarpRenderer:
 
         chin = float(load_head().at_points(head.vertices.astype(np.float64))[152, 1])
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
+        self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
+        self.box = self.crop_box()
+        self.inner_mask = np.zeros((self.height, self.width), np.float32)
+        if refiner is not None:
+            self.reference_crop = self.crop(self.photo, refiner.cfg.crop)
+            self.feather = _feather(self.box[2] - self.box[0])
 
     def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``
@@ -121,7 +128,39 @@ class WarpRenderer:
                 colour = self._colour(tri[inner], uv)
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
-        return np.clip(out, 0, 255).astype(np.uint8)
+                self.inner_mask[:] = 0.0
+                self.inner_mask[rows[inner], cols[inner]] = 1.0
+        else:
+            self.inner_mask[:] = 0.0
+        frame = np.clip(out, 0, 255).astype(np.uint8)
+        return self._refined(frame) if self.refiner is not None else frame
+
+    def crop_box(self) -> tuple[int, int, int, int]:
+        """A square (x0, y0, x1, y1) around the face in the output frame, 1.5× the face, inside the frame."""
+        pts = self.source_xy[: 9409]  # the face part's vertices come first in the head
+        lo, hi = pts.min(0), pts.max(0)
+        centre, half = (lo + hi) / 2, 0.75 * float((hi - lo).max())
+        half = min(half, self.width / 2, self.height / 2)
+        x0 = int(np.clip(round(centre[0] - half), 0, self.width - 2 * half))
+        y0 = int(np.clip(round(centre[1] - half), 0, self.height - 2 * half))
+        side = int(2 * half)
+        return x0, y0, x0 + side, y0 + side
+
+    def crop(self, img: np.ndarray, size: int) -> np.ndarray:
+        x0, y0, x1, y1 = self.box
+        interp = cv2.INTER_AREA if (x1 - x0) > size else cv2.INTER_LINEAR
+        return cv2.resize(np.ascontiguousarray(img[y0:y1, x0:x1]), (size, size), interpolation=interp)
+
+    def _refined(self, frame: np.ndarray) -> np.ndarray:
+        from core.models.refiner import refine
+
+        n = self.refiner.cfg.crop
+        fixed = refine(self.refiner, self.crop(frame, n), self.crop(self.inner_mask, n), self.reference_crop)
+        x0, y0, x1, y1 = self.box
+        big = cv2.resize(fixed, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        out = frame.astype(np.float32)
+        out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - self.feather) + big * self.feather
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     def _spread(self, flow: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The head's flow extended beyond it (normalised convolution at quarter resolution), fading with distance."""
@@ -165,3 +204,9 @@ class WarpRenderer:
             py = np.clip(((1.0 - uv[sel, 1]) * th).astype(int), 0, th - 1)
             colour[sel] = tex[py, px]
         return colour
+
+
+def _feather(side: int) -> np.ndarray:
+    """(side, side, 1) weights: 1 inside, falling to 0 over the outer eighth, so the repaired crop has no seam."""
+    ramp = np.clip(np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, side / 8), 0.0, 1.0)
+    return (np.minimum(ramp[:, None], ramp[None, :]) ** 1.5)[..., None].astype(np.float32)

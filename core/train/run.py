@@ -11,7 +11,7 @@ from pathlib import Path
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: Each model's file name, in ``runs/`` (where training writes) and in ``core/assets`` (what ships).
 FILE = {"expression": "expression.safetensors", "motion": "motion.safetensors", "smoother": "smoother.safetensors",
-        "blinks": "blink.safetensors", "neutral": "neutral.safetensors"}  # fmt: skip
+        "blinks": "blink.safetensors", "neutral": "neutral.safetensors", "renderer": "refiner.safetensors"}  # fmt: skip
 RUNS = Path("runs")
 
 
@@ -107,6 +107,13 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         made.append(out.with_name("smoothing.json"))
         made[-1].write_text(json.dumps({"choice": rep["choice"], "rule": CHOICE_RULE + " (on val_seen)",
                                         "val_seen": chosen_on, "val_unseen": table}, indent=1))  # fmt: skip
+    elif args.what == "renderer":
+        from core.models.refiner import RefinerConfig
+        from core.train.renderer import train_renderer
+
+        rcfg = RefinerConfig(seed=args.seed, data=f"GRID (CC BY 4.0), {Path(args.data).name}: training speaker's clips")
+        rcfg = replace(rcfg, steps=args.epochs or rcfg.steps)
+        _, rep = train_renderer(Path(args.data), out, rcfg)
     elif args.what == "neutral":
         from core.train.neutral import train_neutral
 
@@ -130,13 +137,13 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t = sub.add_parser("train", help="train Ψ (expression), Φ (motion), the smoother, the blink model or the "
                        "rest estimator")
-    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral"])
+    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral", "renderer"])
     t.add_argument("data", nargs="?", default="data/grid", help="a folder made by `parley data prepare`")
     t.add_argument("--out", help="checkpoint to write (default runs/<model>.safetensors)")
     t.add_argument("--promote", action="store_true",
                    help="when done, copy the checkpoint (and smoothing.json) into core/assets: what ships")
     t.add_argument("--variant", choices=["tcn", "paper", "parley"], help="expression: tcn|paper; motion: parley|paper")
-    t.add_argument("--epochs", type=int)
+    t.add_argument("--epochs", type=int, help="epochs (renderer: optimisation steps)")
     t.add_argument("--target", choices=["rest", "reference"], default="rest",
                    help="expression: coefficients relative to the face's rest (default) or to the reference frame")
     t.add_argument("--feature-norm", choices=["utterance", "global"], default="utterance",
