@@ -27,17 +27,14 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> int:
     from core.cli import DEMO_FACE
     from core.data.splits import REST_SPEAKERS
-    from core.face.canonical import canonical_face
-    from core.face.geometry import disentangle
-    from core.face.head import textured_head
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
     from core.face.neutral import clip_rest
-    from core.face.tracker import to_camera_frame, track_image
+    from core.face.tracker import track_image
     from core.metrics.image import psnr, ssim
     from core.metrics.landmarks import lmd, msi_lips
-    from core.render.video import load_refiner, stage_from
-    from core.render.warp import WarpRenderer, make_stage
+    from core.render.video import load_refiner, stage_from, stage_of
+    from core.render.warp import WarpRenderer
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--grid", default=str(REPO / "data" / "grid"))
@@ -75,11 +72,8 @@ def main() -> int:
         with np.load(grid / c["file"]) as z:
             lm, pose = z["landmarks"], z["pose"]
         n = min(len(frames), len(lm))
-        obs = track_image(frames[0])
-        canon0 = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
         rest = clip_rest(lm)
-        head = textured_head(frames[0], obs.landmarks, canon0, rest)
-        renderer = WarpRenderer(make_stage(frames[0], obs.landmarks, head), max(frames[0].shape[:2]), refiner)
+        renderer = WarpRenderer(stage_of(frames[0], rest), max(frames[0].shape[:2]), refiner)
         identity = fit_head(rest, head_asset, expression=False).identity
         s_ssim, s_psnr, got, want = [], [], [], []
         for t in range(n):

@@ -14,6 +14,18 @@ GRID = REPO.parent / "shared" / "data" / "grid"
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+def load_script(name: str):  # type: ignore[no-untyped-def]
+    """A script of scripts/ imported as a module (they are not a package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def speechlike(seconds: float = 2.0, rate: int = 16000, seed: int = 0) -> np.ndarray:
     """Voiced, syllable-rate amplitude-modulated harmonics with pauses: enough like speech for I/O tests."""
     rng = np.random.default_rng(seed)

@@ -34,6 +34,8 @@ LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387
 PLAIN = {"teeth": (0.92, 0.89, 0.80), "gums_tongue": (0.58, 0.25, 0.27), "mouth_socket": (0.30, 0.10, 0.11),
          "eye_socket": (0.78, 0.50, 0.50), "eyelashes": (0.16, 0.12, 0.10)}  # fmt: skip
 SKIN_PARTS = ("face", "head")
+#: The head's vertices start with the ICT face part's (``scripts/build_ict_head.py`` keeps it first).
+FACE_VERTICES = 9409
 DEFAULT_IRIS = (0.36, 0.24, 0.16)
 
 
@@ -61,6 +63,31 @@ class TexturedHead:
     notes: list[str] = field(default_factory=list)
     photo_weight: np.ndarray | None = None  # (1024, 1024) float32: how much of each face-tile texel is the photo
     photo_arkit: np.ndarray | None = None  # (52,) the photo's own expression (the head at rest has none)
+
+
+def material_textures(head: TexturedHead) -> list[np.ndarray | None]:
+    """Each material's texture as float32 in [0, 1] (None for a plain colour), for ``albedo``."""
+    return [None if m.texture is None else m.texture.astype(np.float32) / 255.0 for m in head.materials]
+
+
+def albedo(head: TexturedHead, textures: list[np.ndarray | None], tri: np.ndarray, uv: np.ndarray,
+           plain_scale: float = 1.0) -> np.ndarray:  # fmt: skip
+    """The surface colour (N, 3) in [0, 1] at points on triangles ``tri`` with texture coordinates ``uv`` (N, 2):
+    the material's texture (nearest texel), or its plain colour × ``plain_scale``."""
+    mat = head.material[tri]
+    out = np.empty((len(tri), 3), np.float32)
+    for m, tex in enumerate(textures):
+        sel = mat == m
+        if not sel.any():
+            continue
+        if tex is None:
+            out[sel] = np.asarray(head.materials[m].colour, np.float32) * plain_scale
+            continue
+        th, tw = tex.shape[:2]
+        px = np.clip((uv[sel, 0] * tw).astype(int), 0, tw - 1)
+        py = np.clip(((1.0 - uv[sel, 1]) * th).astype(int), 0, th - 1)
+        out[sel] = tex[py, px]
+    return out
 
 
 def skin_uv(uv: np.ndarray, triangles_uv: np.ndarray, part: np.ndarray, part_names: tuple[str, ...]) -> np.ndarray:
@@ -167,7 +194,9 @@ def _fill_nan(a: np.ndarray) -> np.ndarray:
     holes = np.isnan(a)
     if not holes.any() or holes.all():
         return np.nan_to_num(a, nan=90.0)
-    _, (iy, ix) = __import__("scipy.ndimage", fromlist=["x"]).distance_transform_edt(holes, return_indices=True)
+    from scipy.ndimage import distance_transform_edt
+
+    _, (iy, ix) = distance_transform_edt(holes, return_indices=True)
     return a[iy, ix]
 
 

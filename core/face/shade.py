@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.face.geometry import euler_to_rotation
-from core.face.head import TexturedHead, vertex_normals
+from core.face.head import TexturedHead, albedo, material_textures, vertex_normals
 from core.face.raster import rasterize
 
 KEY = np.array([-0.45, 0.55, 0.70])
@@ -33,8 +33,7 @@ class HeadRenderer:
         lo, hi = skin.min(0), skin.max(0)
         self.extent = float(hi[1] - lo[1])  # crown to the bottom of the neck
         self.centre = np.array([(lo[0] + hi[0]) / 2, hi[1] - 0.36 * self.extent, (lo[2] + hi[2]) / 2])
-        self.textures = [None if m.texture is None else m.texture.astype(np.float32) / 255.0 for m in head.materials]
-        self.colours = np.array([m.colour for m in head.materials], np.float32)
+        self.textures = material_textures(head)
         self.moved = np.where(np.abs(head.shape_keys).max(axis=(0, 2)) > 1e-7)[0]
 
     def vertices(self, weights: np.ndarray | None) -> np.ndarray:
@@ -91,24 +90,13 @@ class HeadRenderer:
         normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-9
         uv = np.einsum("nk,nkc->nc", bary, h.uv[h.triangles_uv[tri]])
         mat = h.material[tri]
-        albedo = np.empty((len(tri), 3), np.float32)
-        for m, tex in enumerate(self.textures):
-            sel = mat == m
-            if not sel.any():
-                continue
-            if tex is None:
-                albedo[sel] = self.colours[m]
-            else:
-                th, tw = tex.shape[:2]
-                px = np.clip((uv[sel, 0] * tw).astype(int), 0, tw - 1)
-                py = np.clip(((1.0 - uv[sel, 1]) * th).astype(int), 0, th - 1)
-                albedo[sel] = tex[py, px]
+        colour = albedo(h, self.textures, tri, uv)
         key = KEY / np.linalg.norm(KEY)
         fill = FILL / np.linalg.norm(FILL)
         lambert = 0.25 + 0.75 * np.clip(normal @ key, 0, 1) + 0.25 * np.clip(normal @ fill, 0, 1)
         shine = np.clip(normal @ ((key + np.array([0, 0, 1.0])) / np.linalg.norm(key + [0, 0, 1.0])), 0, 1) ** 24
         gloss = np.where(np.isin(mat, self._glossy), 0.35, 0.06)
-        return np.asarray(albedo * lambert[:, None] + (gloss * shine)[:, None], np.float32)
+        return np.asarray(colour * lambert[:, None] + (gloss * shine)[:, None], np.float32)
 
     @property
     def _lashes(self) -> int:

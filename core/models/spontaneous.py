@@ -165,10 +165,11 @@ def style_head(phi: np.ndarray, pr: Prosody, fps: float, style: HeadStyle = DEFA
     # slow in pauses: the velocity is gated by speech (0.25 in silence), integrated back with a leak to centre
     gate = _smooth(np.where(pr.speech, 1.0, 0.25), 0.15 * fps)
     vel = np.diff(base, axis=0, prepend=base[:1]) * gate[:, None]
+    from scipy.signal import lfilter
+
     leak = np.exp(-1.0 / (3.0 * fps))
-    out = np.zeros_like(base)
-    for t in range(1, n):
-        out[t] = leak * out[t - 1] + vel[t]
+    vel[0] = 0.0
+    out = lfilter([1.0], [1.0, -leak], vel, axis=0)  # out[t] = leak·out[t−1] + vel[t]
     out -= out.mean(0)
     rot_out = np.zeros((n, 3))
     for a in range(3):

@@ -18,28 +18,32 @@ from core.errors import ParleyError
 from core.render.warp import Stage, WarpRenderer, make_stage
 
 
-def stage_from(face: str | Path) -> Stage:
-    """The stage of a photo, or of a face video's most frontal frame (its rest from all its frames)."""
+def stage_of(rgb: np.ndarray, rest: np.ndarray | None = None, source: str = "image") -> Stage:
+    """The stage of one picture: tracked, its head fitted (identity on ``rest`` — the person at rest, from more
+    frames when there are — else on the picture's own rest) and placed in it."""
     from core.face.canonical import canonical_face
     from core.face.geometry import disentangle
     from core.face.head import textured_head
-    from core.face.media import is_video, iter_video_frames, load_image
     from core.face.neutral import rest_of
-    from core.face.reconstruct import reconstruct
     from core.face.tracker import to_camera_frame, track_image
 
-    path = Path(face)
-    rest = None
-    if is_video(path):
-        rec = reconstruct(path, head=False)
-        *_, rgb = iter_video_frames(path, max_frames=rec.frame_index + 1)
-        rest = rec.identity
-    else:
-        rgb = load_image(path)
-    obs = track_image(rgb, source=str(path))
+    obs = track_image(rgb, source=source)
     frame = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
     rest = rest if rest is not None else rest_of(frame, canonical_face())
     return make_stage(rgb, obs.landmarks, textured_head(rgb, obs.landmarks, frame, rest))
+
+
+def stage_from(face: str | Path) -> Stage:
+    """The stage of a photo, or of a face video's most frontal frame (its rest from all its frames)."""
+    from core.face.media import is_video, iter_video_frames, load_image
+    from core.face.reconstruct import reconstruct
+
+    path = Path(face)
+    if is_video(path):
+        rec = reconstruct(path, head=False)
+        *_, rgb = iter_video_frames(path, max_frames=rec.frame_index + 1)
+        return stage_of(rgb, rec.identity, str(path))
+    return stage_of(load_image(path), source=str(path))
 
 
 def read_result(path: str | Path) -> tuple[float, np.ndarray, np.ndarray, dict[str, Any]]:

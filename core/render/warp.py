@@ -22,7 +22,7 @@ import numpy as np
 
 from core.errors import ParleyError
 from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
-from core.face.head import TexturedHead
+from core.face.head import FACE_VERTICES, TexturedHead, albedo, material_textures
 from core.face.raster import rasterize
 
 #: The longest output side Parley renders (memory and time grow with its square).
@@ -66,8 +66,7 @@ class WarpRenderer:
         head = stage.head
         names = [m.name for m in head.materials]
         self.keep = np.where(np.isin(head.material, [names.index(n) for n in DRAWN if n in names]))[0]
-        self.textures = [None if m.texture is None else m.texture.astype(np.float32) for m in head.materials]
-        self.colours = np.array([m.colour for m in head.materials], np.float32) * 255.0
+        self.textures = material_textures(head)
         self.moved = np.where(np.abs(head.shape_keys).max(axis=(0, 2)) > 1e-7)[0]
         self.photo = cv2.resize(stage.rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
         expr = head.vertices.astype(np.float64)
@@ -81,6 +80,7 @@ class WarpRenderer:
 
         chin = float(load_head().at_points(head.vertices.astype(np.float64))[152, 1])
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
+        self.front_sign = self._winding()
         self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
         self.box = self.crop_box()
         self.inner_mask = np.zeros((self.height, self.width), np.float32)
@@ -104,7 +104,7 @@ class WarpRenderer:
         t_xy = xy[tris]
         signed = (t_xy[:, 1, 0] - t_xy[:, 0, 0]) * (t_xy[:, 2, 1] - t_xy[:, 0, 1]) - (
             t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])  # fmt: skip
-        idx = self.keep[self._front_sign * signed > 0]
+        idx = self.keep[self.front_sign * signed > 0]
         r = rasterize(xy[head.triangles[idx]], self.width, self.height, depth=z[head.triangles[idx]])
         hit = r.triangle >= 0
         # where each output pixel's surface point was in the photo: the backward flow of the head …
@@ -125,7 +125,7 @@ class WarpRenderer:
             inner = np.isin(head.material[tri], self.inner)
             if inner.any():
                 uv = np.einsum("nk,nkc->nc", r.bary[hit][inner], head.uv[head.triangles_uv[tri[inner]]])
-                colour = self._colour(tri[inner], uv)
+                colour = albedo(head, self.textures, tri[inner], uv, plain_scale=0.8) * 255.0
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
                 self.inner_mask[:] = 0.0
@@ -137,7 +137,7 @@ class WarpRenderer:
 
     def crop_box(self) -> tuple[int, int, int, int]:
         """A square (x0, y0, x1, y1) around the face in the output frame, 1.5× the face, inside the frame."""
-        pts = self.source_xy[: 9409]  # the face part's vertices come first in the head
+        pts = self.source_xy[: FACE_VERTICES]  # the face part's vertices come first in the head
         lo, hi = pts.min(0), pts.max(0)
         centre, half = (lo + hi) / 2, 0.75 * float((hi - lo).max())
         half = min(half, self.width / 2, self.height / 2)
@@ -174,36 +174,15 @@ class WarpRenderer:
         fade = np.clip(mb * 2.0, 0.0, 1.0)[..., None]
         return cv2.resize(fb * fade, (w, h), interpolation=cv2.INTER_LINEAR)
 
-    @property
-    def _front_sign(self) -> float:
-        """The winding that faces the camera in image space (y down): fixed by the photo's own placement."""
-        if not hasattr(self, "_sign"):
-            head = self.stage.head
-            p = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0]
-            t = p[head.triangles[self.keep]]
-            cross_z = (t[:, 1, 0] - t[:, 0, 0]) * (t[:, 2, 1] - t[:, 0, 1]) - (t[:, 1, 1] - t[:, 0, 1]) * (
-                t[:, 2, 0] - t[:, 0, 0])  # fmt: skip
-            depth = t[:, :, 2].mean(1)
-            near = depth < np.percentile(depth, 30)  # the nearest triangles face the camera
-            self._sign = 1.0 if np.median(cross_z[near]) > 0 else -1.0
-        return self._sign
-
-    def _colour(self, tri: np.ndarray, uv: np.ndarray) -> np.ndarray:
-        """The head's own material colours (N, 3) at triangles ``tri``, texture coordinates ``uv``."""
-        mat = self.stage.head.material[tri]
-        colour = np.empty((len(tri), 3), np.float32)
-        for m, tex in enumerate(self.textures):
-            sel = mat == m
-            if not sel.any():
-                continue
-            if tex is None:
-                colour[sel] = self.colours[m] * 0.8
-                continue
-            th, tw = tex.shape[:2]
-            px = np.clip((uv[sel, 0] * tw).astype(int), 0, tw - 1)
-            py = np.clip(((1.0 - uv[sel, 1]) * th).astype(int), 0, th - 1)
-            colour[sel] = tex[py, px]
-        return colour
+    def _winding(self) -> float:
+        """The winding that faces the camera in image space (y down), fixed by the photo's own placement: the
+        sign the nearest triangles have."""
+        head = self.stage.head
+        t = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0][head.triangles[self.keep]]
+        cross_z = (t[:, 1, 0] - t[:, 0, 0]) * (t[:, 2, 1] - t[:, 0, 1]) - (t[:, 1, 1] - t[:, 0, 1]) * (
+            t[:, 2, 0] - t[:, 0, 0])  # fmt: skip
+        depth = t[:, :, 2].mean(1)
+        return 1.0 if np.median(cross_z[depth < np.percentile(depth, 30)]) > 0 else -1.0
 
 
 def _feather(side: int) -> np.ndarray:

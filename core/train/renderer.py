@@ -24,23 +24,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 def clip_pairs(source: Path, clip_npz: Path, frames: list[int], crop: int) -> list[tuple[np.ndarray, ...]]:
     """(warped, inner-mouth mask, reference, real) crops for ``frames`` of one clip (its frame 0 the photo)."""
-    from core.face.canonical import canonical_face
-    from core.face.geometry import disentangle
-    from core.face.head import textured_head
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
     from core.face.neutral import clip_rest
-    from core.face.tracker import to_camera_frame, track_image
-    from core.render.warp import WarpRenderer, make_stage
+    from core.render.video import stage_of
+    from core.render.warp import WarpRenderer
 
     video = list(iter_video_frames(source, max_frames=max(frames) + 1))
     with np.load(clip_npz) as z:
         lm, pose = z["landmarks"], z["pose"]
-    obs = track_image(video[0])
-    canon0 = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
     rest = clip_rest(lm)
-    r = WarpRenderer(make_stage(video[0], obs.landmarks, textured_head(video[0], obs.landmarks, canon0, rest)),
-                     max(video[0].shape[:2]))  # fmt: skip
+    r = WarpRenderer(stage_of(video[0], rest), max(video[0].shape[:2]))
     identity = fit_head(rest, load_head(), expression=False).identity
     ref = r.crop(r.photo, crop)
     out: list[tuple[np.ndarray, ...]] = []

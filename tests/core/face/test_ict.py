@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from core.face.arkit import ARKIT_NAMES, INDEX
 from core.face.canonical import canonical_face
 from core.face.geometry import Similarity
 from core.face.ict import fit_head, load_head, rest_vertices
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[3]
 ICT = REPO.parent / "shared" / "data" / "ict-facekit" / "ict_face_model_light.npz"
@@ -69,10 +69,7 @@ def test_a_broken_asset_names_itself(tmp_path: Path) -> None:
 def test_build_script_reproduces_the_shipped_asset(tmp_path: Path) -> None:
     if not ICT.is_file():
         pytest.skip("../shared/data/ict-facekit is not present (fresh clone)")
-    spec = importlib.util.spec_from_file_location("build_ict_head", REPO / "scripts" / "build_ict_head.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("build_ict_head")
     import sys
 
     argv = sys.argv

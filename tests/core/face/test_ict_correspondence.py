@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[3]
 ASSET = REPO / "core" / "assets" / "ict_correspondence.npz"
@@ -25,10 +26,7 @@ def test_each_point_has_a_face_triangle_and_weights() -> None:
 def test_points_land_where_the_ict_head_has_them() -> None:
     if not ICT.is_file():
         pytest.skip("../shared/data/ict-facekit is not present (fresh clone)")
-    spec = importlib.util.spec_from_file_location("ict_correspondence", REPO / "scripts" / "ict_correspondence.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("ict_correspondence")
     with np.load(ICT) as z:
         neutral = z["neutral"].astype(np.float64)
     with np.load(ASSET) as z:
