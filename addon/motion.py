@@ -38,6 +38,7 @@ class Motion:
     meta: dict[str, Any] = field(default_factory=dict)
     arkit: np.ndarray | None = None  # (T, 52) ARKit weights 0..1 (None from a server older than the full head)
     arkit_names: list[str] = field(default_factory=list)
+    job: str = ""  # the server's job id (a photoreal render of this animation names it)
 
     @property
     def frames(self) -> int:

@@ -11,7 +11,7 @@ import bpy
 from bpy_extras.io_utils import ExportHelper
 
 from . import local_server, prefs, scene, tasks, workflow
-from .client import Cancelled, ParleyClient, Upload
+from .client import Cancelled, ParleyClient, ServerError, Upload
 
 #: Tests set this to exercise the threaded path under the bpy module, which runs in background mode.
 ASYNC_IN_BACKGROUND = False
@@ -219,12 +219,66 @@ class PARLEY_OT_animate(bpy.types.Operator):
             face_obj = bpy.data.objects.get(name)
             if face_obj is None:
                 raise scene.SceneError(f"the face '{name}' was deleted while Parley worked")
+            face_obj[RENDER_JOB_TAG] = m.job
             t = scene.HeadTarget(bpy.data.objects.get(target.armature.name) if target.armature else None, target.bone)
             info = scene.apply(bpy.context, face_obj, m, audio, t, title=f"{name} {Path(audio).stem}")
             text = f"Parley: animated '{name}': {info['frames']} frames at {info['fps']:g} fps"
             return Outcome(text + "".join(f"; {w}" for w in info["warnings"]), bool(info["warnings"]))
 
         return run(self, "Animate", work, finish)
+
+
+#: Custom property: the server's id of the animation last applied to a face (what Render Photoreal renders).
+RENDER_JOB_TAG = "parley_job"
+
+
+def render_path(obj_name: str, audio: str, folder: str, blend: str) -> str:
+    """Where Render Photoreal writes: ``folder`` if set, else next to the saved .blend; '' when neither is known."""
+    base = _abspath(folder) if folder else (str(Path(blend).parent) if blend else "")
+    if not base:
+        return ""
+    stem = f"{obj_name}_{Path(audio).stem}" if audio else obj_name
+    return str(Path(base) / (bpy.path.clean_name(stem) + ".mp4"))
+
+
+class PARLEY_OT_render_photoreal(bpy.types.Operator):
+    """Render the face's Parley animation as a photoreal video of the person (the neural renderer) with the sound,
+    written as an MP4 next to the .blend or into the panel's folder; Blender stays usable meanwhile"""
+
+    bl_idname = "parley.render_photoreal"
+    bl_label = "Render Photoreal"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not _face_ready(cls, context):
+            return False
+        if not context.active_object.get(RENDER_JOB_TAG):
+            cls.poll_message_set("Animate this face first: the video plays its Parley animation")
+            return False
+        return True
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        settings = context.scene.parley
+        obj = context.active_object
+        out = render_path(obj.name, settings.audio_path, settings.render_dir, bpy.data.filepath)
+        if not out:
+            self.report({"ERROR"}, "Parley Render Photoreal: save the .blend first, or choose a folder for the video")
+            return {"CANCELLED"}
+        job, size = str(obj[RENDER_JOB_TAG]), settings.render_size  # the face: the one the animation was made with
+
+        def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> str:
+            try:
+                return workflow.render(client, job, out, size, report, stop)
+            except ServerError as exc:
+                if exc.code == "job_not_found":
+                    raise ServerError(exc.code, "the server no longer has this animation (it was restarted, or the "
+                                      "result expired): press Animate again, then Render Photoreal") from None
+                raise
+
+        def finish(path: str) -> str:
+            return f"Parley: wrote the photoreal video {path}"
+
+        return run(self, "Render Photoreal", work, finish)
 
 
 def _panel_face(path: str) -> Upload | None:
@@ -368,5 +422,5 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str,
             # frame 1 is where the sound starts: slid to 0 s, the first key and the audio begin together
 
 
-CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_cancel, PARLEY_OT_start_server, PARLEY_OT_report,
+CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_render_photoreal, PARLEY_OT_cancel, PARLEY_OT_start_server, PARLEY_OT_report,
            PARLEY_OT_export_gltf, PARLEY_OT_export_fbx)  # fmt: skip

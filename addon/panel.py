@@ -58,6 +58,13 @@ class PARLEY_PT_main(bpy.types.Panel):
             box.label(text=why, icon="ERROR")
         box.operator("parley.animate", icon="PLAY_SOUND")
 
+        box = layout.box()
+        box.label(text="Photoreal Video", icon="RENDER_ANIMATION")
+        row = box.row(align=True)
+        row.prop(settings, "render_size")
+        row.prop(settings, "render_dir", text="")
+        box.operator("parley.render_photoreal", icon="FILE_MOVIE")
+
         task = tasks.active()
         if task is not None:
             col = layout.column()

@@ -45,6 +45,11 @@ class ParleySettings(bpy.types.PropertyGroup):
     armature: bpy.props.PointerProperty(  # type: ignore[valid-type]
         name="Armature", type=bpy.types.Object, poll=_is_armature)
     bone: bpy.props.StringProperty(name="Bone", description="The head bone")  # type: ignore[valid-type]
+    render_size: bpy.props.IntProperty(  # type: ignore[valid-type]
+        name="Size", default=512, min=64, max=2048, description="Photoreal video: pixels on the long side")
+    render_dir: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Folder", subtype="DIR_PATH",
+        description="Where Render Photoreal writes its MP4 (empty: next to the .blend)")
 
 
 def register_props() -> None:

@@ -89,7 +89,30 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)
-    return parse_result(data)
+    m = parse_result(data)
+    m.job = job
+    return m
+
+
+def render(client: ParleyClient, animation_job: str, out: str, size: int, report: Progress, should_stop: Stop,
+           face_id: str = "") -> str:  # fmt: skip
+    """A finished animation's photoreal frames → an MP4 at ``out`` (written whole or not at all); the path.
+
+    Raises:
+        ServerError: ``job_not_found`` when the server no longer has the animation (restarted, expired): animate
+            again first.
+    """
+    report(0.01, "starting the render")
+    job = client.submit_render(animation_job, face_id=face_id or None, size=size)
+    client.wait(job, on_progress=lambda f, s: report(0.02 + 0.95 * f, s), should_stop=should_stop)
+    report(0.98, "downloading the video")
+    data = client.result_mp4(job)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return str(path)
 
 
 def motion_fields(head_motion: float = 1.0, blink_rate: float | None = None, gaze: str = "free", brows: bool = True,

@@ -199,7 +199,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
         out = render(args.result, args.face, args.out, args.audio, args.size,
                      progress=lambda f: bar.update(100 * f - bar.n),
-                     refiner=None if args.plain_warp else REFINER)  # fmt: skip
+                     refiner=None if args.plain_warp else (args.refiner or REFINER))  # fmt: skip
     print(f"{args.result} with {args.face} → {out}")
     return 0
 
@@ -253,6 +253,8 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     rn.add_argument("--audio", help="audio to mux in (default: the result's own, if the file is still there)")
     rn.add_argument("--size", type=int, default=512, help="pixels on the long side (64–2048, default 512)")
     rn.add_argument("--plain-warp", action="store_true", help="the warp alone, without the refiner network")
+    rn.add_argument("--refiner", help="a refiner checkpoint, e.g. a personal one from `parley train renderer "
+                    "--person VIDEO` (default: the shipped one)")
     rn.set_defaults(func=cmd_render)
 
     d = sub.add_parser("data", help="prepare datasets and fit the landmark PCA")

@@ -56,7 +56,29 @@ def golden_outputs() -> dict[str, np.ndarray]:
         "head_fit": fit_head(rest.astype(np.float32)).identity,  # the ICT head asset
         "arkit": solve_arkit(offsets, blink, arkit_basis(rest)),
         **spontaneous_outputs(x, n, fps, m),
+        "refiner": refiner_output(False),
+        "refiner_video": refiner_output(True),
     }
+
+
+def refiner_output(video: bool) -> np.ndarray:
+    """A shipped refiner (the photo one, or with ``video`` the face-video one) on a fixed window: the demo photo's
+    mouth, darkened where a warp would have drawn the inside of the mouth (``core/assets/MODEL_CARD_refiner.md``)."""
+    import cv2
+    import torch
+
+    from core.cli import DEMO_FACE
+    from core.face.media import load_image
+    from core.render.video import REFINER, REFINER_VIDEO, load_refiner
+
+    net = load_refiner(REFINER_VIDEO if video else REFINER)
+    crop = net.cfg.crop
+    img = cv2.resize(load_image(DEMO_FACE)[280:420, 186:326], (crop, crop), interpolation=cv2.INTER_AREA)
+    x = torch.from_numpy(img.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+    mask = torch.zeros(1, 1, crop, crop)
+    mask[..., crop // 2 - 4 : crop // 2 + 4, crop // 3 : 2 * crop // 3] = 1.0
+    with torch.no_grad():
+        return net(x * (1 - 0.7 * mask), mask, x)[0].numpy()
 
 
 def spontaneous_outputs(x: np.ndarray, n: int, fps: float, m: Models) -> dict[str, np.ndarray]:

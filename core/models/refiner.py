@@ -1,9 +1,12 @@
 """The renderer's network: a small U-Net that repairs the warped face (issue 14's generator, CPU-sized).
 
-Input, on a 128² crop around the face: the warped frame, a mask of what the photo never showed (the mouth's inside
-drawn from the head's materials), and the same crop of the reference photo — the hybrid embedding's point: what
-the warp lost, the reference still has. Output: a residual added to the warped crop, blended back into the frame
-with a feathered edge. Trained by ``parley train renderer`` on GRID's training speaker (L1 to the real frame).
+Input, on a square window that follows the mouth (as wide as the face between the cheeks, ``crop``² pixels): the
+warped frame, a mask of what the photo never showed (the mouth's inside drawn from the head's materials), and the
+same window of the reference photo — the hybrid embedding's point: what the warp lost (the person's lips, their
+teeth when the photo shows them), the reference still has. Output: a residual added to the warped window, blended
+back into the frame with a feathered edge. The mouth is where the warp is wrong (teeth, tongue, the inner lips it
+cannot know); the rest of the face the warp already gets right, so the network is not asked to touch it. Trained
+by ``parley train renderer`` on GRID's training speaker (L1 and image-gradient L1 to the real frame).
 """
 
 from __future__ import annotations
@@ -24,13 +27,19 @@ KIND = "parley.refiner"
 
 @dataclass
 class RefinerConfig:
-    channels: int = 24
-    crop: int = 128
+    channels: int = 16
+    crop: int = 96
     steps: int = 1500
-    batch: int = 8
+    batch: int = 12
     lr: float = 2e-3
-    clips: int = 100  # training clips (the training speaker's), a few frames each
+    clips: int = 150  # training clips (the training speaker's), a few frames each
     frames_per_clip: int = 8
+    colour: float = 0.15  # augmentation: per-channel gain spread, the same for input, reference and target
+    jitter: float = 0.0  # augmentation: the input window shifted by up to this many pixels (the tracker's noise)
+    gradient_weight: float = 0.5
+    #: the reference window: "photo" (the photo's own mouth) or "open" (from a face video, or a training clip, the
+    #: frame whose mouth is most open: the person's teeth and inner lips, which the photo may not show)
+    reference: str = "photo"
     seed: int = 0
     data: str = ""
 

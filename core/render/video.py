@@ -34,16 +34,27 @@ def stage_of(rgb: np.ndarray, rest: np.ndarray | None = None, source: str = "ima
 
 
 def stage_from(face: str | Path) -> Stage:
-    """The stage of a photo, or of a face video's most frontal frame (its rest from all its frames)."""
+    """The stage of a photo, or of a face video's most frontal frame (its rest from all its frames, and its most
+    open mouth as the refiner's reference)."""
+    from core.face.ict import fit_head, load_head
     from core.face.media import is_video, iter_video_frames, load_image
     from core.face.reconstruct import reconstruct
+    from core.train.renderer import open_frame
 
     path = Path(face)
-    if is_video(path):
-        rec = reconstruct(path, head=False)
-        *_, rgb = iter_video_frames(path, max_frames=rec.frame_index + 1)
-        return stage_of(rgb, rec.identity, str(path))
-    return stage_of(load_image(path), source=str(path))
+    if not is_video(path):
+        return stage_of(load_image(path), source=str(path))
+    rec = reconstruct(path, head=False)
+    k = rec.frame_index
+    u = open_frame(rec.expression_landmarks, rec.pose, k)
+    wanted = {k} | ({u} if u is not None else set())
+    frames = {t: rgb for t, rgb in enumerate(iter_video_frames(path, max_frames=max(wanted) + 1)) if t in wanted}
+    stage = stage_of(frames[k], rec.identity, str(path))
+    if u is not None:  # the hybrid embedding: the video's most open mouth shows the refiner the person's teeth
+        identity = fit_head(rec.identity, load_head(), expression=False).identity
+        arkit = fit_head(rec.expression_landmarks[u], load_head(), identity=identity).arkit
+        stage.reference = (frames[u], arkit, (rec.pose[u] - rec.pose[k]).astype(np.float32))
+    return stage
 
 
 def read_result(path: str | Path) -> tuple[float, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -73,12 +84,30 @@ def check_audio(audio: str | Path, fps: float, frames: int) -> None:
 
 
 REFINER = Path(__file__).resolve().parents[1] / "assets" / "refiner.safetensors"
+#: The refiner for a face video: its reference is the video's most open mouth (``RefinerConfig.reference="open"``).
+REFINER_VIDEO = REFINER.with_name("refiner_video.safetensors")
+
+
+def refiner_for(stage: Stage, refiner: str | Path | None = REFINER) -> str | Path | None:
+    """The checkpoint to use: the video one where the stage has a second reference frame and the default was
+    asked for, else ``refiner`` itself."""
+    if refiner is not None and Path(refiner) == REFINER and stage.reference is not None and REFINER_VIDEO.is_file():
+        return REFINER_VIDEO
+    return refiner
 
 
 def load_refiner(path: str | Path | None = REFINER) -> Any:
-    """The shipped refiner (``parley train renderer``), or None where none ships: the plain warp."""
-    if path is None or not Path(path).is_file():
+    """The refiner at ``path`` (``parley train renderer``); None for None, or for the shipped one where none ships
+    (the plain warp).
+
+    Raises:
+        ParleyError: a refiner asked for by name that is not there.
+        CheckpointError: a file that is not a refiner.
+    """
+    if path is None or (Path(path) == REFINER and not REFINER.is_file()):
         return None
+    if not Path(path).is_file():
+        raise ParleyError(f"--refiner {path}: no such file (train one with `parley train renderer --person VIDEO`)")
     from core.models.refiner import RefinerNet
 
     return RefinerNet.load(path)
@@ -88,7 +117,8 @@ def render(result: str | Path, face: str | Path, out: str | Path, audio: str | P
            size: int = 512, progress: Callable[[float], None] | None = None,
            refiner: str | Path | None = REFINER) -> Path:  # fmt: skip
     """Render ``result`` with ``face`` to an MP4 ``out``; ``progress`` gets the fraction done (it may raise to
-    cancel: nothing is left behind). ``refiner``: the network that repairs the warp (None: the plain warp).
+    cancel: nothing is left behind). ``refiner``: the network that repairs the warp (None: the plain warp; the
+    default: the shipped one, or for a face video the shipped video one, ``refiner_for``).
 
     Raises:
         ParleyError: a bad result, audio that does not match it, a size out of range, an output that is not .mp4.
@@ -104,7 +134,8 @@ def render(result: str | Path, face: str | Path, out: str | Path, audio: str | P
         audio = src if src and Path(src).is_file() else None
     if audio is not None:
         check_audio(audio, fps, len(arkit))
-    renderer = WarpRenderer(stage_from(face), size, load_refiner(refiner))
+    stage = stage_from(face)
+    renderer = WarpRenderer(stage, size, load_refiner(refiner_for(stage, refiner)))
 
     def frames() -> Iterator[np.ndarray]:
         for t in range(len(arkit)):

@@ -22,12 +22,18 @@ import numpy as np
 
 from core.errors import ParleyError
 from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
-from core.face.head import FACE_VERTICES, TexturedHead, albedo, material_textures
+from core.face.head import TexturedHead, albedo, material_textures
+from core.face.ict import load_head
 from core.face.raster import rasterize
 
 #: The longest output side Parley renders (memory and time grow with its square).
 MAX_SIZE = 2048
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
+#: MediaPipe points of the lips (corners, outer middles) and of the cheeks (the face's width): the refiner's window.
+MOUTH = [61, 291, 0, 17]
+CHEEKS = (234, 454)
+#: How far behind the lips (metres) the mouth's inside has fallen to its darkest.
+MOUTH_SHADOW_DEPTH = 0.035
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
 
@@ -38,13 +44,14 @@ class Stage:
     rgb: np.ndarray  # (H, W, 3) uint8
     head: TexturedHead
     to_image: Similarity  # Parley's canonical frame (metres) → photo pixels (x, y; z grows away from the camera)
+    #: another frame of the same footage for the refiner's reference (a face video's most open mouth): its RGB (the
+    #: photo's size), ARKit weights (52,) and pose (6,) relative to the photo's
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def make_stage(rgb: np.ndarray, image_landmarks: np.ndarray, head: TexturedHead) -> Stage:
     """Place ``head`` (made from this photo) in the photo: the similarity that takes it, with the photo's own
     expression, onto the tracked landmarks."""
-    from core.face.ict import load_head
-
     ict = load_head()
     expr = head.vertices.astype(np.float64)
     if head.photo_arkit is not None:
@@ -76,17 +83,38 @@ class WarpRenderer:
         self.inner = [names.index(n) for n in ("teeth", "gums_tongue", "mouth_socket") if n in names]
         # the neck does not turn with the head: the pose fades out from the chin to 6 cm below it (the shoulders and
         # the collar stay where the photo has them)
-        from core.face.ict import load_head
-
         chin = float(load_head().at_points(head.vertices.astype(np.float64))[152, 1])
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
+        # the mouth's inside is in its own shadow: the deeper behind the lips, the darker (a cheap occlusion term)
+        lips_z = float(load_head().at_points(head.vertices.astype(np.float64))[MOUTH, 2].mean())
+        depth = np.clip((lips_z - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
+        self.inner_shade = (1.0 - 0.85 * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
+        self._ict = load_head()
         self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
-        self.box = self.crop_box()
         self.inner_mask = np.zeros((self.height, self.width), np.float32)
+        # the refiner's window: a square on the mouth, as wide as the face is between the cheeks, following the
+        # mouth frame by frame (``window``); the photo's own is the reference
+        pts = load_head().at_points(expr)
+        img = stage.to_image.apply(pts[None])[0][:, :2] * self.scale
+        self.window_side = float(np.linalg.norm(img[CHEEKS[0]] - img[CHEEKS[1]])) * 0.8
+        self.window = self.photo_window = self._window_at(pts)
         if refiner is not None:
             self.reference_crop = self.crop(self.photo, refiner.cfg.crop)
-            self.feather = _feather(self.box[2] - self.box[0])
+            self.feather = _feather(refiner.cfg.crop)
+            if stage.reference is not None and getattr(refiner.cfg, "reference", "photo") == "open":
+                self.reference_crop = self.reference_window(*stage.reference, refiner.cfg.crop)
+
+    def reference_window(self, rgb: np.ndarray, arkit: np.ndarray, pose: np.ndarray, size: int) -> np.ndarray:
+        """The ``size``² mouth window of another frame ``rgb`` of the photo's footage, where the head with
+        ``arkit`` and ``pose`` puts the mouth."""
+        refiner, self.refiner = self.refiner, None
+        try:
+            self.frame(arkit, pose)  # places the window
+        finally:
+            self.refiner = refiner
+        img = cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        return self.crop(img, size)
 
     def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``
@@ -99,6 +127,7 @@ class WarpRenderer:
         posed = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
         v = self.follow * posed + (1.0 - self.follow) * v
         p = self.stage.to_image.apply(v[None])[0]
+        self.window = self._window_at(self._ict.at_points(v))
         xy, z = p[:, :2] * self.scale, p[:, 2]
         tris = head.triangles[self.keep]
         t_xy = xy[tris]
@@ -125,7 +154,8 @@ class WarpRenderer:
             inner = np.isin(head.material[tri], self.inner)
             if inner.any():
                 uv = np.einsum("nk,nkc->nc", r.bary[hit][inner], head.uv[head.triangles_uv[tri[inner]]])
-                colour = albedo(head, self.textures, tri[inner], uv, plain_scale=0.8) * 255.0
+                shade = np.einsum("nk,nk->n", r.bary[hit][inner], self.inner_shade[head.triangles[tri[inner]]])
+                colour = albedo(head, self.textures, tri[inner], uv, plain_scale=0.8) * (255.0 * shade[:, None])
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
                 self.inner_mask[:] = 0.0
@@ -135,31 +165,34 @@ class WarpRenderer:
         frame = np.clip(out, 0, 255).astype(np.uint8)
         return self._refined(frame) if self.refiner is not None else frame
 
-    def crop_box(self) -> tuple[int, int, int, int]:
-        """A square (x0, y0, x1, y1) around the face in the output frame, 1.5× the face, inside the frame."""
-        pts = self.source_xy[: FACE_VERTICES]  # the face part's vertices come first in the head
-        lo, hi = pts.min(0), pts.max(0)
-        centre, half = (lo + hi) / 2, 0.75 * float((hi - lo).max())
-        half = min(half, self.width / 2, self.height / 2)
-        x0 = int(np.clip(round(centre[0] - half), 0, self.width - 2 * half))
-        y0 = int(np.clip(round(centre[1] - half), 0, self.height - 2 * half))
-        side = int(2 * half)
-        return x0, y0, x0 + side, y0 + side
+    def _window_at(self, points: np.ndarray) -> tuple[float, float]:
+        """The window's centre (x, y) in output pixels: the lips' middle of the 468 points ``points`` (canonical)."""
+        img = self.stage.to_image.apply(points[MOUTH][None])[0][:, :2] * self.scale
+        c = img.mean(0)
+        return float(c[0]), float(c[1])
 
-    def crop(self, img: np.ndarray, size: int) -> np.ndarray:
-        x0, y0, x1, y1 = self.box
-        interp = cv2.INTER_AREA if (x1 - x0) > size else cv2.INTER_LINEAR
-        return cv2.resize(np.ascontiguousarray(img[y0:y1, x0:x1]), (size, size), interpolation=interp)
+    def _to_crop(self, size: int, window: tuple[float, float] | None = None) -> np.ndarray:
+        """The 2×3 affine taking output pixels to the ``size``² crop of ``window`` (the current one by default)."""
+        cx, cy = window if window is not None else self.window
+        s = size / self.window_side
+        return np.array([[s, 0.0, size / 2 - s * cx], [0.0, s, size / 2 - s * cy]], np.float64)
+
+    def crop(self, img: np.ndarray, size: int, window: tuple[float, float] | None = None) -> np.ndarray:
+        """The ``size``² square of ``img`` on the mouth window (sub-pixel, the border replicated)."""
+        flags = cv2.INTER_AREA if self.window_side > size else cv2.INTER_LINEAR
+        return cv2.warpAffine(np.ascontiguousarray(img), self._to_crop(size, window), (size, size), flags=flags,
+                              borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
     def _refined(self, frame: np.ndarray) -> np.ndarray:
         from core.models.refiner import refine
 
         n = self.refiner.cfg.crop
         fixed = refine(self.refiner, self.crop(frame, n), self.crop(self.inner_mask, n), self.reference_crop)
-        x0, y0, x1, y1 = self.box
-        big = cv2.resize(fixed, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-        out = frame.astype(np.float32)
-        out[y0:y1, x0:x1] = out[y0:y1, x0:x1] * (1 - self.feather) + big * self.feather
+        back = cv2.invertAffineTransform(self._to_crop(n))
+        size = (self.width, self.height)
+        big = cv2.warpAffine(fixed, back, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        weight = cv2.warpAffine(self.feather, back, size, flags=cv2.INTER_LINEAR)[..., None]
+        out = frame.astype(np.float32) * (1 - weight) + big.astype(np.float32) * weight
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     def _spread(self, flow: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -186,6 +219,6 @@ class WarpRenderer:
 
 
 def _feather(side: int) -> np.ndarray:
-    """(side, side, 1) weights: 1 inside, falling to 0 over the outer eighth, so the repaired crop has no seam."""
-    ramp = np.clip(np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, side / 8), 0.0, 1.0)
-    return (np.minimum(ramp[:, None], ramp[None, :]) ** 1.5)[..., None].astype(np.float32)
+    """(side, side) weights: 1 inside, falling to 0 over the outer quarter, so the repaired crop has no seam."""
+    ramp = np.clip(np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, side / 4), 0.0, 1.0)
+    return (np.minimum(ramp[:, None], ramp[None, :]) ** 1.5).astype(np.float32)

@@ -44,13 +44,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     from core.train.provenance import provenance
 
     torch.set_num_threads(args.threads)
-    out = Path(args.out or RUNS / FILE[args.what])
-    if args.promote and out.name != FILE[args.what]:
+    person = args.what == "renderer" and args.person
+    name = FILE[args.what]
+    if args.what == "renderer" and args.reference == "open":
+        name = "refiner_video.safetensors"  # the refiner for face videos (core.render.video.REFINER_VIDEO)
+    out = Path(args.out or RUNS / ("person_refiner.safetensors" if person else name))
+    if person and args.promote:
         from core.errors import ParleyError
 
-        raise ParleyError(f"--promote ships the file as core/assets/{FILE[args.what]}: name --out like that")
+        raise ParleyError("--promote: a personal refiner is the user's own, not Parley's to ship; use it with "
+                          "`parley render --refiner FILE`")
+    if args.promote and out.name != name:
+        from core.errors import ParleyError
+
+        raise ParleyError(f"--promote ships the file as core/assets/{name}: name --out like that")
     phones = args.phones if args.what == "expression" and args.phone_weight > 0 else []
-    with recording(provenance(Path(args.data), *[Path(p) for p in phones])):
+    sources = [Path(args.person)] if person else [Path(args.data), *[Path(p) for p in phones]]
+    with recording(provenance(*sources)):
         rep, made = _train(args, out)
     print(json.dumps({k: v for k, v in rep.items() if k != "history"} | {"last": rep.get("history", [{}])[-1:]},
                      indent=1, ensure_ascii=False))  # fmt: skip
@@ -111,9 +121,13 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         from core.models.refiner import RefinerConfig
         from core.train.renderer import train_renderer
 
-        rcfg = RefinerConfig(seed=args.seed, data=f"GRID (CC BY 4.0), {Path(args.data).name}: training speaker's clips")
-        rcfg = replace(rcfg, steps=args.epochs or rcfg.steps)
-        _, rep = train_renderer(Path(args.data), out, rcfg)
+        if args.person:
+            rep = _person_refiner(args, out)
+        else:
+            rcfg = RefinerConfig(seed=args.seed,
+                                 data=f"GRID (CC BY 4.0), {Path(args.data).name}: training speaker's clips")
+            rcfg = replace(rcfg, steps=args.epochs or rcfg.steps, reference=args.reference, jitter=args.jitter)
+            _, rep = train_renderer(Path(args.data), out, rcfg, cache=out.parent / "renderer_pairs")
     elif args.what == "neutral":
         from core.train.neutral import train_neutral
 
@@ -132,6 +146,24 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         model.save(out)
         rep = json.loads(describe(model))
     return rep, made
+
+
+def _person_refiner(args: argparse.Namespace, out: Path) -> dict:  # type: ignore[type-arg]
+    """``--person VIDEO``: the shipped refiner (or a fresh one where none ships) fine-tuned on a person's footage."""
+    from core.models.refiner import RefinerConfig, RefinerNet
+    from core.render.video import REFINER
+    from core.train.renderer import person_pairs, train_renderer
+
+    base = Path(args.refiner or REFINER)
+    init = base if base.is_file() else None
+    cfg = RefinerNet.load(base).cfg if init is not None else RefinerConfig()
+    video = Path(args.person)
+    cfg = replace(cfg, steps=args.epochs or 400, lr=cfg.lr / 4 if init is not None else cfg.lr, seed=args.seed,
+                  data=f"{video.name}: the person's own footage, fine-tuned from {init.name if init else 'scratch'}")
+    print(f"tracking {video} …", flush=True)
+    train, val = person_pairs(video, cfg.crop, pairs=args.pairs, reference=cfg.reference)
+    _, rep = train_renderer(Path(args.data), out, cfg, init=init, train_pairs=train, val_pairs=val)
+    return rep
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -155,6 +187,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     t.add_argument("--voice-prob", type=float, default=0.5,
                    help="expression: share of training clips given another pitch and vocal-tract length (default 0.5)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--person", metavar="VIDEO", help="renderer: fine-tune on a person's own footage (a minute of "
+                   "them talking) into a personal checkpoint (default runs/person_refiner.safetensors)")
+    t.add_argument("--refiner", help="renderer --person: the refiner to start from (default the shipped one)")
+    t.add_argument("--reference", choices=["photo", "open"], default="photo",
+                   help="renderer: the refiner's reference window — the photo's mouth (default: refiner.safetensors)"
+                   ", or the footage's most open mouth (refiner_video.safetensors, used for face videos)")
+    t.add_argument("--jitter", type=float, default=0.0,
+                   help="renderer: shift the warped input against its target by up to this many pixels in training "
+                   "(robustness to the tracker's noise; default 0)")
+    t.add_argument("--pairs", type=int, default=320, help="renderer --person: frames to learn from (default 320)")
     t.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N")
     t.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     t.add_argument("--restart", action="store_true", help="ignore a saved .state.pt and start from epoch 0")

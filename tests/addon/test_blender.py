@@ -568,3 +568,44 @@ def test_cli_drives_a_rig_in_a_blend(fresh: ModuleType, server: Live, tmp_path: 
     bpy.ops.import_scene.fbx(filepath=str(tmp_path / "out.fbx"))
     got = next(o for o in bpy.data.objects if o.type == "MESH")
     assert {"JawOpen", "eyeBlink_L", "eyeBlink_R", "mouthClose"} <= set(got.data.shape_keys.key_blocks.keys())
+
+
+def test_render_photoreal_writes_the_video_beside_the_blend_or_says_why_not(fresh: ModuleType,
+                                                                           tmp_path: Path) -> None:  # fmt: skip
+    obj = face_object(fresh)
+    assert bpy.ops.parley.render_photoreal.poll() is False  # nothing to render before Animate
+    audio = tmp_path / "line.wav"
+    audio.write_bytes(wav_bytes(1.2))
+    scene = bpy.context.scene
+    scene.parley.audio_path, scene.parley.render_size = str(audio), 128
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    assert bpy.ops.parley.render_photoreal.poll() is True
+    scene.parley.render_dir = ""
+    refused(bpy.ops.parley.render_photoreal, "save the .blend first")  # an unsaved file and no folder
+    blend = tmp_path / "shot" / "shot.blend"
+    blend.parent.mkdir()
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    fresh.operators.ASYNC_IN_BACKGROUND = True  # the UI stays free while the server renders
+    t0 = time.perf_counter()
+    assert bpy.ops.parley.render_photoreal() == {"FINISHED"}
+    assert time.perf_counter() - t0 < 0.5 and fresh.tasks.active() is not None
+    while fresh.tasks.active() is not None:
+        fresh.tasks.pump()
+        time.sleep(0.05)
+    out = blend.parent / f"{obj.name}_line.mp4"
+    kind, text = fresh.operators.last_message()
+    assert kind == "INFO" and str(out) in text and out.stat().st_size > 1000
+    assert not list(blend.parent.glob("*.part"))
+    import cv2  # the video has the animation's frames (1.2 s at 30 fps) and its sound
+    import imageio_ffmpeg
+
+    cap = cv2.VideoCapture(str(out))
+    n, w, h = (int(cap.get(p)) for p in (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+    cap.release()
+    assert max(w, h) == 128 and abs(n - 36) <= 1
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(out)], capture_output=True, text=True)
+    assert "Audio: aac" in probe.stderr
+
+    fresh.operators.ASYNC_IN_BACKGROUND = False
+    obj["parley_job"] = "0" * 32  # the server forgot the animation (restarted, expired)
+    refused(bpy.ops.parley.render_photoreal, "press Animate again")

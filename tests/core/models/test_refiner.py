@@ -42,5 +42,8 @@ def test_the_warp_with_a_refiner_keeps_the_frame() -> None:
     w = stage.head.photo_arkit
     a, b = plain.frame(w, np.zeros(6, np.float32)), refined.frame(w, np.zeros(6, np.float32))
     assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).mean() < 2.0  # identity net, resampled crop
-    x0, y0, x1, y1 = refined.box
-    assert 0 <= x0 < x1 <= refined.width and 0 <= y0 < y1 <= refined.height and x1 - x0 == y1 - y0
+    # the refiner's window sits on the mouth: the lips' middle, as wide as most of the face
+    mouth = lm[[13, 14], :2].mean(0) * 128 / max(rgb.shape[:2])
+    assert np.abs(np.asarray(refined.window) - mouth).max() < 0.1 * refined.window_side
+    cheeks = float(np.linalg.norm(lm[234, :2] - lm[454, :2])) * 128 / max(rgb.shape[:2])
+    assert 0.6 * cheeks < refined.window_side < cheeks

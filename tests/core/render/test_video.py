@@ -71,6 +71,19 @@ def test_cancel_leaves_nothing_and_bad_inputs_are_refused(result: tuple[Path, Pa
         np.savez(old, **{k: z[k] for k in z.files if k != "arkit"})
     with pytest.raises(ParleyError, match="no ARKit curves"):
         render(old, DEMO_FACE, tmp_path / "v.mp4", size=96)
+    with pytest.raises(ParleyError, match="no such file"):
+        render(result[0], DEMO_FACE, tmp_path / "v.mp4", result[1], size=96, refiner=tmp_path / "mine.safetensors")
+    from PIL import Image
+
+    from core.errors import FaceTooSmall
+
+    small = tmp_path / "far.png"  # the portrait far away in a big empty room
+    canvas = Image.new("RGB", (1600, 1200), (90, 90, 90))
+    canvas.paste(Image.open(DEMO_FACE).convert("RGB").resize((48, 60)), (800, 600))
+    canvas.save(small)
+    with pytest.raises((FaceTooSmall, ParleyError), match="too small|px across|no face"):
+        render(result[0], small, tmp_path / "v.mp4", result[1], size=96)
+    assert not (tmp_path / "v.mp4").exists()
 
 
 def test_cli_render(result: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -78,3 +91,22 @@ def test_cli_render(result: tuple[Path, Path], tmp_path: Path, capsys) -> None: 
                  "--size", "96", "--audio", str(result[1])]) == 0  # fmt: skip
     assert (tmp_path / "v.mp4").stat().st_size > 1000 and "→" in capsys.readouterr().out
     assert main(["render", str(result[0]), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.gif")]) == 2
+
+
+def test_a_face_video_gives_the_refiner_its_most_open_mouth() -> None:
+    from core.models.refiner import RefinerConfig, RefinerNet
+    from core.render.video import stage_from
+    from core.render.warp import WarpRenderer
+    from tests.conftest import FIXTURE_VIDEO
+
+    stage = stage_from(FIXTURE_VIDEO)
+    assert stage.reference is not None
+    rgb, arkit, pose = stage.reference
+    assert rgb.shape == stage.rgb.shape and arkit.shape == (52,) and pose.shape == (6,)
+    from core.face.arkit import INDEX
+
+    assert arkit[INDEX["jawOpen"]] > stage.head.photo_arkit[INDEX["jawOpen"]]  # more open than the photo
+    open_net = RefinerNet(RefinerConfig(channels=4, crop=32, reference="open")).eval()
+    photo_net = RefinerNet(RefinerConfig(channels=4, crop=32, reference="photo")).eval()
+    a, b = WarpRenderer(stage, 128, open_net), WarpRenderer(stage, 128, photo_net)
+    assert np.abs(a.reference_crop.astype(int) - b.reference_crop.astype(int)).mean() > 1.0
