@@ -26,6 +26,9 @@ from core.errors import ParleyError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEMO_FACE = ASSETS / "demo_face.jpg"
+#: The built-in portrait's Reference, precomputed (``scripts/make_demo_reference.py``): animating without a face
+#: needs neither MediaPipe nor a reconstruction (a second of every CLI start).
+DEMO_REFERENCE = ASSETS / "demo_reference.npz"
 N_POINTS = 468
 
 #: A progress callback: (fraction 0–1, stage name). It may raise to stop the work (cancellation).
@@ -139,6 +142,17 @@ def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, 
     return shape_range(q, rest, comps, d, speech, settings, articulation, visemes, hold=max(1, round(0.08 * fps)))
 
 
+def one_thread() -> None:
+    """Run torch and numpy's BLAS on one thread in this process. The CLI, ``parley batch`` (local or on Ray) and the
+    server all animate this way, so one input and seed give bit-identical results everywhere (a thread count changes
+    float rounding); the models are small enough (0.05 s for 10 s of audio) that more threads would not help."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)
+
+
 @lru_cache(maxsize=2)
 def default_models() -> Models:
     return load_models()
@@ -194,6 +208,10 @@ def face_reference(
 
     ``progress`` gets the fraction of a video's frames tracked (see ``reconstruct``).
     """
+    if face is None and DEMO_REFERENCE.is_file():
+        ref = Reference.load(DEMO_REFERENCE)
+        ref.source = str(DEMO_FACE)
+        return ref
     from core.face.reconstruct import reconstruct
 
     path = Path(face) if face is not None else DEMO_FACE
@@ -331,7 +349,7 @@ def animate(
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
     from core.face.arkit import ARKIT_NAMES
-    from core.face.retarget import arkit_basis, reproduce, solve_arkit
+    from core.face.retarget import person_basis, reproduce, solve_arkit
     from core.models import spontaneous as spm
     from core.models.expression import identity_feature, predict_with_visemes
     from core.models.motion import predict_motion
@@ -368,7 +386,7 @@ def animate(
     report(0.95, "blinks, gaze, brows and landmarks")
     rate = spm.NATURAL_BLINK_RATE if sp.blink_rate is None else sp.blink_rate
     blink = spm.conversational_blinks(n, fps, pr.speech, m.blink.profile, m.blink.config.durations_s, rate, take)
-    basis = arkit_basis(ref.identity)
+    basis = person_basis(ref.identity)
     brow = spm.brows(pr, n, fps, take) if sp.brows else np.zeros((n, 52), np.float32)
     offsets = (q @ comps[: q.shape[1]]).reshape(n, N_POINTS, 3) + reproduce(brow, basis)
     lm = m.blink.apply(ref.identity[None] + offsets, blink)

@@ -163,8 +163,9 @@ def cmd_animate(args: argparse.Namespace) -> int:
     if not (0.0 <= args.articulation <= 2.0):
         raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
     motion = spontaneous_args(args)
-    from core.animate import animate, load_models, reference_of
+    from core.animate import animate, load_models, one_thread, reference_of
 
+    one_thread()
     models = load_models(args.models) if args.models else None
     text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
     face: Any = args.face
@@ -188,6 +189,55 @@ def cmd_animate(args: argparse.Namespace) -> int:
         clip = write_head_preview(rec.full_head(), res.arkit, res.pose, res.fps, args.audio, args.preview)
         print(f"  preview → {clip}")
     return 0
+
+
+def _take_arguments(a: argparse.ArgumentParser) -> None:
+    """The options of a take, shared by animate and batch."""
+    a.add_argument("--seed", type=int, default=0, help="seed of the take: blinks, gaze, head sway (default 0)")
+    a.add_argument("--head-motion", type=float, default=1.0,
+                   help="head motion: 0 still, 1 a talker in conversation (default), 2 twice as much")
+    a.add_argument("--blink-rate", default="natural",
+                   help="'natural' (default: conversational, more at pauses and phrase ends) or blinks per minute")
+    a.add_argument("--gaze", choices=("free", "camera", "off"), default="free",
+                   help="free: fixations and small saccades (default); camera: eyes kept on the camera; off")
+    a.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents (default on)")
+    a.add_argument("--articulation", type=float, default=1.0,
+                   help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
+    a.add_argument("--models", help="folder with the checkpoints (default: the shipped ones)")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    if not (1.0 <= args.fps <= 240.0):
+        raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
+    if not (0.0 <= args.articulation <= 2.0):
+        raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
+    if args.workers < 0:
+        raise ParleyError(f"--workers {args.workers}: 0 (one per core) or more")
+    motion = spontaneous_args(args)
+    from tqdm import tqdm
+
+    from core.batch import Settings, run_batch
+
+    reference = None
+    if args.face:
+        from core.animate import face_reference
+
+        reference = face_reference(args.face)  # once, for every line
+    settings = Settings(reference, args.fps, args.seed, args.articulation, motion, args.models)
+    bar = tqdm(desc="animating", unit="line")
+
+    def step(o, total: int) -> None:  # type: ignore[no-untyped-def]
+        bar.total = total
+        bar.update(1)
+        if o.error:
+            bar.write(f"failed: {o.item.audio}: {o.error}")
+
+    try:
+        summary = run_batch(args.inputs, args.out, settings, args.format, args.workers, args.ray, step)
+    finally:
+        bar.close()
+    print(summary.text())
+    return 1 if summary.failed else 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -296,18 +346,20 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     a.add_argument("--text", help="transcript (a string or a text file); recorded in meta")
     a.add_argument("--out", required=True, help="result file: .npz or .json (DESIGN.md result contract)")
     a.add_argument("--preview", help="also write a preview MP4 (mesh + audio)")
-    a.add_argument("--seed", type=int, default=0, help="seed of the take: blinks, gaze, head sway (default 0)")
-    a.add_argument("--head-motion", type=float, default=1.0,
-                   help="head motion: 0 still, 1 a talker in conversation (default), 2 twice as much")
-    a.add_argument("--blink-rate", default="natural",
-                   help="'natural' (default: conversational, more at pauses and phrase ends) or blinks per minute")
-    a.add_argument("--gaze", choices=("free", "camera", "off"), default="free",
-                   help="free: fixations and small saccades (default); camera: eyes kept on the camera; off")
-    a.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents (default on)")
-    a.add_argument("--articulation", type=float, default=1.0,
-                   help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
-    a.add_argument("--models", help="folder with the checkpoints (default: the shipped ones)")
+    _take_arguments(a)
     a.set_defaults(func=cmd_animate)
+
+    b = sub.add_parser("batch", help="many voice lines → one result each, on local processes or a Ray cluster")
+    b.add_argument("inputs", nargs="+", help="audio files, folders (searched recursively) or .txt lists of paths")
+    b.add_argument("--out", required=True, help="folder for the results (<name>.npz|.json; finished ones are kept)")
+    b.add_argument("--face", help="photo or video of the face for every line (default: the built-in portrait)")
+    b.add_argument("--fps", type=float, default=30.0, help="frame rate of every curve (default 30)")
+    b.add_argument("--format", choices=("npz", "json"), default="npz")
+    b.add_argument("--workers", type=int, default=0, help="processes (default: one per CPU core)")
+    b.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', 'ray://host:10001', or 'local' "
+                   "(an in-process cluster of --workers CPUs)")  # fmt: skip
+    _take_arguments(b)
+    b.set_defaults(func=cmd_batch)
 
     m = sub.add_parser("demo", help="run the built-in demo (demo face + demo voice)")
     m.add_argument("--out", default="out")

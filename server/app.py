@@ -59,6 +59,9 @@ class ServerState:
         ``load_failed`` with the reason instead of "still loading" for ever.
         """
         try:
+            from core.animate import one_thread
+
+            one_thread()  # results identical to the CLI's and parley batch's for the same input and seed
             models = await asyncio.to_thread(load_models, self.models_dir, None, self.config.device)
             portrait = await asyncio.to_thread(face_reference, None)  # the default face, reconstructed once
             if self.config.warm_up:

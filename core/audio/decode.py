@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from core.errors import AudioDecodeError
 
@@ -113,6 +112,8 @@ def _to_mono_16k(data: np.ndarray, rate: int) -> np.ndarray:
     mono = data.mean(axis=1) if data.ndim == 2 else data
     mono = mono.astype(np.float32)
     if rate != SAMPLE_RATE:
+        from scipy.signal import resample_poly  # only for audio not at 16 kHz: the import costs a second
+
         g = gcd(rate, SAMPLE_RATE)
         mono = resample_poly(mono, SAMPLE_RATE // g, rate // g).astype(np.float32)
     return np.clip(mono, -1.0, 1.0)

@@ -67,6 +67,20 @@ def arkit_basis(rest: np.ndarray, head: IctHead | None = None) -> ArkitBasis:
                       float(np.linalg.eigvalsh(gram)[-1]), fit)  # fmt: skip
 
 
+_BASES: dict[bytes, ArkitBasis] = {}
+
+
+def person_basis(rest: np.ndarray) -> ArkitBasis:
+    """``arkit_basis`` with the shipped head, kept for the last few people: a batch animates one face many times,
+    and the fit is most of a line's compute."""
+    key = np.ascontiguousarray(rest, np.float32).tobytes()
+    if key not in _BASES:
+        if len(_BASES) >= 8:
+            _BASES.pop(next(iter(_BASES)))
+        _BASES[key] = arkit_basis(rest)
+    return _BASES[key]
+
+
 def solve_arkit(
     offsets: np.ndarray, blink: np.ndarray, basis: ArkitBasis, settings: SolveSettings | None = None
 ) -> np.ndarray:

@@ -149,6 +149,20 @@ def nod_track(pr: Prosody, n: int, fps: float) -> np.ndarray:
     return out
 
 
+def leaky_integral(x: np.ndarray, leak: float, block: int = 256) -> np.ndarray:
+    """y[t] = leak·y[t−1] + x[t] along axis 0, y[−1] = 0 (an IIR filter in closed form, block by block: the powers
+    of ``leak`` stay far from underflow; scipy.signal's import alone costs a second of every CLI start)."""
+    x = np.asarray(x, np.float64)
+    y = np.empty_like(x)
+    state = np.zeros(x.shape[1:])
+    for s in range(0, len(x), block):
+        xb = x[s : s + block]
+        k = np.arange(len(xb), dtype=np.float64).reshape(-1, *([1] * (x.ndim - 1)))
+        y[s : s + len(xb)] = leak**k * (leak * state + np.cumsum(xb * leak ** (-k), axis=0))
+        state = y[s + len(xb) - 1]
+    return y
+
+
 def style_head(phi: np.ndarray, pr: Prosody, fps: float, style: HeadStyle = DEFAULT_STYLE,
                intensity: float = 1.0, seed: int = 0) -> np.ndarray:  # fmt: skip
     """Φ's head motion (T, 6) with ``style``'s spread and speed per axis, nods on accents, stillness in pauses."""
@@ -165,11 +179,8 @@ def style_head(phi: np.ndarray, pr: Prosody, fps: float, style: HeadStyle = DEFA
     # slow in pauses: the velocity is gated by speech (0.25 in silence), integrated back with a leak to centre
     gate = _smooth(np.where(pr.speech, 1.0, 0.25), 0.15 * fps)
     vel = np.diff(base, axis=0, prepend=base[:1]) * gate[:, None]
-    from scipy.signal import lfilter
-
-    leak = np.exp(-1.0 / (3.0 * fps))
     vel[0] = 0.0
-    out = lfilter([1.0], [1.0, -leak], vel, axis=0)  # out[t] = leak·out[t−1] + vel[t]
+    out = leaky_integral(vel, float(np.exp(-1.0 / (3.0 * fps))))
     out -= out.mean(0)
     rot_out = np.zeros((n, 3))
     for a in range(3):

@@ -213,3 +213,13 @@ def test_a_face_video_sets_the_head_style(tmp_path: Path, models) -> None:  # ty
     assert r.meta["head_style"] == "reference video"
     got, want = HeadStyle.measure(r.pose, 25.0), HeadStyle(*ref.style)
     assert all(0.8 < g / w < 1.2 for g, w in zip(got.rot_std, want.rot_std, strict=True))
+
+
+def test_the_shipped_demo_reference_is_a_fresh_reconstruction_of_the_demo_face() -> None:
+    from core.animate import DEMO_FACE, DEMO_REFERENCE, Reference, face_reference, reference_of
+    from core.face.reconstruct import reconstruct
+
+    shipped = Reference.load(DEMO_REFERENCE)
+    fresh = reference_of(reconstruct(DEMO_FACE, head=False), DEMO_FACE)
+    np.testing.assert_allclose(shipped.identity, fresh.identity, atol=1e-6)  # stale: scripts/make_demo_reference.py
+    assert face_reference(None).source == str(DEMO_FACE)

@@ -106,3 +106,17 @@ def test_brows_rise_on_pitch_accents_and_not_on_a_flat_voice() -> None:
     assert (lively[:, INDEX["browInnerUp"]] > 0.05).mean() < 0.4  # small and sparse
     flat = Prosody(np.zeros(n), np.full(n, 120.0), np.ones(n, bool), np.array([30, 90]), np.ones(2), np.zeros(2))
     assert brows(flat, n, FPS).max() == 0
+
+
+def test_the_leaky_integral_is_the_first_order_filter() -> None:
+    from core.models.spontaneous import leaky_integral
+
+    rng = np.random.default_rng(0)
+    for fps, n in [(1.0, 700), (30.0, 1000), (240.0, 3000)]:
+        x, leak = rng.standard_normal((n, 3)), float(np.exp(-1.0 / (3.0 * fps)))
+        want = np.zeros_like(x)
+        acc = np.zeros(3)
+        for t in range(n):
+            acc = leak * acc + x[t]
+            want[t] = acc
+        np.testing.assert_allclose(leaky_integral(x, leak), want, atol=1e-9)

@@ -1,0 +1,238 @@
+"""``parley batch``: many voice lines animated at once — on local processes or on a Ray cluster.
+
+The inputs (files, folders searched for audio, ``.txt`` lists of paths) become items, each with its output path in
+``--out``; items whose output already exists are skipped (outputs are written whole under a temporary name, then
+renamed, so an existing file is a finished one). The face is reconstructed once, in the parent; each worker loads
+the models once and animates its share. A bad file never stops the rest: it is reported with its message at the
+end. Local processes and Ray run the same ``animate_item``, so their outputs are identical.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import ParleyError
+
+#: Audio (and video with sound) that ``parley batch`` picks up from folders.
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aif", ".aiff", ".wma",
+                            ".mp4", ".mov", ".mkv", ".webm"})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Item:
+    audio: Path
+    out: Path
+
+
+@dataclass
+class Settings:
+    """What every line shares: the face (a prepared Reference; None: the built-in portrait) and the options."""
+
+    reference: Any = None  # core.animate.Reference
+    fps: float = 30.0
+    seed: int = 0
+    articulation: float = 1.0
+    motion: Any = None  # core.animate.Spontaneous
+    models: str | None = None  # a folder of checkpoints (None: the shipped ones)
+
+
+@dataclass
+class Outcome:
+    item: Item
+    error: str = ""  # "" when it worked
+    audio_seconds: float = 0.0
+    skipped: bool = False
+
+
+@dataclass
+class Summary:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error]
+
+    @property
+    def done(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.error and not o.skipped]
+
+    def text(self) -> str:
+        audio = sum(o.audio_seconds for o in self.done)
+        rate = audio / self.seconds if self.seconds > 0 else 0.0
+        lines = [f"{len(self.done)} animated ({audio:.1f} s of audio in {self.seconds:.1f} s: {rate:.0f}× real time), "
+                 f"{sum(o.skipped for o in self.outcomes)} already done, {len(self.failed)} failed"]  # fmt: skip
+        lines += [f"  failed: {o.item.audio}: {o.error}" for o in self.failed]
+        return "\n".join(lines)
+
+
+def collect(inputs: Iterable[str | Path]) -> list[Path]:
+    """Audio files from files, folders (searched recursively, sorted) and ``.txt`` lists (one path per line, relative
+    to the list; blank lines and ``#`` comments ignored).
+
+    Raises:
+        ParleyError: an input that does not exist, or inputs with no audio in them at all.
+    """
+    out: list[Path] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
+        elif p.suffix.lower() == ".txt" and p.is_file():
+            for line in p.read_text().splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    f = Path(line)
+                    out.append(f if f.is_absolute() else p.parent / f)
+        elif p.is_file() or p.suffix.lower() in AUDIO_SUFFIXES:
+            out.append(p)  # a listed file that is missing fails as its own item, with its message
+        else:
+            raise ParleyError(f"{raw}: no such file or folder")
+    if not out:
+        raise ParleyError("no audio files in " + ", ".join(str(i) for i in inputs))
+    return list(dict.fromkeys(out))
+
+
+def plan(files: list[Path], out_dir: Path, fmt: str = "npz") -> list[Item]:
+    """Each file's output: ``out_dir/<stem>.<fmt>``; stems that repeat get their parent folders' names in front."""
+    if fmt not in ("npz", "json"):
+        raise ParleyError(f"--format {fmt}: npz or json")
+    stems: dict[str, int] = {}
+    for f in files:
+        stems[f.stem] = stems.get(f.stem, 0) + 1
+    items = []
+    for f in files:
+        name = f.stem if stems[f.stem] == 1 else "__".join([*f.resolve().parent.parts[-2:], f.stem]).lstrip("/")
+        items.append(Item(f, out_dir / f"{name}.{fmt}"))
+    return items
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _models(settings: Settings) -> Any:
+    """The models, loaded once per process."""
+    key = settings.models or ""
+    if _WORKER.get("key") != key or "models" not in _WORKER:
+        from core.animate import default_models, load_models
+
+        _WORKER.update(key=key, models=load_models(settings.models) if settings.models else default_models())
+    return _WORKER["models"]
+
+
+def animate_item(item: Item, settings: Settings) -> Outcome:
+    """Animate one line into its output (written whole or not at all); any failure is its outcome, not a raise."""
+    from core.animate import animate, one_thread
+
+    one_thread()  # one line per process: the processes are the parallelism (and the CLI's results, bit for bit)
+    try:
+        res = animate(item.audio, settings.reference, fps=settings.fps, models=_models(settings), seed=settings.seed,
+                      articulation=settings.articulation, motion=settings.motion)  # fmt: skip
+        tmp = item.out.with_name(f".{item.out.stem}.part{item.out.suffix}")
+        res.save(tmp)
+        os.replace(tmp, item.out)
+        return Outcome(item, audio_seconds=float(res.meta["audio"]["duration_s"]))
+    except Exception as exc:  # noqa: BLE001 — one bad file never stops the batch; its message is the outcome
+        return Outcome(item, error=str(exc) or type(exc).__name__)
+
+
+def _chunk(items: list[Item], settings: Settings) -> list[Outcome]:
+    return [animate_item(i, settings) for i in items]
+
+
+def chunks(items: list[Item], n: int) -> list[list[Item]]:
+    """``items`` dealt into about ``n`` runs of neighbours (each worker pays its start-up once per chunk)."""
+    size = max(1, -(-len(items) // max(1, n)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def run_local(items: list[Item], settings: Settings, workers: int,
+              progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:  # fmt: skip
+    """Animate ``items`` on ``workers`` processes (1: in this process), yielding outcomes as they finish."""
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            o = animate_item(item, settings)
+            if progress:
+                progress(o)
+            yield o
+        return
+    import multiprocessing as mp
+
+    _models(settings)  # loaded before the fork: every worker shares the parent's copy
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_chunk, c, settings) for c in chunks(items, workers * 2)]
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            for o in fut.result():
+                if progress:
+                    progress(o)
+                yield o
+
+
+def run_ray(items: list[Item], settings: Settings, address: str, workers: int,
+            progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:  # fmt: skip
+    """The same work as ``run_local`` on a Ray cluster (``address``: "auto", "ray://host:10001", or "local" for an
+    in-process cluster of ``workers`` CPUs). The outputs land where the items say: on a cluster of several machines
+    ``--out`` must be a shared folder.
+
+    Raises:
+        ParleyError: the ``ray`` package is missing or the cluster does not answer.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise ParleyError("--ray needs the ray package: pip install 'ray[default]'") from exc
+    started = False
+    if not ray.is_initialized():
+        try:
+            if address == "local":
+                ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=address, log_to_driver=False)
+        except Exception as exc:  # noqa: BLE001 — Ray raises many kinds; the person needs one line
+            raise ParleyError(f"--ray {address}: no Ray cluster answers ({exc})") from exc
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1)(_chunk)
+        refs = [remote.remote(c, settings) for c in chunks(items, workers * 2)]
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for o in ray.get(ready[0]):
+                if progress:
+                    progress(o)
+                yield o
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_batch(inputs: list[str], out_dir: str | Path, settings: Settings, fmt: str = "npz", workers: int = 0,
+              ray_address: str | None = None,
+              progress: Callable[[Outcome, int], None] | None = None) -> Summary:  # fmt: skip
+    """Animate every audio file in ``inputs`` into ``out_dir`` (see the module's text); ``progress`` gets each
+    outcome and the number of items to do. ``workers`` 0: one per CPU core."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    items = plan(collect(inputs), out, fmt)
+    summary = Summary([Outcome(i, skipped=True) for i in items if i.out.is_file()])
+    todo = [i for i in items if not i.out.is_file()]
+    n = workers or os.cpu_count() or 1
+
+    def seen(o: Outcome) -> None:
+        if progress:
+            progress(o, len(todo))
+
+    work = run_ray(todo, settings, ray_address, n, seen) if ray_address else run_local(todo, settings, n, seen)
+    summary.outcomes += list(work)
+    summary.seconds = time.perf_counter() - t0
+    return summary
