@@ -422,5 +422,6 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str,
             # frame 1 is where the sound starts: slid to 0 s, the first key and the audio begin together
 
 
-CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_render_photoreal, PARLEY_OT_cancel, PARLEY_OT_start_server, PARLEY_OT_report,
+CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_render_photoreal, PARLEY_OT_cancel,
+           PARLEY_OT_start_server, PARLEY_OT_report,
            PARLEY_OT_export_gltf, PARLEY_OT_export_fbx)  # fmt: skip
