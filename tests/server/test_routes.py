@@ -325,3 +325,17 @@ def test_render_a_finished_animation_to_mp4(client: TestClient) -> None:
     assert r.status_code == 404 and "animate first" in r.json()["message"]
     r = client.post("/v1/render", files=face, data={"job_id": s["id"], "size": "9000"})
     assert r.status_code == 422 and "size" in r.json()["message"]
+
+
+def test_the_server_and_the_cli_give_the_same_result(client: TestClient, tmp_path: Path) -> None:
+    from core.cli import main
+
+    wav = tmp_path / "line.wav"
+    wav.write_bytes(wav_bytes(1.4, seed=8))
+    s = run_job(client, {"audio": ("line.wav", wav.read_bytes())}, {"fps": "25", "seed": "4", "gaze": "camera"})
+    served = client.get(f"/v1/jobs/{s['id']}/result?format=npz").content
+    assert main(["animate", str(wav), "--out", str(tmp_path / "cli.npz"), "--fps", "25", "--seed", "4",
+                 "--gaze", "camera"]) == 0  # fmt: skip
+    with np.load(io.BytesIO(served)) as a, np.load(tmp_path / "cli.npz") as b:
+        for k in ("expression", "pose", "blink", "landmarks", "arkit"):
+            assert np.array_equal(a[k], b[k]), k  # bit for bit: one thread for torch and BLAS on both sides
