@@ -34,12 +34,16 @@ class RefinerConfig:
     lr: float = 2e-3
     clips: int = 150  # training clips (the training speaker's), a few frames each
     frames_per_clip: int = 8
-    colour: float = 0.15  # augmentation: per-channel gain spread, the same for input, reference and target
+    colour: float = 0.25  # augmentation: per-channel gain spread, the same for input, reference and target
     jitter: float = 0.0  # augmentation: the input window shifted by up to this many pixels (the tracker's noise)
     gradient_weight: float = 0.5
     #: the reference window: "photo" (the photo's own mouth) or "open" (from a face video, or a training clip, the
     #: frame whose mouth is most open: the person's teeth and inner lips, which the photo may not show)
     reference: str = "photo"
+    #: the residual is kept within this many pixels (odd; dilation then blur) of the drawn mouth inside, and is zero
+    #: elsewhere: the warp already has the person's skin right, and a face unlike GRID's (a moustache) must not be
+    #: repainted; 0: no gate
+    gate: int = 13
     seed: int = 0
     data: str = ""
 
@@ -71,7 +75,12 @@ class RefinerNet(nn.Module):
         u = self.d2(torch.cat([u, b], 1))
         u = nn.functional.interpolate(u, scale_factor=2, mode="bilinear", align_corners=False)
         u = self.d1(torch.cat([u, a], 1))
-        return (warped + 0.5 * torch.tanh(self.out(u))).clamp(0.0, 1.0)
+        residual = 0.5 * torch.tanh(self.out(u))
+        if getattr(self.cfg, "gate", 0):
+            k = self.cfg.gate
+            near = nn.functional.max_pool2d(mask, k, 1, k // 2)
+            residual = residual * (2.0 * nn.functional.avg_pool2d(near, k, 1, k // 2)).clamp(0.0, 1.0)
+        return (warped + residual).clamp(0.0, 1.0)
 
     def save(self, path: str | Path, metrics: dict[str, Any] | None = None) -> Path:
         return save_checkpoint(path, KIND, self.cfg, {k: v.detach().cpu() for k, v in self.state_dict().items()},

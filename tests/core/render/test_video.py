@@ -110,3 +110,12 @@ def test_a_face_video_gives_the_refiner_its_most_open_mouth() -> None:
     photo_net = RefinerNet(RefinerConfig(channels=4, crop=32, reference="photo")).eval()
     a, b = WarpRenderer(stage, 128, open_net), WarpRenderer(stage, 128, photo_net)
     assert np.abs(a.reference_crop.astype(int) - b.reference_crop.astype(int)).mean() > 1.0
+
+
+def test_the_video_refiner_is_chosen_for_a_face_video_only() -> None:
+    from core.render.video import REFINER, REFINER_VIDEO, refiner_for, stage_from
+    from tests.conftest import FIXTURE_VIDEO
+
+    video, photo = stage_from(FIXTURE_VIDEO), stage_from(DEMO_FACE)
+    assert refiner_for(video) == REFINER_VIDEO and refiner_for(photo) == REFINER
+    assert refiner_for(video, "mine.safetensors") == "mine.safetensors" and refiner_for(video, None) is None
