@@ -581,7 +581,11 @@ def test_render_photoreal_writes_the_video_beside_the_blend_or_says_why_not(fres
     assert bpy.ops.parley.animate() == {"FINISHED"}
     assert bpy.ops.parley.render_photoreal.poll() is True
     scene.parley.render_dir = ""
-    refused(bpy.ops.parley.render_photoreal, "save the .blend first")  # an unsaved file and no folder
+    ops = fresh.operators
+    assert ops.render_path("Face", "/clips/line.wav", "", "") == ""  # an unsaved file and no folder: nowhere
+    assert ops.render_path("Face", "/clips/line.wav", str(tmp_path), "/a.blend") == str(tmp_path / "Face_line.mp4")
+    if not bpy.data.filepath:  # (an earlier test may have saved this session's file)
+        refused(bpy.ops.parley.render_photoreal, "save the .blend first")
     blend = tmp_path / "shot" / "shot.blend"
     blend.parent.mkdir()
     bpy.ops.wm.save_as_mainfile(filepath=str(blend))
