@@ -5,7 +5,8 @@
 1. **Throughput**: ``--clips`` lines of ``--seconds`` each (the demo voice, each line rolled to start elsewhere, so no
    two are the same) through ``parley batch`` as a fresh command each time — start-up included — on local
    processes (one per core), on one process, and on an in-process Ray cluster; audio seconds per wall second, the
-   median of ``--repeats``; peak memory of the largest process (``ru_maxrss`` of the command and its workers).
+   median of ``--repeats``; peak memory of the largest process (``ru_maxrss`` of the command and its workers; a
+   worker forked from the parent shares the models' pages with it).
 2. **Cold start**: ``parley animate`` on 5 s of audio against ``python -c "import torch"`` on the same machine,
    interleaved, median of ``--repeats`` + 2 each; the target is ≤ 2×.
 """
@@ -73,7 +74,7 @@ def main() -> int:
             import ray  # noqa: F401
 
             if not args.no_ray:
-                runs["Ray, local cluster (2 CPUs)"] = ["--workers", "2", "--ray", "local"]
+                runs["Ray, local cluster (2 CPUs)*"] = ["--workers", "2", "--ray", "local"]
         except ImportError:
             print("Ray is not installed: its row is skipped")
         print(f"parley batch: {args.clips} lines × {args.seconds:g} s = {audio:g} s of audio, start-up included "
@@ -90,6 +91,7 @@ def main() -> int:
                 peaks.append(p)
             w = statistics.median(walls)
             print(f"{name:28} {w:7.2f} {audio / w:17.0f} {max(peaks):8d}")
+        print("* Ray's workers run under its raylet, not as children of the command: its peak is the driver's alone")
         print("target (issue 15): 40 lines of 10 s in ≤ 6 s of wall time on this 2-core CPU")
 
         five = tmp / "five.wav"
