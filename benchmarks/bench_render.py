@@ -197,7 +197,7 @@ def main() -> int:
     args = ap.parse_args()
 
     net = None if args.plain_warp else load_refiner(args.refiner)
-    video_net = None if args.plain_warp else load_refiner(args.video_refiner)
+    video_net = None if args.plain_warp or args.video_refiner in ("", "none") else load_refiner(args.video_refiner)
     methods = {"plain warp": None, **({"warp + refiner": net} if net is not None else {}),
                **({"+ video ref": video_net} if video_net is not None else {})}  # fmt: skip
     if net is None:

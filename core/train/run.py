@@ -126,7 +126,9 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         else:
             rcfg = RefinerConfig(seed=args.seed,
                                  data=f"GRID (CC BY 4.0), {Path(args.data).name}: training speaker's clips")
-            rcfg = replace(rcfg, steps=args.epochs or rcfg.steps, reference=args.reference, jitter=args.jitter)
+            rcfg = replace(rcfg, steps=args.epochs or rcfg.steps, reference=args.reference, jitter=args.jitter,
+                           **({"gate": args.gate} if args.gate is not None else {}),
+                           **({"colour": args.colour} if args.colour is not None else {}))
             _, rep = train_renderer(Path(args.data), out, rcfg, cache=out.parent / "renderer_pairs")
     elif args.what == "neutral":
         from core.train.neutral import train_neutral
@@ -196,6 +198,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     t.add_argument("--jitter", type=float, default=0.0,
                    help="renderer: shift the warped input against its target by up to this many pixels in training "
                    "(robustness to the tracker's noise; default 0)")
+    t.add_argument("--gate", type=int, help="renderer: pixels around the mouth's inside the refiner may change "
+                   "(odd; 0: anywhere in its window; default 13)")
+    t.add_argument("--colour", type=float, help="renderer: colour-gain augmentation spread (default 0.25)")
     t.add_argument("--pairs", type=int, default=320, help="renderer --person: frames to learn from (default 320)")
     t.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N")
     t.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
