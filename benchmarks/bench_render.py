@@ -64,9 +64,9 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
     from core.face.tracker import track_image
     from core.metrics.image import psnr, ssim
     from core.metrics.landmarks import lmd, msi_lips
-    from core.render.video import stage_of
+    from core.render.video import open_frame, stage_of
     from core.render.warp import MOUTH, WarpRenderer
-    from core.train.renderer import bench_clips, open_frame
+    from core.train.renderer import bench_clips
 
     chosen = bench_clips([c for c in json.loads((grid / "manifest.json").read_text())["clips"]
                           if (REPO / c["source"]).is_file()], n_clips)  # fmt: skip

@@ -57,16 +57,12 @@ def load_take(result: str | Path, face: str | Path | None = None, audio: str | P
     Raises:
         ParleyError: not a result, one without ARKit curves, or an audio/face file that is not there.
     """
-    from core.render.video import check_audio, read_result
+    from core.render.video import read_result, result_audio
 
     fps, arkit, pose, meta = read_result(result)
     with np.load(result, allow_pickle=False) as z:
         blink = z["blink"] if "blink" in z.files else np.zeros((len(arkit), 2), np.float32)
-    a = Path(audio) if audio else _existing(meta.get("audio", {}).get("source", ""))
-    if audio and not Path(audio).is_file():
-        raise ParleyError(f"--audio {audio}: no such file")
-    if a is not None:
-        check_audio(a, fps, len(arkit))
+    a = result_audio(meta, fps, len(arkit), audio)
     f = Path(face) if face else _existing(str(meta.get("face", "")))
     if face and not Path(face).is_file():
         raise ParleyError(f"--face {face}: no such file")

@@ -76,7 +76,7 @@ class RefinerNet(nn.Module):
         u = nn.functional.interpolate(u, scale_factor=2, mode="bilinear", align_corners=False)
         u = self.d1(torch.cat([u, a], 1))
         residual = 0.5 * torch.tanh(self.out(u))
-        if getattr(self.cfg, "gate", 0):
+        if self.cfg.gate:
             k = self.cfg.gate
             near = nn.functional.max_pool2d(mask, k, 1, k // 2)
             residual = residual * (2.0 * nn.functional.avg_pool2d(near, k, 1, k // 2)).clamp(0.0, 1.0)

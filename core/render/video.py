@@ -39,7 +39,6 @@ def stage_from(face: str | Path) -> Stage:
     from core.face.ict import fit_head, load_head
     from core.face.media import is_video, iter_video_frames, load_image
     from core.face.reconstruct import reconstruct
-    from core.train.renderer import open_frame
 
     path = Path(face)
     if not is_video(path):
@@ -57,6 +56,22 @@ def stage_from(face: str | Path) -> Stage:
     return stage
 
 
+def open_frame(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, avoid: list[int] | None = None,
+               max_turn_deg: float = 12.0) -> int | None:  # fmt: skip
+    """The frame whose mouth is most open, among those turned less than ``max_turn_deg`` from the photo and at
+    least 3 frames from every frame in ``avoid`` (the targets); None if there is none."""
+    from core.face.geometry import mouth_aperture
+
+    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
+    for t in avoid or []:
+        ok[max(0, t - 3) : t + 4] = False
+    ok[photo_index] = False
+    if not ok.any():
+        return None
+    a = np.where(ok, mouth_aperture(landmarks), -np.inf)
+    return int(np.argmax(a))
+
+
 def read_result(path: str | Path) -> tuple[float, np.ndarray, np.ndarray, dict[str, Any]]:
     """(fps, arkit (T, 52), pose (T, 6), meta) of a result NPZ.
 
@@ -70,6 +85,22 @@ def read_result(path: str | Path) -> tuple[float, np.ndarray, np.ndarray, dict[s
             return float(z["fps"]), z["arkit"], z["pose"], json.loads(str(z["meta"]))
     except (OSError, ValueError, KeyError) as exc:
         raise ParleyError(f"{path}: not a Parley result ({exc})") from exc
+
+
+def result_audio(meta: dict[str, Any], fps: float, frames: int, audio: str | Path | None = None) -> Path | None:
+    """The audio to play a result with: ``audio`` if given, else the file the result was made from if it is still
+    there (else None); checked to be as long as the result.
+
+    Raises:
+        ParleyError: a given file that is not there, or audio of another length or frame rate.
+    """
+    if audio is not None and not Path(audio).is_file():
+        raise ParleyError(f"--audio {audio}: no such file")
+    src = str(meta.get("audio", {}).get("source", ""))
+    path = Path(audio) if audio is not None else (Path(src) if src and Path(src).is_file() else None)
+    if path is not None:
+        check_audio(path, fps, frames)
+    return path
 
 
 def check_audio(audio: str | Path, fps: float, frames: int) -> None:
@@ -129,11 +160,7 @@ def render(result: str | Path, face: str | Path, out: str | Path, audio: str | P
     if Path(out).suffix.lower() != ".mp4":
         raise ParleyError(f"--out {out}: must end in .mp4")
     fps, arkit, pose, meta = read_result(result)
-    if audio is None:
-        src = meta.get("audio", {}).get("source", "")
-        audio = src if src and Path(src).is_file() else None
-    if audio is not None:
-        check_audio(audio, fps, len(arkit))
+    audio = result_audio(meta, fps, len(arkit), audio)
     stage = stage_from(face)
     renderer = WarpRenderer(stage, size, load_refiner(refiner_for(stage, refiner)))
 

@@ -28,12 +28,12 @@ from core.face.raster import rasterize
 
 #: The longest output side Parley renders (memory and time grow with its square).
 MAX_SIZE = 2048
-#: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 #: MediaPipe points of the lips (corners, outer middles) and of the cheeks (the face's width): the refiner's window.
 MOUTH = [61, 291, 0, 17]
 CHEEKS = (234, 454)
 #: How far behind the lips (metres) the mouth's inside has fallen to its darkest.
 MOUTH_SHADOW_DEPTH = 0.035
+#: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
 
@@ -49,14 +49,19 @@ class Stage:
     reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
+def photo_vertices(head: TexturedHead) -> np.ndarray:
+    """(V, 3) float64: the head with the photo's own expression, as the photo shows it."""
+    v = head.vertices.astype(np.float64)
+    if head.photo_arkit is None:
+        return v
+    return v + np.tensordot(head.photo_arkit.astype(np.float64), head.shape_keys, axes=1)
+
+
 def make_stage(rgb: np.ndarray, image_landmarks: np.ndarray, head: TexturedHead) -> Stage:
     """Place ``head`` (made from this photo) in the photo: the similarity that takes it, with the photo's own
     expression, onto the tracked landmarks."""
-    ict = load_head()
-    expr = head.vertices.astype(np.float64)
-    if head.photo_arkit is not None:
-        expr = expr + np.tensordot(head.photo_arkit.astype(np.float64), head.shape_keys, axes=1)
-    to_image = fit_similarity(np.asarray(image_landmarks, np.float64)[None], ict.at_points(expr), points=None)
+    points = load_head().at_points(photo_vertices(head))
+    to_image = fit_similarity(np.asarray(image_landmarks, np.float64)[None], points, points=None)
     return Stage(rgb, head, to_image)
 
 
@@ -76,56 +81,55 @@ class WarpRenderer:
         self.textures = material_textures(head)
         self.moved = np.where(np.abs(head.shape_keys).max(axis=(0, 2)) > 1e-7)[0]
         self.photo = cv2.resize(stage.rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        expr = head.vertices.astype(np.float64)
-        if head.photo_arkit is not None:
-            expr = expr + np.tensordot(head.photo_arkit.astype(np.float64), head.shape_keys, axes=1)
+        expr = photo_vertices(head)
         self.source_xy = (stage.to_image.apply(expr[None])[0][:, :2] * self.scale).astype(np.float32)
         self.inner = [names.index(n) for n in ("teeth", "gums_tongue", "mouth_socket") if n in names]
         # the neck does not turn with the head: the pose fades out from the chin to 6 cm below it (the shoulders and
         # the collar stay where the photo has them)
-        chin = float(load_head().at_points(head.vertices.astype(np.float64))[152, 1])
+        self._ict = load_head()
+        rest_points = self._ict.at_points(head.vertices.astype(np.float64))
+        chin = float(rest_points[152, 1])
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
         # the mouth's inside is in its own shadow: the deeper behind the lips, the darker (a cheap occlusion term)
-        lips_z = float(load_head().at_points(head.vertices.astype(np.float64))[MOUTH, 2].mean())
-        depth = np.clip((lips_z - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
+        depth = np.clip((float(rest_points[MOUTH, 2].mean()) - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
         self.inner_shade = (1.0 - 0.85 * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
-        self._ict = load_head()
         self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
         self.inner_mask = np.zeros((self.height, self.width), np.float32)
         # the refiner's window: a square on the mouth, as wide as the face is between the cheeks, following the
         # mouth frame by frame (``window``); the photo's own is the reference
-        pts = load_head().at_points(expr)
+        pts = self._ict.at_points(expr)
         img = stage.to_image.apply(pts[None])[0][:, :2] * self.scale
         self.window_side = float(np.linalg.norm(img[CHEEKS[0]] - img[CHEEKS[1]])) * 0.8
-        self.window = self.photo_window = self._window_at(pts)
+        self.window = self._window_at(pts)
         if refiner is not None:
             self.reference_crop = self.crop(self.photo, refiner.cfg.crop)
             self.feather = _feather(refiner.cfg.crop)
-            if stage.reference is not None and getattr(refiner.cfg, "reference", "photo") == "open":
+            if stage.reference is not None and refiner.cfg.reference == "open":
                 self.reference_crop = self.reference_window(*stage.reference, refiner.cfg.crop)
 
     def reference_window(self, rgb: np.ndarray, arkit: np.ndarray, pose: np.ndarray, size: int) -> np.ndarray:
         """The ``size``² mouth window of another frame ``rgb`` of the photo's footage, where the head with
         ``arkit`` and ``pose`` puts the mouth."""
-        refiner, self.refiner = self.refiner, None
-        try:
-            self.frame(arkit, pose)  # places the window
-        finally:
-            self.refiner = refiner
+        window = self._window_at(self._ict.at_points(self._posed(arkit, pose)))
         img = cv2.resize(rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        return self.crop(img, size)
+        return self.crop(img, size, window)
 
-    def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
-        """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``
-        (6,) — relative to the photo's own head pose, as results give it."""
+    def _posed(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        """(V, 3) float64: the head at ARKit weights ``arkit`` and motion ``pose`` (the neck following partly)."""
         head = self.stage.head
         v = head.vertices.astype(np.float64).copy()
         nz = np.nonzero(arkit)[0]
         if len(nz):
             v[self.moved] += np.tensordot(arkit[nz].astype(np.float64), head.shape_keys[nz][:, self.moved], axes=1)
         posed = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
-        v = self.follow * posed + (1.0 - self.follow) * v
+        return self.follow * posed + (1.0 - self.follow) * v
+
+    def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``
+        (6,) — relative to the photo's own head pose, as results give it."""
+        head = self.stage.head
+        v = self._posed(arkit, pose)
         p = self.stage.to_image.apply(v[None])[0]
         self.window = self._window_at(self._ict.at_points(v))
         xy, z = p[:, :2] * self.scale, p[:, 2]

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from core.models.refiner import RefinerConfig, RefinerNet
+from core.render.video import open_frame
 
 REPO = Path(__file__).resolve().parents[2]
 #: The held-out speaker whose clips (not the benchmark's) choose the training step to keep.
@@ -51,22 +52,6 @@ def clip_pairs(source: Path, clip_npz: Path, frames: list[int], crop: int,
     u = open_frame(lm[:n], pose[:n], 0, avoid=wanted) if reference == "open" else None
     return warp_pairs(video[0], lm, pose, 0, {t: video[t] for t in wanted}, crop,
                       None if u is None else (video[u], u))  # fmt: skip
-
-
-def open_frame(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, avoid: list[int] | None = None,
-               max_turn_deg: float = 12.0) -> int | None:  # fmt: skip
-    """The frame whose mouth is most open, among those turned less than ``max_turn_deg`` from the photo and at
-    least 3 frames from every frame in ``avoid`` (the targets); None if there is none."""
-    from core.face.geometry import mouth_aperture
-
-    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
-    for t in avoid or []:
-        ok[max(0, t - 3) : t + 4] = False
-    ok[photo_index] = False
-    if not ok.any():
-        return None
-    a = np.where(ok, mouth_aperture(landmarks), -np.inf)
-    return int(np.argmax(a))
 
 
 def warp_pairs(

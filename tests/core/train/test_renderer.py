@@ -77,7 +77,7 @@ def test_person_fine_tune_writes_a_personal_checkpoint(talk: Path, tmp_path: Pat
 
 def test_the_open_reference_is_the_widest_mouth_away_from_the_targets() -> None:
     from core.face.canonical import canonical_face
-    from core.train.renderer import open_frame
+    from core.render.video import open_frame
 
     lm = np.repeat(canonical_face()[None], 30, 0).astype(np.float32)
     lm[:, 14, 1] -= np.linspace(0, 0.01, 30)[:, None][:, 0]  # the lower inner lip drops further each frame
