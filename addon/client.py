@@ -132,13 +132,10 @@ class ParleyClient:
         body, ctype = encode_multipart(files, fields)
         return str(self._json("POST", "/v1/animate", body=body, content_type=ctype, timeout=300)["id"])
 
-    def submit_render(self, animation_job: str, face: Upload | None = None, face_id: str | None = None,
-                      size: int = 512) -> str:  # fmt: skip
-        """Start a photoreal render of a finished animation job (its audio muxed in); returns the render job's id.
-        The face: ``face``, else the reconstructed ``face_id``, else the animation's own."""
-        fields = {"job_id": animation_job, "size": str(int(size))}
-        fields.update({"face_id": face_id} if face_id and not face else {})
-        body, ctype = encode_multipart({"face": face} if face else {}, fields)
+    def submit_render(self, animation_job: str, size: int = 512) -> str:
+        """Start a photoreal render of a finished animation job, with the face and audio it was made from; returns
+        the render job's id."""
+        body, ctype = encode_multipart({}, {"job_id": animation_job, "size": str(int(size))})
         return str(self._json("POST", "/v1/render", body=body, content_type=ctype, timeout=300)["id"])
 
     def result_mp4(self, job_id: str) -> bytes:

@@ -94,8 +94,7 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     return m
 
 
-def render(client: ParleyClient, animation_job: str, out: str, size: int, report: Progress, should_stop: Stop,
-           face_id: str = "") -> str:  # fmt: skip
+def render(client: ParleyClient, animation_job: str, out: str, size: int, report: Progress, should_stop: Stop) -> str:
     """A finished animation's photoreal frames → an MP4 at ``out`` (written whole or not at all); the path.
 
     Raises:
@@ -103,7 +102,7 @@ def render(client: ParleyClient, animation_job: str, out: str, size: int, report
             again first.
     """
     report(0.01, "starting the render")
-    job = client.submit_render(animation_job, face_id=face_id or None, size=size)
+    job = client.submit_render(animation_job, size)
     client.wait(job, on_progress=lambda f, s: report(0.02 + 0.95 * f, s), should_stop=should_stop)
     report(0.98, "downloading the video")
     data = client.result_mp4(job)

@@ -146,9 +146,13 @@ def _eval_fan(args: argparse.Namespace) -> int:
 
 
 def spontaneous_args(args: argparse.Namespace) -> Any:
-    """The head/blink/gaze/brow options, checked before any work."""
+    """The take's options (fps, articulation, head/blink/gaze/brows), checked before any work; the Spontaneous."""
     from core.animate import Spontaneous
 
+    if not (1.0 <= args.fps <= 240.0):
+        raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
+    if not (0.0 <= args.articulation <= 2.0):
+        raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
     sp = Spontaneous(args.head_motion, Spontaneous.parse_blink_rate(args.blink_rate), args.gaze, args.brows == "on")
     sp.check()
     return sp
@@ -158,10 +162,6 @@ def cmd_animate(args: argparse.Namespace) -> int:
     check_output(args.out, (".npz", ".json"))
     if args.preview:
         check_output(args.preview, (".mp4",), "--preview")
-    if not (1.0 <= args.fps <= 240.0):
-        raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
-    if not (0.0 <= args.articulation <= 2.0):
-        raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
     motion = spontaneous_args(args)
     from core.animate import animate, load_models, one_thread, reference_of
 
@@ -207,10 +207,6 @@ def _take_arguments(a: argparse.ArgumentParser) -> None:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    if not (1.0 <= args.fps <= 240.0):
-        raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
-    if not (0.0 <= args.articulation <= 2.0):
-        raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
     if args.workers < 0:
         raise ParleyError(f"--workers {args.workers}: 0 (one per core) or more")
     motion = spontaneous_args(args)

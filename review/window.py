@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ class FrameCache(QObject):
         n = self.take.frames
         while not self._stop.is_set() and len(self.frames) < n:
             start = self.want
-            todo = next((j for j in list(range(start, n)) + list(range(0, start)) if j not in self.frames), None)
+            todo = next((j for j in chain(range(start, n), range(start)) if j not in self.frames), None)
             if todo is None:
                 break
             self.render_now(todo)
