@@ -1,4 +1,7 @@
-"""Phone labels for speech without transcripts: PocketSphinx's en-US phone loop, grouped into mouth classes.
+"""Mouth-class labels for speech without transcripts: PocketSphinx's en-US phone loop (the v2 Ψ's phone head).
+
+Phone labels for the phonetic encoder are made by ``core.data.phone_corpus`` (words aligned or recognised first);
+this phone loop stays for Ψs trained with ``--inputs mel``.
 
 ``parley data phones`` labels audio-only corpora (LibriSpeech's 261 voices) so that Ψ's audio encoder can learn what
 is being said from many voices, not one (``ExpressionConfig.phone_weight``). A phone recogniser without a word model
@@ -19,27 +22,11 @@ from tqdm import tqdm
 from core.audio.decode import load_audio
 from core.errors import ParleyError
 from core.data.manifest import manifest_clips
+from core.speech.phoneset import BILABIAL, N_VISEMES, OPEN, VISEME_OF, VISEMES  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-#: Mouth classes (visemes) and the PocketSphinx phones in each; anything else (silence, noise fillers) is 0.
-VISEMES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("silence", ("SIL",)),
-    ("bilabial", ("P", "B", "M")),
-    ("labiodental", ("F", "V")),
-    ("dental", ("TH", "DH")),
-    ("alveolar", ("T", "D", "N", "L", "S", "Z")),
-    ("postalveolar", ("SH", "ZH", "CH", "JH")),
-    ("velar", ("K", "G", "NG", "HH")),
-    ("rounded", ("W", "UW", "UH", "OW", "OY", "R")),
-    ("open", ("AA", "AE", "AO", "AW", "AY", "AH")),
-    ("mid", ("EH", "ER", "EY")),
-    ("spread", ("IY", "IH", "Y")),
-)
-N_VISEMES = len(VISEMES)
-BILABIAL = 1  # index of /p b m/ in VISEMES
-OPEN = 8  # index of the open vowels
-_CLASS = {p: i for i, (_, phones) in enumerate(VISEMES) for p in phones}
+_CLASS = VISEME_OF  # PocketSphinx phone → mouth class (silence and noise fillers: 0)
 AUDIO_SUFFIXES = (".flac", ".wav", ".mp3", ".ogg", ".m4a")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from core.audio.decode import load_audio
 from core.errors import ParleyError
@@ -125,3 +126,95 @@ def espeak(text: str, voice: str) -> np.ndarray:
         except (subprocess.SubprocessError, OSError) as exc:
             raise ParleyError(f"espeak-ng {voice}: synthesis failed ({exc})") from exc
         return load_audio(wav).samples
+
+
+#: Synthetic voices that train the phonetic encoder (``parley data phones --synthetic``). Never the closure
+#: benchmark's held-out speakers: SLT (festival and flite) and AWB.
+TRAIN_VOICES = ("festival:kal", "flite:kal", "flite:rms")
+_ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us-nyc", "en-gb-x-gbclan",
+                   "en-gb-x-gbcwmd")  # fmt: skip
+_ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5")
+
+
+def espeak_voices(n: int, seed: int = 0) -> list[str]:
+    """``n`` espeak-ng English voices, accent × variant (``espeak:en-gb+f3``), deterministic for ``seed``."""
+    rng = np.random.default_rng(seed)
+    combos = [f"espeak:{a}+{v}" for a in _ESPEAK_ACCENTS for v in _ESPEAK_VARIANTS]
+    return [combos[i] for i in rng.permutation(len(combos))[:n]]
+
+
+def espeak_utterance(text: str, voice: str, rate: int = 165, pitch: int = 50) -> Utterance | None:
+    """espeak-ng English (``espeak:ACCENT+VARIANT``) with phone times from PocketSphinx's aligner (espeak-ng prints
+    none), or None when the alignment fails."""
+    from core.speech import sphinx
+    from core.speech.lexicon import pronounce
+
+    name = voice.split(":", 1)[1]
+    with tempfile.TemporaryDirectory(prefix="parley-tts-") as tmp:
+        wav = Path(tmp) / "say.wav"
+        try:
+            subprocess.run(["espeak-ng", "-v", name, "-s", str(rate), "-p", str(pitch), "-w", str(wav), _clean(text)],
+                           check=True, capture_output=True, timeout=60)  # fmt: skip
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise ParleyError(f"espeak-ng {name}: synthesis failed ({exc})") from exc
+        x = load_audio(wav).samples
+    seg = sphinx.align(x, pronounce(text))
+    if seg is None:
+        return None
+    return Utterance(x, [Phone(s.phone.lower(), s.start, s.end) for s in seg], voice, text)
+
+
+def synthetic_corpus(out_dir: Path, per_voice: int = 120, espeak_n: int = 24, per_espeak: int = 30,
+                     seed: int = 0) -> tuple[int, list[str]]:  # fmt: skip
+    """Phone-labelled synthetic speech (``core.data.phone_corpus`` format): each of ``TRAIN_VOICES`` says
+    ``per_voice`` sentences, ``espeak_n`` espeak-ng voices ``per_espeak`` each at varied rate and pitch; every voice
+    its own sentences (``core.data.sentences``). Resumable. Returns (clips, voices that were not installed)."""
+    import json
+
+    from core.data.phone_corpus import LabelledClip, save_clip, write_manifest
+    from core.data.sentences import make_sentences
+    from core.speech.sphinx import Segment, frame_labels
+
+    exclude = frozenset(_bench_sentences())
+    voices = [(v, per_voice) for v in TRAIN_VOICES] + [(v, per_espeak) for v in espeak_voices(espeak_n, seed)]
+    texts = make_sentences(sum(n for _, n in voices), seed, exclude)
+    rng = np.random.default_rng(seed)
+    entries, missing, k = [], [], 0
+    old = out_dir / "manifest.json"
+    have = {e["name"]: e for e in json.loads(old.read_text())["clips"]} if old.is_file() else {}
+    for voice, n in tqdm(voices, desc="voices", unit="voice"):
+        espeak_voice = voice.startswith("espeak:")
+        if not (shutil.which("espeak-ng") if espeak_voice else available(voice)):
+            missing.append(voice)
+            k += n
+            continue
+        for _ in range(n):
+            text, k = texts[k], k + 1
+            rate, pitch = int(rng.integers(130, 200)), int(rng.integers(20, 80))
+            name = f"{voice.replace(':', '_').replace('+', '_')}_{k:05d}"
+            if name in have:
+                entries.append(have[name])
+                continue
+            u = espeak_utterance(text, voice, rate, pitch) if espeak_voice else synthesize(text, voice)
+            if u is None:
+                continue
+            segs = [Segment(p.name, p.start, p.end) for p in u.phones]
+            clip = LabelledClip(name, voice, u.samples, frame_labels(segs, 1 + len(u.samples) // 160), "synthetic",
+                                VOICES[voice][2] if voice in VOICES else voice.rsplit("+", 1)[1][0].upper(), text)
+            entries.append({**save_clip(out_dir, clip), "source": voice})
+    write_manifest(out_dir, entries, "synthetic speech: festival/flite phone times, espeak-ng aligned by PocketSphinx")
+    return len(entries), missing
+
+
+def _bench_sentences() -> list[str]:
+    """The closure benchmark's sentences, read from its file when it is there (a checkout), so none is trained on."""
+    import ast
+
+    f = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_closures.py"
+    if not f.is_file():
+        return []
+    out: list[str] = []
+    for node in ast.walk(ast.parse(f.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith("."):
+            out.append(node.value)
+    return out
