@@ -27,7 +27,7 @@ VPY=.venv/bin/python
 # is tested with. GPU users install their own build of torch first; pip then keeps it.
 "$VPY" -c "import torch" 2>/dev/null || "$VPY" -m pip install -q "torch==2.13.0"
 "$VPY" -m pip install -q "mediapipe==0.10.21"
-"$VPY" -m pip install -q -e ".[dev,ray,preview]"
+"$VPY" -m pip install -q -e ".[dev,ray,preview,train]"
 # Blender 4.5 LTS as a Python module: runs the add-on headless (tests, addon/cli.py) without a Blender install.
 "$VPY" -c "import bpy" 2>/dev/null || "$VPY" -m pip install -q "bpy==4.5.*"
 echo "setup: environment ready ($("$VPY" -c 'import torch; print("torch", torch.__version__)'))"

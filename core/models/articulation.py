@@ -104,9 +104,18 @@ def shape_range(
             if p90 >= settings.min_share * settings.open_p90:
                 gain = float(np.clip(settings.level * settings.open_p90 / ((1 - settings.floor) * p90),
                                      settings.min_gain, settings.max_gain))  # fmt: skip
-    target = gain * np.maximum(o - floor, 0.0)
     if visemes is not None and settings.open_p90 > 0:
-        from core.data.phones import BILABIAL, OPEN
+        from core.speech.phoneset import NUCLEI
+
+        # the dead zone is for hedged closures: where the phones say a vowel is being said it does not apply, so
+        # a hedged opening is sized up rather than shut (every vowel opens)
+        nucleus = np.clip(visemes[: len(o)][:, list(NUCLEI)].sum(1), 0.0, 1.0)
+        floor_t = floor * (1.0 - nucleus)
+    else:
+        floor_t = np.full(len(o), floor)
+    target = gain * np.maximum(o - floor_t[: len(o)], 0.0)
+    if visemes is not None and settings.open_p90 > 0:
+        from core.speech.phoneset import BILABIAL, OPEN
 
         p = visemes[: len(o)]
         target = np.maximum(target, settings.open_share * settings.level * settings.open_p90 * p[:, OPEN])

@@ -79,6 +79,14 @@ class ExpressionConfig:
     n_visemes: int = 11
     phone_batch: int = 16  # audio-only crops per step
     phone_crop_s: float = 3.0
+    # what Ψ hears (tcn only): "mel" (the spectrum, v1–v2), "phones" (the phonetic encoder's posteriors and the
+    # frame energy, ``core.speech.evidence``), or "phones+mel" (both, fused; the mel branch dropped at random in
+    # training so the phones carry the words)
+    inputs: str = "mel"
+    mel_fusion: int = 32  # channels of the mel branch in "phones+mel"
+    mel_dropout: float = 0.3
+    text_prob: float = 0.4  # training: share of clips whose evidence is their aligned script (the --text path)
+    phonetic_sha: str = ""  # the phonetic encoder Ψ was trained on (its file's SHA-256, first 16 hex digits)
 
 
 class _PaperEncoder(nn.Module):
@@ -136,6 +144,44 @@ class _TemporalEncoder(nn.Module):
         return self.sample(self.features(mel), times)
 
 
+class _EvidenceEncoder(nn.Module):
+    """Phone evidence (B, 41, L) at 50 Hz (+ the log-mel for "phones+mel") → (B, h, L) (dilated residual convs,
+    about ±0.6 s: the coarticulation of a few phones either side) → sampled at frame times."""
+
+    def __init__(self, cfg: ExpressionConfig) -> None:
+        super().__init__()
+        from core.models.phonetic import _Block
+        from core.speech.evidence import N_EVIDENCE
+
+        h = cfg.hidden
+        self.fuse = "mel" in cfg.inputs
+        self.mel = nn.Sequential(nn.Conv1d(cfg.n_mels, cfg.mel_fusion, 5, stride=2, padding=2), nn.GELU()) \
+            if self.fuse else None  # fmt: skip
+        self.inp = nn.Conv1d(N_EVIDENCE + (cfg.mel_fusion if self.fuse else 0), h, 3, padding=1)
+        self.blocks = nn.ModuleList(_Block(h, d, cfg.dropout) for d in (1, 2, 4, 8, 1))
+        self.norm = nn.LayerNorm(h)
+
+    def features(self, evidence: torch.Tensor, mel: torch.Tensor | None, keep_mel: torch.Tensor | None = None,
+                 ) -> torch.Tensor:  # fmt: skip
+        """evidence (B, 41, L); mel (B, F, M) normalised; keep_mel (B,) 0/1 → (B, h, L)."""
+        x = evidence
+        if self.mel is not None:
+            assert mel is not None
+            m = self.mel(mel.transpose(1, 2))[:, :, : x.shape[2]]  # (B, c, L)
+            if m.shape[2] < x.shape[2]:
+                m = nn.functional.pad(m, (0, x.shape[2] - m.shape[2]))
+            if keep_mel is not None:
+                m = m * keep_mel[:, None, None]
+            x = torch.cat([x, m], dim=1)
+        x = self.inp(x)
+        for b in self.blocks:
+            x = b(x)
+        return self.norm(x.transpose(1, 2)).transpose(1, 2)
+
+    def sample(self, x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        return sample_at(x, (times + 0.04) * 50.0)  # (B, T, h), where the mel variant samples
+
+
 class ExpressionNet(nn.Module):
     """Ψ: (normalised log-mel, frame times, identity feature) → (B, T, 20) PCA coefficients."""
 
@@ -148,7 +194,8 @@ class ExpressionNet(nn.Module):
     def __init__(self, cfg: ExpressionConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.audio = _PaperEncoder(cfg) if cfg.variant == "paper" else _TemporalEncoder(cfg)
+        self.audio: nn.Module = _PaperEncoder(cfg) if cfg.variant == "paper" else (
+            _TemporalEncoder(cfg) if cfg.inputs == "mel" else _EvidenceEncoder(cfg))  # fmt: skip
         self.identity = nn.Sequential(nn.Linear(cfg.n_coeffs, cfg.id_dim), nn.ReLU())
         self.phones = nn.Conv1d(cfg.hidden, cfg.n_visemes, 1) if self.phonetic else None
         extra = cfg.n_visemes if self.phonetic else 0
@@ -166,11 +213,19 @@ class ExpressionNet(nn.Module):
 
     @property
     def phonetic(self) -> bool:
-        return self.cfg.phone_weight > 0 and self.cfg.variant == "tcn"
+        """The v2 design: Ψ's own mouth-class head on its mel features."""
+        return self.cfg.phone_weight > 0 and self.cfg.variant == "tcn" and self.cfg.inputs == "mel"
 
-    def forward(self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
-        """mel (B, F, M) raw log-mel; times (B, T) frame starts in s; identity (B, 20) → (B, T, 20)."""
-        return self.forward_with_phones(mel, times, identity)[0]
+    @property
+    def hears_phones(self) -> bool:
+        """Ψ reads the phonetic encoder's evidence (``ExpressionConfig.inputs``)."""
+        return self.cfg.inputs != "mel"
+
+    def forward(self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor,
+                evidence: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """mel (B, F, M) raw log-mel; times (B, T) frame starts in s; identity (B, 20); evidence (B, 41, L) for a Ψ
+        that hears phones → (B, T, 20)."""
+        return self.forward_with_phones(mel, times, identity, evidence)[0]
 
     def phone_logits(self, mel: torch.Tensor) -> torch.Tensor:
         """mel (B, F, M) raw log-mel → (B, n_visemes, F/2) mouth-class logits at 50 Hz (phonetic variant)."""
@@ -178,12 +233,16 @@ class ExpressionNet(nn.Module):
         return self.phones(self.audio.features((mel - self.mel_mean) / self.mel_std))
 
     def forward_with_phones(
-        self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor
+        self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor, evidence: torch.Tensor | None = None,
+        keep_mel: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(B, T, 20) coefficients and, for the phonetic variant, (B, n_visemes, F/2) mouth-class logits."""
+        """(B, T, 20) coefficients and, for the v2 phonetic variant, (B, n_visemes, F/2) mouth-class logits."""
         x = (mel - self.mel_mean) / self.mel_std
         logits = None
-        if self.phones is not None and isinstance(self.audio, _TemporalEncoder):
+        if isinstance(self.audio, _EvidenceEncoder):
+            assert evidence is not None, "this Ψ hears phones: pass the phonetic evidence"
+            a = self.audio.sample(self.audio.features(evidence, x, keep_mel), times)
+        elif self.phones is not None and isinstance(self.audio, _TemporalEncoder):
             f = self.audio.features(x)  # (B, h, F/2)
             logits = self.phones(f)  # (B, n, F/2)
             a = torch.cat([f, torch.softmax(logits, dim=1)], dim=1)
@@ -226,23 +285,34 @@ def identity_feature(reference: np.ndarray, canonical: np.ndarray, components: n
 
 @torch.no_grad()
 def predict_expression(
-    net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray
-) -> np.ndarray:
-    """One clip: log-mel (F, 80) at 100 Hz → (T, 20) float32 coefficients."""
-    return predict_with_visemes(net, mel, n_frames, fps, identity)[0]
+    net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray,
+    evidence: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """One clip: log-mel (F, 80) at 100 Hz (and its phone evidence, for a Ψ that hears phones) → (T, 20) float32."""
+    return predict_with_visemes(net, mel, n_frames, fps, identity, evidence)[0]
 
 
 @torch.no_grad()
 def predict_with_visemes(
-    net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None]:
+    net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray,
+    evidence: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
     """One pass: (T, 20) coefficients and (T, n_visemes) mouth-class probabilities at the frames
-    (``core.data.phones.VISEMES``, sampled where Ψ samples its features; None without the phonetic head)."""
+    (``core.speech.phoneset.VISEMES``, sampled where Ψ samples its features; None without mouth classes).
+
+    ``evidence``: (L, 41) at 50 Hz (``core.speech.evidence``), required by a Ψ that hears phones; its mouth classes
+    are then the evidence's.
+    """
     dev = net.mel_mean.device
     times = (torch.arange(n_frames, dtype=torch.float32)[None] / fps).to(dev)
     x = torch.from_numpy(net.prepare_mel(mel))[None].float().to(dev)
-    out, logits = net.forward_with_phones(x, times, torch.from_numpy(identity)[None].float().to(dev))
+    ev = None if evidence is None else torch.from_numpy(evidence.T.copy())[None].float().to(dev)
+    out, logits = net.forward_with_phones(x, times, torch.from_numpy(identity)[None].float().to(dev), ev)
     vis = None
-    if logits is not None and isinstance(net.audio, _TemporalEncoder):
+    if isinstance(net.audio, _EvidenceEncoder) and evidence is not None:
+        from core.speech.evidence import evidence_visemes
+
+        vis = evidence_visemes(evidence, times[0].cpu().numpy())
+    elif logits is not None and isinstance(net.audio, _TemporalEncoder):
         vis = net.audio.sample(torch.softmax(logits, dim=1), times)[0].cpu().numpy().astype(np.float32)
     return out[0].cpu().numpy().astype(np.float32), vis

@@ -18,12 +18,14 @@ from core.audio.features import (
     model_features,
     model_power,
 )
+from core.data.phone_corpus import grid_sentence
 from core.errors import ParleyError
 from core.face.geometry import lip_gap, mouth_aperture
 from core.metrics.landmarks import msi_lips
 from core.metrics.sync import sync_scores
 from core.models.articulation import fit_open_p90, speech_frames
 from core.models.expression import ExpressionConfig, ExpressionNet, predict_expression, read_mel
+from core.models.phonetic import PhoneticNet, phone_posteriors
 from core.train.augment import SR, augment, change_speed, voice_shift
 from core.train.common import load_state, pick_device, save_state, seed_everything
 from core.train.data import Clip
@@ -40,18 +42,56 @@ class Batch:
     target: torch.Tensor  # (B, T, 20)
     mask: torch.Tensor  # (B, T)
     visemes: torch.Tensor | None = None  # (B, F) mouth class per 10 ms, -100 where unknown or padded
+    evidence: torch.Tensor | None = None  # (B, 41, L) phone evidence at 50 Hz (a Ψ that hears phones)
+    keep_mel: torch.Tensor | None = None  # (B,) 1: the mel branch is heard, 0: dropped (training)
 
 
-def _features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
-              train: bool) -> np.ndarray:  # fmt: skip
-    """Room, channel, noise and another voice (training), then what the network reads."""
+def _raw_features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
+                  train: bool) -> np.ndarray:  # fmt: skip
+    """Room, channel, noise and another voice (training), then the clip's ``model_features``."""
     if train:
         x = augment(x, rng, pool, cfg.noise_snr_db, cfg.clean_fraction, cfg.reverb_prob, cfg.bandlimit_prob)
     if train and rng.random() < cfg.voice_prob:
         pitch = float(np.exp(rng.uniform(*np.log(cfg.pitch_range))))
         formant = float(np.exp(rng.uniform(*np.log(cfg.formant_range))))
-        return read_mel(mel_from_power(voice_shift(model_power(x), pitch, formant)), cfg)
-    return read_mel(model_features(x), cfg)
+        return mel_from_power(voice_shift(model_power(x), pitch, formant))
+    return model_features(x)
+
+
+def _features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
+              train: bool) -> np.ndarray:  # fmt: skip
+    """What the network reads of a clip after ``_raw_features``."""
+    return read_mel(_raw_features(x, cfg, rng, pool, train), cfg)
+
+
+def clip_evidence(phonetic: PhoneticNet, raws: list[np.ndarray], scripts: list[str | None]) -> list[np.ndarray]:
+    """Each clip's (L, 41) phone evidence from its ``model_features``; where a script is given, its words aligned
+    and written in (the ``--text`` path, ``core.speech.evidence.script_evidence``)."""
+    from core.speech.align import align_words
+    from core.speech.evidence import audio_evidence, script_evidence
+    from core.speech.lexicon import pronounce
+
+    out = []
+    for raw, script in zip(raws, scripts, strict=True):
+        post = phone_posteriors(phonetic, raw)
+        ev = audio_evidence(post, raw)
+        if script:
+            al = align_words(np.log(post + 1e-8), pronounce(script))
+            ev = script_evidence(ev, al.phones, al.matched)
+        out.append(ev)
+    return out
+
+
+def _pad_evidence(evs: list[np.ndarray], frames: int) -> torch.Tensor:
+    from core.speech.evidence import N_EVIDENCE
+
+    out = np.zeros((len(evs), N_EVIDENCE, frames), np.float32)
+    out[:, N_EVIDENCE - 1] = -3.0  # silence: no loudness
+    out[:, 0] = 1.0  # and the silence phone
+    for i, e in enumerate(evs):
+        n = min(frames, len(e))
+        out[i, :, :n] = e[:n].T
+    return torch.from_numpy(out)
 
 
 def _pad_labels(labels: list[np.ndarray], frames: int) -> torch.Tensor:
@@ -86,12 +126,19 @@ def phone_loss(logits: torch.Tensor, visemes: torch.Tensor) -> torch.Tensor:
 
 def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
                id_std: np.ndarray | None, train: bool,
-               visemes: dict[str, np.ndarray] | None = None) -> Batch:  # fmt: skip
-    mels, targets, idents, times, labs = [], [], [], [], []
+               visemes: dict[str, np.ndarray] | None = None, phonetic: PhoneticNet | None = None,
+               text: bool | None = None) -> Batch:  # fmt: skip
+    """A batch of clips (augmented when ``train``). A Ψ that hears phones gets each clip's phone evidence from
+    ``phonetic``; a share ``cfg.text_prob`` of the clips (or all, or none: ``text``) with its GRID sentence aligned."""
+    mels, targets, idents, times, labs, raws, scripts = [], [], [], [], [], [], []
     for c in clips:
         s = float(rng.choice(cfg.speed_perturb)) if train else 1.0
         x = change_speed(c.audio, s)
-        mel = _features(x, cfg, rng, pool, train)
+        raw = _raw_features(x, cfg, rng, pool, train)
+        mel = read_mel(raw, cfg)
+        raws.append(raw)
+        use_text = (rng.random() < cfg.text_prob) if text is None else text
+        scripts.append(grid_sentence(c.key) if use_text else None)
         if visemes is not None:
             v = visemes.get(c.key, np.zeros(0, np.uint8)).astype(np.int64)
             labs.append(v[np.minimum(np.round(np.arange(len(mel)) * s).astype(np.int64), len(v) - 1)] if len(v) else v)
@@ -117,8 +164,14 @@ def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generato
         tgt[i, : len(targets[i])] = targets[i]
         tim[i, : len(times[i])] = times[i]
         mask[i, : len(targets[i])] = 1
+    evidence = keep = None
+    if cfg.inputs != "mel":
+        assert phonetic is not None, "a Ψ that hears phones trains with a phonetic encoder"
+        evidence = _pad_evidence(clip_evidence(phonetic, raws, scripts), (fmax + 1) // 2)
+        keep = torch.from_numpy((rng.random(b) >= cfg.mel_dropout if train else np.ones(b, bool)).astype(np.float32))
     return Batch(torch.from_numpy(mel), torch.from_numpy(tim), torch.from_numpy(np.stack(idents)),
-                 torch.from_numpy(tgt), torch.from_numpy(mask), _pad_labels(labs, fmax) if labs else None)  # fmt: skip
+                 torch.from_numpy(tgt), torch.from_numpy(mask), _pad_labels(labs, fmax) if labs else None,
+                 evidence, keep)  # fmt: skip
 
 
 def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tensor:
@@ -189,15 +242,28 @@ def energy_baseline(clips: list[Clip]) -> dict[str, float]:
     return {"aperture_r_lag0": float(np.median(r0)), "best_lag": float(np.median(lag)), "clips": float(len(clips))}
 
 
-def psi_predictions(psi: ExpressionNet, clips: list[Clip]) -> list[np.ndarray]:
-    """Ψ's coefficients for each clip (clean audio), relative to its most frontal frame."""
-    f = [(model_features(c.audio), c.identity[c.frontal_index]) for c in clips]
-    return [predict_expression(psi, mel, c.frames, c.fps, ident) for (mel, ident), c in zip(f, clips, strict=True)]
+def psi_predictions(psi: ExpressionNet, clips: list[Clip], phonetic: PhoneticNet | None = None,
+                    text: bool = False) -> list[np.ndarray]:  # fmt: skip
+    """Ψ's coefficients for each clip (clean audio; with ``text``, its GRID sentence as the script)."""
+    out = []
+    for c in clips:
+        mel = model_features(c.audio)
+        ev = None
+        if psi.hears_phones:
+            assert phonetic is not None
+            ev = clip_evidence(phonetic, [mel], [grid_sentence(c.key) if text else None])[0]
+        out.append(predict_expression(psi, mel, c.frames, c.fps, c.identity[c.frontal_index], ev))
+    return out
 
 
-def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray) -> dict[str, float]:
+def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray, phonetic: PhoneticNet | None = None,
+             ) -> dict[str, float]:  # fmt: skip
     net.eval()
-    return score_clips(psi_predictions(net, clips), clips, components, net.cfg.target)
+    out = score_clips(psi_predictions(net, clips, phonetic), clips, components, net.cfg.target)
+    if net.hears_phones and net.cfg.text_prob > 0:
+        text = score_clips(psi_predictions(net, clips, phonetic, text=True), clips, components, net.cfg.target)
+        out.update({f"text_{k}": v for k, v in text.items() if k != "clips"})
+    return out
 
 
 def groups(clips: list[Clip]) -> dict[str, list[Clip]]:
@@ -210,6 +276,7 @@ def train_expression(
     split: dict[str, list[Clip]], components: np.ndarray, out: Path, cfg: ExpressionConfig,
     device: str = "cpu", resume: bool = True, progress: bool = True,
     visemes: dict[str, np.ndarray] | None = None, phones: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    phonetic: PhoneticNet | None = None,
 ) -> tuple[ExpressionNet, dict[str, Any]]:  # fmt: skip
     """Train Ψ on split['train'], reporting 'val_unseen' each epoch; the last epoch is kept (no selection).
 
@@ -246,8 +313,10 @@ def train_expression(
         total = 0.0
         for idx in bar:
             b = make_batch([train[i] for i in idx], cfg, rng, pool, id_std, train=True,
-                           visemes=visemes if net.phonetic else None)  # fmt: skip
-            pred, logits = net.forward_with_phones(b.mel.to(dev), b.times.to(dev), b.identity.to(dev))
+                           visemes=visemes if net.phonetic else None, phonetic=phonetic)  # fmt: skip
+            ev = None if b.evidence is None else b.evidence.to(dev)
+            keep = None if b.keep_mel is None else b.keep_mel.to(dev)
+            pred, logits = net.forward_with_phones(b.mel.to(dev), b.times.to(dev), b.identity.to(dev), ev, keep)
             loss = loss_fn(pred, Batch(b.mel, b.times, b.identity, b.target.to(dev), b.mask.to(dev)),
                            cfg.velocity_weight)  # fmt: skip
             if logits is not None and b.visemes is not None:
@@ -266,7 +335,7 @@ def train_expression(
         net.cpu()
         m = {"epoch": epoch + 1, "train_loss": total / len(batches)}
         if val:
-            m.update({f"unseen_{k}": v for k, v in validate(net, val, components).items()})
+            m.update({f"unseen_{k}": v for k, v in validate(net, val, components, phonetic).items()})
         history.append(m)
         log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in m.items()})
         if progress:

@@ -11,7 +11,8 @@ from pathlib import Path
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: Each model's file name, in ``runs/`` (where training writes) and in ``core/assets`` (what ships).
 FILE = {"expression": "expression.safetensors", "motion": "motion.safetensors", "smoother": "smoother.safetensors",
-        "blinks": "blink.safetensors", "neutral": "neutral.safetensors", "renderer": "refiner.safetensors"}  # fmt: skip
+        "blinks": "blink.safetensors", "neutral": "neutral.safetensors", "renderer": "refiner.safetensors",
+        "phonetic": "phonetic.safetensors"}  # fmt: skip
 RUNS = Path("runs")
 
 
@@ -60,6 +61,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ParleyError(f"--promote ships the file as core/assets/{name}: name --out like that")
     phones = args.phones if args.what == "expression" and args.phone_weight > 0 else []
     sources = [Path(args.person)] if person else [Path(args.data), *[Path(p) for p in phones]]
+    if args.what == "phonetic":
+        sources = [Path(p) for p in args.corpora]
     with recording(provenance(*sources)):
         rep, made = _train(args, out)
     print(json.dumps({k: v for k, v in rep.items() if k != "history"} | {"last": rep.get("history", [{}])[-1:]},
@@ -78,18 +81,26 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         from core.train.expression import train_expression
 
         pca, split = _load(args)
+        hears = args.inputs != "mel"
         ecfg = ExpressionConfig(variant=args.variant or "tcn", seed=args.seed, target=args.target,
                                 use_identity=args.target == "reference", feature_norm=args.feature_norm,
-                                voice_prob=args.voice_prob, phone_weight=args.phone_weight)  # fmt: skip
+                                voice_prob=args.voice_prob, phone_weight=0.0 if hears else args.phone_weight,
+                                inputs=args.inputs, text_prob=args.text_prob if hears else 0.0)  # fmt: skip
         ecfg = replace(ecfg, epochs=args.epochs or ecfg.epochs)
-        visemes, phones = None, None
+        visemes, phones, phonetic = None, None, None
+        if hears:
+            from core.models.checkpoint import describe_checkpoint
+            from core.models.phonetic import PhoneticNet
+
+            phonetic = PhoneticNet.load(args.phonetic)
+            ecfg.phonetic_sha = describe_checkpoint(args.phonetic)["sha256"]
         if ecfg.phone_weight > 0:
             from core.data.phones import cached_visemes, load_labelled
 
             visemes = cached_visemes(Path(args.data), [(c.key, c.audio) for c in split["train"]])
             phones = [(a, v) for d in args.phones for _, a, v in load_labelled(Path(d))]
         _, rep = train_expression(split, pca.components, out, ecfg, args.device, resume=not args.restart,
-                                  visemes=visemes, phones=phones)  # fmt: skip
+                                  visemes=visemes, phones=phones, phonetic=phonetic)  # fmt: skip
     elif args.what == "motion":
         from core.models.motion import MotionConfig
         from core.train.motion import train_motion
@@ -106,12 +117,17 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
 
         pca, split = _load(args, ("train", "val_seen", "val_unseen"))
         psi = ExpressionNet.load(args.expression)
+        phon = None
+        if psi.hears_phones:
+            from core.models.phonetic import PhoneticNet
+
+            phon = PhoneticNet.load(args.phonetic)
         scfg = SmootherConfig(seed=args.seed)
         scfg = replace(scfg, epochs=args.epochs or scfg.epochs)
-        net, rep = train_smoother(psi, split, pca.components, out, scfg, resume=not args.restart)
+        net, rep = train_smoother(psi, split, pca.components, out, scfg, resume=not args.restart, phonetic=phon)
         # chosen on the training speaker's held-out clips, so the held-out speakers stay out of every choice
-        chosen_on = compare_smoothing(psi, net, split["val_seen"], pca.components)
-        table = compare_smoothing(psi, net, split["val_unseen"], pca.components)
+        chosen_on = compare_smoothing(psi, net, split["val_seen"], pca.components, phonetic=phon)
+        table = compare_smoothing(psi, net, split["val_unseen"], pca.components, phonetic=phon)
         net.save(out, {"val_seen": chosen_on, "val_unseen": table})
         rep.update(val_seen=chosen_on, val_unseen=table, choice=choose_smoothing(chosen_on))
         made.append(out.with_name("smoothing.json"))
@@ -130,6 +146,8 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
                            **({"gate": args.gate} if args.gate is not None else {}),
                            **({"colour": args.colour} if args.colour is not None else {}))
             _, rep = train_renderer(Path(args.data), out, rcfg, cache=out.parent / "renderer_pairs")
+    elif args.what == "phonetic":
+        rep = _phonetic(args, out)
     elif args.what == "neutral":
         from core.train.neutral import train_neutral
 
@@ -148,6 +166,39 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         model.save(out)
         rep = json.loads(describe(model))
     return rep, made
+
+
+def _phonetic(args: argparse.Namespace, out: Path) -> dict:  # type: ignore[type-arg]
+    """The phonetic encoder from phone corpora: GRID's training speaker's training clips, every other corpus whole;
+    GRID's held-out clips and speakers and LibriSpeech's test-other validate."""
+    from core.data.phone_corpus import LabelledClip, load_corpus
+    from core.data.splits import split_of
+    from core.models.phonetic import PhoneticConfig
+    from core.train.phonetic import train_phonetic
+
+    train: list[LabelledClip] = []
+    val_seen: list[LabelledClip] = []
+    val_unseen: list[LabelledClip] = []
+    val_other: list[LabelledClip] = []
+    for folder in map(Path, args.corpora):
+        for c in load_corpus(folder):
+            if c.kind == "aligned":  # GRID: split by speaker and clip as everywhere else
+                {"train": train, "val_seen": val_seen, "val_unseen": val_unseen}[split_of(c.name, c.speaker)].append(c)
+            elif "test" in folder.name:
+                val_other.append(c)
+            else:
+                train.append(c)
+    val = {k: v for k, v in (("grid_val_seen", val_seen[:60]), ("grid_unseen", val_unseen),
+                             ("libri_test_other", val_other)) if v}  # fmt: skip
+    kinds = sorted({c.kind for c in train})
+    cfg = PhoneticConfig(seed=args.seed, data=f"{len(train)} clips ({', '.join(kinds)}) from "
+                         + ", ".join(Path(p).name for p in args.corpora))  # fmt: skip
+    cfg = replace(cfg, steps=args.epochs or cfg.steps)
+    print(f"phonetic encoder: {len(train)} training clips ({sum(len(c.audio) for c in train) / 16000 / 60:.1f} min), "
+          + ", ".join(f"{k} {len(v)}" for k, v in val.items()), flush=True)  # fmt: skip
+    _, rep = train_phonetic(train, val, out, cfg, args.device, resume=not args.restart,
+                            rooms_cache=out.parent / f"rooms_{cfg.rooms}_{cfg.seed}.npz")  # fmt: skip
+    return rep
 
 
 def _person_refiner(args: argparse.Namespace, out: Path) -> dict:  # type: ignore[type-arg]
@@ -171,13 +222,16 @@ def _person_refiner(args: argparse.Namespace, out: Path) -> dict:  # type: ignor
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t = sub.add_parser("train", help="train Ψ (expression), Φ (motion), the smoother, the blink model or the "
                        "rest estimator")
-    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral", "renderer"])
+    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral", "renderer", "phonetic"])
     t.add_argument("data", nargs="?", default="data/grid", help="a folder made by `parley data prepare`")
     t.add_argument("--out", help="checkpoint to write (default runs/<model>.safetensors)")
     t.add_argument("--promote", action="store_true",
                    help="when done, copy the checkpoint (and smoothing.json) into core/assets: what ships")
     t.add_argument("--variant", choices=["tcn", "paper", "parley"], help="expression: tcn|paper; motion: parley|paper")
-    t.add_argument("--epochs", type=int, help="epochs (renderer: optimisation steps)")
+    t.add_argument("--epochs", type=int, help="epochs (renderer, phonetic: optimisation steps)")
+    t.add_argument("--corpora", nargs="+", default=["data/phones/grid", "data/phones/librispeech",
+                                                    "data/phones/synthetic", "data/phones/librispeech-test"],
+                   help="phonetic: phone corpora from `parley data phones` (a folder named *test* validates)")
     t.add_argument("--target", choices=["rest", "reference"], default="rest",
                    help="expression: coefficients relative to the face's rest (default) or to the reference frame")
     t.add_argument("--feature-norm", choices=["utterance", "global"], default="utterance",
@@ -186,6 +240,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="expression: weight of the mouth-class loss (0: none; default 1e-4, about the landmark loss)")
     t.add_argument("--phones", nargs="*", default=["data/librispeech"],
                    help="expression: audio-only speech labelled by `parley data phones` (default data/librispeech)")
+    t.add_argument("--inputs", choices=["mel", "phones", "phones+mel"], default="phones+mel",
+                   help="expression: what Ψ hears — the phonetic encoder's evidence fused with the spectrum (default), "
+                   "the evidence alone, or the spectrum alone (the v2 design)")
+    t.add_argument("--phonetic", default=str(ASSETS / "phonetic.safetensors"),
+                   help="expression: the phonetic encoder Ψ hears through (default: the shipped one)")
+    t.add_argument("--text-prob", type=float, default=0.4,
+                   help="expression: share of training clips given their aligned sentence, as --text does "
+                   "(default 0.4)")
     t.add_argument("--voice-prob", type=float, default=0.5,
                    help="expression: share of training clips given another pitch and vocal-tract length (default 0.5)")
     t.add_argument("--seed", type=int, default=0)

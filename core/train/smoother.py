@@ -10,6 +10,7 @@ import torch
 from tqdm import tqdm
 
 from core.models.expression import ExpressionNet
+from core.models.phonetic import PhoneticNet
 from core.models.smoother import AdaptiveSmoother, SmootherConfig, gaussian_smooth, smooth_adaptive
 from core.train.common import load_state, save_state, seed_everything
 from core.train.data import Clip
@@ -18,12 +19,13 @@ from core.train.expression import psi_predictions, score_clips
 
 def train_smoother(
     psi: ExpressionNet, split: dict[str, list[Clip]], components: np.ndarray, out: Path, cfg: SmootherConfig,
-    resume: bool = True, progress: bool = True,
+    resume: bool = True, progress: bool = True, phonetic: PhoneticNet | None = None,
 ) -> tuple[AdaptiveSmoother, dict[str, Any]]:  # fmt: skip
-    """Learn per-frame weights that bring Ψ's predictions closest to the tracked truth (value and acceleration)."""
+    """Learn per-frame weights that bring Ψ's predictions closest to the tracked truth (value and acceleration).
+    A Ψ that hears phones predicts through ``phonetic``."""
     rng = seed_everything(cfg.seed)
     train = split["train"]
-    preds = psi_predictions(psi, train)
+    preds = psi_predictions(psi, train, phonetic)
     truth = [c.coeffs - (c.rest_coeffs if psi.cfg.target == "rest" else c.coeffs[c.frontal_index]) for c in train]
     comp = torch.from_numpy(components[: preds[0].shape[1]]).float()
     net = AdaptiveSmoother(cfg)
@@ -59,10 +61,10 @@ def train_smoother(
 
 def compare_smoothing(
     psi: ExpressionNet, smoother: AdaptiveSmoother | None, clips: list[Clip], components: np.ndarray,
-    sigmas: tuple[float, ...] = (1.0, 2.0),
+    sigmas: tuple[float, ...] = (1.0, 2.0), phonetic: PhoneticNet | None = None,
 ) -> dict[str, dict[str, float]]:  # fmt: skip
     """Lip MSI ratio and aperture figures for no smoothing, fixed Gaussians and the adaptive smoother."""
-    preds = psi_predictions(psi, clips)
+    preds = psi_predictions(psi, clips, phonetic)
     t = psi.cfg.target
     out = {"none": score_clips(preds, clips, components, t)}
     for s in sigmas:
