@@ -32,17 +32,19 @@ def _write(face: Path, rec: dict[str, Any], audio: Path, m: Any, out: Path) -> N
     operators.export(bpy.context, obj, str(out))
 
 
-def run(audio: list[Path], face: Path, outs: list[Path], fps: float, text: str | None = None,
+def run(audio: list[Path], face: Path, outs: list[Path], fps: float, texts: list[str | None] | None = None,
         auto_start: bool = True, articulation: float = 1.0,
-        motion: dict[str, str] | None = None) -> list[Outcome]:  # fmt: skip
-    """Animate ``face`` with each audio file and write each output; failures are recorded, not raised."""
+        motion: dict[str, str] | None = None, language: str = "en") -> list[Outcome]:  # fmt: skip
+    """Animate ``face`` with each audio file (and its script in ``texts``, if any) and write each output; failures
+    are recorded, not raised."""
+    script = dict(zip(audio, texts or [None] * len(audio), strict=True))
 
     def reconstruct(client: Any) -> dict[str, Any]:  # once: nothing can be made without the face
         return workflow.reconstruct(client, str(face), lambda f, s: None, lambda: False)
 
     def write(client: Any, face_upload: Any, rec: Any, a: Path, out: Path) -> None:
-        m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False,
-                             articulation, str(rec.get("face_id", "")), motion)  # the face is tracked once
+        m = workflow.animate(client, str(a), face_upload, fps, script[a], lambda f, s: None, lambda: False,
+                             articulation, str(rec.get("face_id", "")), motion, language)  # the face: tracked once
         _write(face, rec, a, m, out)
 
     return _each(audio, face, outs, auto_start, write, reconstruct)
@@ -98,15 +100,17 @@ def check_rig(rig: Rig) -> str:
     return ""
 
 
-def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fps: float, text: str | None = None,
-            auto_start: bool = True, articulation: float = 1.0,
-            motion: dict[str, str] | None = None) -> list[Outcome]:  # fmt: skip
-    """Drive the rig's ARKit shape keys (and head bone) with each audio file, each output from a fresh copy."""
+def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fps: float,
+            texts: list[str | None] | None = None, auto_start: bool = True, articulation: float = 1.0,
+            motion: dict[str, str] | None = None, language: str = "en") -> list[Outcome]:  # fmt: skip
+    """Drive the rig's ARKit shape keys (and head bone) with each audio file (and its script in ``texts``), each
+    output from a fresh copy."""
+    script = dict(zip(audio, texts or [None] * len(audio), strict=True))
 
     def write(client: Any, face_upload: Any, a: Path, out: Path) -> None:
         obj, target = _open_rig(rig)
-        m = workflow.animate(client, str(a), face_upload, fps, text, lambda f, s: None, lambda: False, articulation,
-                             motion=motion)  # fmt: skip
+        m = workflow.animate(client, str(a), face_upload, fps, script[a], lambda f, s: None, lambda: False,
+                             articulation, motion=motion, language=language)  # fmt: skip
         info = scene.apply(bpy.context, obj, m, str(a.resolve()), target, title=f"{obj.name} {a.stem}")
         keyed = len(info["keyed"])
         print(f"Parley: {a.name}: {keyed} shape keys of '{obj.name}' driven", flush=True)

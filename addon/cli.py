@@ -12,7 +12,9 @@ fresh scene through the same code as the add-on's buttons, run synchronously (ba
 timers). The face is reconstructed once. With ``--rig``, each output is the rig's .blend with the ARKit curves on
 the named mesh's shape keys (matched by name: ``jawOpen``, ``JawOpen``, ``jawOpen_L``…; keys it lacks are listed)
 and the head motion on ``--bone`` of its armature; ``--face`` is then optional (the person the ARKit solve fits).
-A summary ends the run; the exit code is 1 if any file failed, 2 for bad arguments. A local server is started
+A line's script (``--text``/``--text-file`` for one file; ``NAME.txt`` beside each ``NAME.wav`` in a folder or a
+list) drives the mouth where the voice says its words. A summary ends the run; the exit code is 1 if any file
+failed, 2 for bad arguments. A local server is started
 when none answers (and stopped at the end).
 """
 
@@ -29,6 +31,7 @@ from types import ModuleType
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".webm", ".mp4"}
 FORMATS = ("glb", "fbx", "blend")
+LANGUAGES = ("en", "fr", "de", "es", "it", "pt")  # the scripts' languages (the server phonemises them)
 
 
 def _package() -> ModuleType:
@@ -66,7 +69,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--gaze", choices=("free", "camera", "off"), default="free", help="eye movement (default free)")
     p.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents")
     p.add_argument("--seed", type=int, default=0, help="another seed, another take (blinks, gaze, sway)")
-    p.add_argument("--text", default=None, help="transcript, recorded with the result (one audio only)")
+    p.add_argument("--text", default=None, help="the line's script (one audio only; for a folder or a list, "
+                   "NAME.txt beside NAME.wav is read)")
+    p.add_argument("--text-file", default=None, help="the line's script from a text file (one audio only)")
+    p.add_argument("--language", choices=LANGUAGES, default="en", help="the scripts' language (default en)")
     p.add_argument("--server", default=None, help="server URL (default $PARLEY_URL or http://127.0.0.1:8765)")
     p.add_argument("--no-start", action="store_true", help="do not start a local server when none answers")
     return p.parse_args(argv)
@@ -101,6 +107,10 @@ def check_args(args: argparse.Namespace) -> str:
     for item in args.audio:
         if not Path(item).exists():
             return f"--audio {item}: no such file or folder"
+    if args.text is not None and args.text_file is not None:
+        return "--text and --text-file: give one of them"
+    if args.text_file is not None and not Path(args.text_file).is_file():
+        return f"--text-file {args.text_file}: no such file"
     out = Path(args.out)
     if out.suffix and not out.is_dir() and out.suffix.lower().lstrip(".") not in FORMATS:
         return f"--out {args.out}: must end in {', '.join('.' + f for f in FORMATS)}, or be a folder"
@@ -119,6 +129,29 @@ def audio_list(items: list[str]) -> list[Path]:
             out += [(p.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln and ln[0] != "#"]
         else:
             out.append(p)
+    return out
+
+
+def read_script(path: Path) -> str:
+    """A dialogue file's text (UTF-8 with or without a byte-order mark, else Latin-1)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1").strip()
+
+
+def scripts(audio: list[Path], text: str | None, text_file: str | None) -> list[str | None]:
+    """Each line's script: ``--text``/``--text-file`` for a single audio file, else NAME.txt beside NAME.wav."""
+    if text is not None or text_file is not None:
+        if len(audio) != 1:
+            raise SystemExit(f"addon/cli.py: --text and --text-file go with one audio file ({len(audio)} given); for "
+                             "many, put NAME.txt beside each NAME.wav")  # fmt: skip
+        return [text if text is not None else read_script(Path(str(text_file)))]
+    out: list[str | None] = []
+    for a in audio:
+        beside = [f for f in (a.with_suffix(".txt"), a.with_suffix(".TXT")) if f.is_file()]
+        out.append(read_script(beside[0]) if beside else None)
     return out
 
 
@@ -147,6 +180,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         outs = outputs(audio, Path(args.out), args.format)
+        texts = scripts(audio, args.text, args.text_file)
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -167,11 +201,11 @@ def main(argv: list[str]) -> int:
                 print(f"addon/cli.py: {why}", file=sys.stderr)
                 return 2
             face = Path(args.face) if args.face else None
-            results = batch.run_rig(audio, rig, face, outs, args.fps, args.text, auto_start=not args.no_start,
-                                    articulation=args.articulation, motion=motion)  # fmt: skip
+            results = batch.run_rig(audio, rig, face, outs, args.fps, texts, auto_start=not args.no_start,
+                                    articulation=args.articulation, motion=motion, language=args.language)  # fmt: skip
         else:
-            results = batch.run(audio, Path(args.face), outs, args.fps, args.text, auto_start=not args.no_start,
-                                articulation=args.articulation, motion=motion)  # fmt: skip
+            results = batch.run(audio, Path(args.face), outs, args.fps, texts, auto_start=not args.no_start,
+                                articulation=args.articulation, motion=motion, language=args.language)  # fmt: skip
     finally:
         pkg.unregister()
     failed = [r for r in results if not r.ok]

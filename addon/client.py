@@ -121,12 +121,14 @@ class ParleyClient:
 
     def submit_animation(self, audio: Upload, face: Upload | None = None, fps: float = 30.0,
                          text: str | None = None, articulation: float = 1.0,
-                         face_id: str | None = None, motion: dict[str, str] | None = None) -> str:  # fmt: skip
-        """Start an animation job; returns its id. ``face_id`` (from ``reconstruct``) instead of ``face`` reuses a
-        face the server already tracked; ``motion`` holds the head/blink/gaze/brow/seed form fields."""
+                         face_id: str | None = None, motion: dict[str, str] | None = None,
+                         language: str = "en") -> str:  # fmt: skip
+        """Start an animation job; returns its id. ``text`` is the line's script (in ``language``); ``face_id`` (from
+        ``reconstruct``) instead of ``face`` reuses a face the server already tracked; ``motion`` holds the
+        head/blink/gaze/brow/seed form fields."""
         files = {"audio": audio, **({"face": face} if face else {})}
         fields = {"fps": repr(float(fps)), "articulation": repr(float(articulation))}
-        fields.update({"text": text} if text else {})
+        fields.update({"text": text, "language": language} if text else {})
         fields.update({"face_id": face_id} if face_id and not face else {})
         fields.update(motion or {})
         body, ctype = encode_multipart(files, fields)

@@ -207,13 +207,15 @@ class PARLEY_OT_animate(bpy.types.Operator):
         except (ValueError, scene.SceneError) as exc:
             self.report({"ERROR"}, f"Parley Animate: {exc}")
             return {"CANCELLED"}
-        text, name, articulation = settings.transcript, obj.name, settings.articulation
+        name, articulation, language = obj.name, settings.articulation, settings.language
+        text = settings.script_text.as_string() if settings.script_text is not None else settings.transcript
         face_id = str(obj.get(scene.FACE_ID_TAG, ""))
         motion = workflow.motion_fields(settings.head_motion, None if settings.natural_blinks else settings.blink_rate,
                                         settings.gaze, settings.brows, settings.seed)  # fmt: skip
 
         def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> Any:
-            return workflow.animate(client, audio, face, fps, text, report, stop, articulation, face_id, motion)
+            return workflow.animate(client, audio, face, fps, text, report, stop, articulation, face_id, motion,
+                                    language)
 
         def finish(m: Any) -> str:
             face_obj = bpy.data.objects.get(name)

@@ -15,7 +15,15 @@ class ParleySettings(bpy.types.PropertyGroup):
     audio_path: bpy.props.StringProperty(  # type: ignore[valid-type]
         name="Audio", subtype="FILE_PATH", description="The voice clip (WAV, FLAC, MP3, OGG…)")
     transcript: bpy.props.StringProperty(  # type: ignore[valid-type]
-        name="Transcript", description="Optional: what is said (recorded with the result)")
+        name="Script", description="Optional: the line's words. Where the voice says them they drive the mouth "
+        "(closures on p, b, m, open vowels); words it does not say are left to the voice")
+    script_text: bpy.props.PointerProperty(  # type: ignore[valid-type]
+        name="Script Text", type=bpy.types.Text,
+        description="Optional: a text block holding the line's script (for long lines; used instead of Script)")
+    language: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Language", items=[("en", "English", ""), ("fr", "French", ""), ("de", "German", ""),
+                                ("es", "Spanish", ""), ("it", "Italian", ""), ("pt", "Portuguese", "")],
+        default="en", description="The script's language")  # fmt: skip
     fps: bpy.props.FloatProperty(  # type: ignore[valid-type]
         name="FPS", default=0.0, min=0.0, max=120.0,
         description="Frame rate of the animation (0: the scene's)")

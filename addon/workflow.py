@@ -67,8 +67,9 @@ def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_s
 
 def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: float, text: str | None,
             report: Progress, should_stop: Stop, articulation: float = 1.0, face_id: str = "",
-            motion: dict[str, str] | None = None) -> Motion:  # fmt: skip
-    """Audio (+ the face) → the checked result curves. Cancels the server job when ``should_stop()`` turns true.
+            motion: dict[str, str] | None = None, language: str = "en") -> Motion:  # fmt: skip
+    """Audio (+ the face, + the line's script ``text`` in ``language``) → the checked result curves. Cancels the
+    server job when ``should_stop()`` turns true.
 
     With ``face_id`` (the server's id of a face it reconstructed) the face is not uploaded or tracked again; when
     the server no longer knows it (restarted, expired), ``face`` is uploaded instead.
@@ -79,13 +80,13 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     if face_id:
         try:
             job = client.submit_animation(audio, None, fps=fps, text=text or None, articulation=articulation,
-                                          face_id=face_id, motion=motion)  # fmt: skip
+                                          face_id=face_id, motion=motion, language=language)  # fmt: skip
         except ServerError as exc:
             if exc.code != "face_not_known":
                 raise
     if not job:
         job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation,
-                                      motion=motion)  # fmt: skip
+                                      motion=motion, language=language)  # fmt: skip
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)

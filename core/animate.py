@@ -53,6 +53,7 @@ class Models:
     smoothing: str  # "adaptive" | "gaussian:σ" | "none"
     load_seconds: float = 0.0
     device: str = "cpu"  # where the networks run
+    phonetic: Any | None = None  # the phonetic encoder, when Ψ hears phones
 
     def versions(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pca": {"kind": "parley.landmark_pca", "n_components": int(self.pca.n_components)}}
@@ -64,6 +65,10 @@ class Models:
         out["smoothing"] = self.smoothing
         out["device"] = self.device
         out["neutral"] = {"kind": "parley.neutral", "n_modes": self.neutral.config.n_modes}
+        out["expression"]["inputs"] = self.expression.cfg.inputs
+        if self.phonetic is not None:
+            out["phonetic"] = {"kind": "parley.phonetic", "steps": self.phonetic.metrics.get("steps"),
+                               "sha256": self.expression.cfg.phonetic_sha}  # fmt: skip
         return out
 
 
@@ -96,11 +101,32 @@ def load_models(assets: str | Path = ASSETS, smoothing: str | None = None, devic
     m = Models(LandmarkPCA.load(a / "landmark_pca.safetensors"), ExpressionNet.load(a / "expression.safetensors"),
                HeadMotionNet.load(a / "motion.safetensors"), BlinkModel.load(a / "blink.safetensors"), smoother,
                NeutralModel.load(a / "neutral.safetensors"), canonical_face(), choice, device=device)  # fmt: skip
-    for net in (m.expression, m.motion, m.smoother):
+    if m.expression.hears_phones:
+        m.phonetic = _load_phonetic(a, m.expression.cfg.phonetic_sha)
+    for net in (m.expression, m.motion, m.smoother, m.phonetic):
         if net is not None:
             net.to(device)
     m.load_seconds = time.perf_counter() - t0
     return m
+
+
+def _load_phonetic(assets: Path, sha: str) -> Any:
+    """The phonetic encoder Ψ was trained on (``phonetic.safetensors``), refused if it is another one.
+
+    Raises:
+        CheckpointError: missing, unreadable, or not the encoder this Ψ was trained to hear through.
+    """
+    from core.errors import CheckpointError
+    from core.models.checkpoint import describe_checkpoint
+    from core.models.phonetic import PhoneticNet
+
+    f = assets / "phonetic.safetensors"
+    net = PhoneticNet.load(f)
+    got = describe_checkpoint(f)["sha256"]
+    if sha and got != sha:
+        raise CheckpointError(f"{f}: Ψ (expression.safetensors) was trained on the phonetic encoder {sha}, not on "
+                              f"this one ({got}): ship the two together")  # fmt: skip
+    return net
 
 
 def _shipped_smoothing(assets: Path) -> str:
@@ -333,18 +359,22 @@ def animate(
     audio_path: str | Path | Audio, face: str | Path | Reference | None = None, fps: float = 30.0,
     text: str | None = None,
     models: Models | None = None, seed: int = 0, max_seconds: float = 600.0, progress: Progress | None = None,
-    articulation: float = 1.0, motion: Spontaneous | None = None,
+    articulation: float = 1.0, motion: Spontaneous | None = None, language: str = "en",
 ) -> AnimationResult:  # fmt: skip
     """Animate ``face`` (photo, video, a prepared Reference, or None for the built-in portrait) to ``audio_path``.
 
     ``audio_path`` is a file, or audio already decoded by ``core.audio.decode.load_audio``.
+
+    ``text`` is the line's script (its ``language``: ``core.speech.lexicon.LANGUAGES``): the words the audio says
+    drive the mouth at the audio's timing; words it does not say are listed in meta ``script`` and left to the audio.
 
     ``progress`` is called between stages (and per tracked frame of a face video) with the fraction done;
     an exception it raises propagates, which is how a caller cancels.
 
     Raises:
         AudioDecodeError, ImageDecodeError, FaceNotFound, FaceTooSmall, CheckpointError: as their names say.
-        ParleyError: an fps outside 1–240, an articulation outside 0–2, spontaneous-motion settings out of range.
+        ParleyError: an fps outside 1–240, an articulation outside 0–2, spontaneous-motion settings out of range,
+            an unknown language or a script over 20,000 characters.
     """
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
@@ -360,6 +390,9 @@ def animate(
         raise ParleyError(f"--articulation {articulation}: must be between 0 and 2")
     sp = motion or Spontaneous()
     sp.check()
+    from core.speech.script import check_script, hear
+
+    text = check_script(text, language)
     report = progress or _no_progress
     m = models or default_models()
     report(0.0, "decoding audio")
@@ -375,7 +408,9 @@ def animate(
     mel = model_features(audio.samples)
     comps = m.pca.components
     report(0.75, "expression")
-    q, vis = predict_with_visemes(m.expression, mel, n, fps, identity_feature(ref.identity, m.canonical, comps))
+    heard = hear(m.phonetic, mel, text, language) if m.phonetic is not None else None
+    ident = identity_feature(ref.identity, m.canonical, comps)
+    q, vis = predict_with_visemes(m.expression, mel, n, fps, ident, None if heard is None else heard.evidence)
     q = apply_smoothing(m, q, fps)
     q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, vis)
     report(0.85, "head motion")
@@ -394,6 +429,7 @@ def animate(
     arkit = np.maximum(arkit, brow)  # the solve sees the brows too; the raise itself is kept exact
     eyes = spm.gaze(n, fps, blink, pose, sp.gaze, take)
     arkit = np.clip(arkit + spm.gaze_weights(eyes), 0.0, 1.0)
+    notes = list(ref.notes)
     src = {"source": audio.source, "duration_s": audio.duration, "sample_rate": audio.source_rate,
            "channels": audio.source_channels}  # fmt: skip
     meta = {"parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
@@ -405,9 +441,13 @@ def animate(
                                 "landmarks = rest + expression @ PCA",
             "arkit_names": list(ARKIT_NAMES), "arkit_basis": "solved from the landmark motion through the "
             "face's fitted ICT head (bounded least squares, temporal regularisation); blinks from the blink curves",
-            "notes": ref.notes}  # fmt: skip
+            "notes": notes}  # fmt: skip
     if text is not None:
         meta["transcript"] = text
-        meta["notes"] = [*ref.notes, "transcript recorded only: the shipped models are audio-only"]
+        if heard is not None and heard.script is not None:
+            meta["script"] = heard.script
+            notes += heard.notes
+        else:
+            notes.append("script recorded only: this Ψ hears the spectrum, not phones, and cannot read one")
     return AnimationResult(float(fps), q.astype(np.float32), pose.astype(np.float32), blink.astype(np.float32),
                            lm.astype(np.float32), meta, arkit.astype(np.float32))  # fmt: skip

@@ -1,8 +1,9 @@
 """``parley batch``: many voice lines animated at once — on local processes or on a Ray cluster.
 
 The inputs (files, folders searched for audio, ``.txt`` lists of paths) become items, each with its output path in
-``--out``; items whose output already exists are skipped (outputs are written whole under a temporary name, then
-renamed, so an existing file is a finished one). The face is reconstructed once, in the parent; each worker loads
+``--out`` and, when a ``NAME.txt`` lies beside ``NAME.wav`` (a dialogue file, as Rhubarb reads them), its script;
+items whose output already exists are skipped (outputs are written whole under a temporary name, then renamed, so
+an existing file is a finished one). The face is reconstructed once, in the parent; each worker loads
 the models once and animates its share. A bad file never stops the rest: it is reported with its message at the
 end. Local processes and Ray run the same ``animate_item``, so their outputs are identical.
 """
@@ -28,6 +29,7 @@ AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".
 class Item:
     audio: Path
     out: Path
+    script: Path | None = None  # the line's dialogue file (NAME.txt beside NAME.wav)
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Settings:
     articulation: float = 1.0
     motion: Any = None  # core.animate.Spontaneous
     models: str | None = None  # a folder of checkpoints (None: the shipped ones)
+    language: str = "en"  # the dialogue files' language
+    scripts: bool = True  # read NAME.txt beside NAME.wav
 
 
 @dataclass
@@ -99,8 +103,18 @@ def collect(inputs: Iterable[str | Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def plan(files: list[Path], out_dir: Path, fmt: str = "npz") -> list[Item]:
-    """Each file's output: ``out_dir/<stem>.<fmt>``; stems that repeat get their parent folders' names in front."""
+def dialogue_file(audio: Path) -> Path | None:
+    """``NAME.txt`` beside ``NAME.wav`` (any case of the suffix), or None."""
+    for suffix in (".txt", ".TXT"):
+        f = audio.with_suffix(suffix)
+        if f.is_file():
+            return f
+    return None
+
+
+def plan(files: list[Path], out_dir: Path, fmt: str = "npz", scripts: bool = True) -> list[Item]:
+    """Each file's output: ``out_dir/<stem>.<fmt>``; stems that repeat get their parent folders' names in front.
+    With ``scripts``, each line's dialogue file (``dialogue_file``) goes with it."""
     if fmt not in ("npz", "json"):
         raise ParleyError(f"--format {fmt}: npz or json")
     stems: dict[str, int] = {}
@@ -109,7 +123,7 @@ def plan(files: list[Path], out_dir: Path, fmt: str = "npz") -> list[Item]:
     items = []
     for f in files:
         name = f.stem if stems[f.stem] == 1 else "__".join([*f.resolve().parent.parts[-2:], f.stem]).lstrip("/")
-        items.append(Item(f, out_dir / f"{name}.{fmt}"))
+        items.append(Item(f, out_dir / f"{name}.{fmt}", dialogue_file(f) if scripts else None))
     return items
 
 
@@ -129,11 +143,16 @@ def _models(settings: Settings) -> Any:
 def animate_item(item: Item, settings: Settings) -> Outcome:
     """Animate one line into its output (written whole or not at all); any failure is its outcome, not a raise."""
     from core.animate import animate, one_thread
+    from core.speech.script import read_script
 
     one_thread()  # one line per process: the processes are the parallelism (and the CLI's results, bit for bit)
     try:
+        text = read_script(item.script) if item.script is not None else None
         res = animate(item.audio, settings.reference, fps=settings.fps, models=_models(settings), seed=settings.seed,
-                      articulation=settings.articulation, motion=settings.motion)  # fmt: skip
+                      articulation=settings.articulation, motion=settings.motion, text=text,
+                      language=settings.language)  # fmt: skip
+        if item.script is not None:
+            res.meta["script_file"] = str(item.script)
         tmp = item.out.with_name(f".{item.out.stem}.part{item.out.suffix}")
         res.save(tmp)
         os.replace(tmp, item.out)
@@ -221,7 +240,7 @@ def run_batch(inputs: list[str], out_dir: str | Path, settings: Settings, fmt: s
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    items = plan(collect(inputs), out, fmt)
+    items = plan(collect(inputs), out, fmt, settings.scripts)
     summary = Summary([Outcome(i, skipped=True) for i in items if i.out.is_file()])
     todo = [i for i in items if not i.out.is_file()]
     n = workers or os.cpu_count() or 1

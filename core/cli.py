@@ -107,10 +107,22 @@ def cmd_data_pca(args: argparse.Namespace) -> int:
 
 
 def cmd_data_phones(args: argparse.Namespace) -> int:
-    from core.data.phones import label_corpus
+    out = Path(args.out)
+    if args.synthetic:
+        from core.data.tts import synthetic_corpus
 
-    n = label_corpus([Path(p) for p in args.audio], Path(args.out))
-    print(f"labelled {n} audio files in {args.out} (manifest.json)")
+        n, missing = synthetic_corpus(out, seed=args.seed)
+        print(f"spoke {n} sentences into {out} (manifest.json)" + (f"; not installed: {', '.join(missing)}"
+                                                                     if missing else ""))  # fmt: skip
+        return 0
+    if not args.audio:
+        raise ParleyError("give audio files or folders to label (or --synthetic)")
+    from core.data.phone_corpus import label_audio
+
+    n, skipped = label_audio([Path(p) for p in args.audio], out, workers=args.workers)
+    print(f"labelled {n} audio files in {out} (manifest.json); skipped {len(skipped)}")
+    for path, why in skipped:
+        print(f"  skipped {path}: {why}")
     return 0
 
 
@@ -158,6 +170,16 @@ def spontaneous_args(args: argparse.Namespace) -> Any:
     return sp
 
 
+def script_args(args: argparse.Namespace) -> str | None:
+    """The line's script from --text or --text-file, checked (with --language) before any work."""
+    from core.speech.script import check_script, read_script
+
+    if args.text is not None and args.text_file is not None:
+        raise ParleyError("--text and --text-file: give one of them")
+    text = read_script(args.text_file) if args.text_file is not None else args.text
+    return check_script(text, args.language)
+
+
 def cmd_animate(args: argparse.Namespace) -> int:
     check_output(args.out, (".npz", ".json"))
     if args.preview:
@@ -165,9 +187,9 @@ def cmd_animate(args: argparse.Namespace) -> int:
     motion = spontaneous_args(args)
     from core.animate import animate, load_models, one_thread, reference_of
 
+    text = script_args(args)
     one_thread()
     models = load_models(args.models) if args.models else None
-    text = Path(args.text).read_text() if args.text and Path(args.text).is_file() else args.text
     face: Any = args.face
     rec = None
     if args.preview:  # the preview shows the person's head: reconstruct once, for the animation and the preview
@@ -176,7 +198,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
         rec = reconstruct(args.face or DEMO_FACE)
         face = reference_of(rec, Path(args.face or DEMO_FACE))
     res = animate(args.audio, face, fps=args.fps, text=text, models=models, seed=args.seed,
-                  articulation=args.articulation, motion=motion)
+                  articulation=args.articulation, motion=motion, language=args.language)
     out = res.save(args.out)
     dur = res.meta["audio"]["duration_s"]
     print(f"{args.audio} ({dur:.2f} s) → {out}: {res.frames} frames at {res.fps:g} fps "
@@ -203,6 +225,8 @@ def _take_arguments(a: argparse.ArgumentParser) -> None:
     a.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents (default on)")
     a.add_argument("--articulation", type=float, default=1.0,
                    help="how far the mouth moves: 0 still, 1 a real talker's range (default), 2 exaggerated")
+    a.add_argument("--language", default="en", choices=("en", "fr", "de", "es", "it", "pt"),
+                   help="the script's language (default en; others are phonemised by espeak-ng)")
     a.add_argument("--models", help="folder with the checkpoints (default: the shipped ones)")
 
 
@@ -219,7 +243,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         from core.animate import face_reference
 
         reference = face_reference(args.face)  # once, for every line
-    settings = Settings(reference, args.fps, args.seed, args.articulation, motion, args.models)
+    settings = Settings(reference, args.fps, args.seed, args.articulation, motion, args.models, args.language,
+                        not args.ignore_scripts)  # fmt: skip
     bar = tqdm(desc="animating", unit="line")
 
     def step(o, total: int) -> None:  # type: ignore[no-untyped-def]
@@ -311,9 +336,14 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     dp.add_argument("--workers", type=int, default=2)
     dp.add_argument("--refit-canonical", action="store_true", help="refit the shipped canonical face from this data")
     dp.set_defaults(func=cmd_data_prepare)
-    dph = dsub.add_parser("phones", help="audio without transcripts → mouth-class labels (PocketSphinx phone loop)")
-    dph.add_argument("audio", nargs="+", help="audio files or folders (speaker = parent folder)")
+    dph = dsub.add_parser("phones", help="speech → a phone label per 10 ms (PocketSphinx: GRID's sentences aligned, "
+                          "other speech recognised then aligned), or synthetic speech with its phone times")
+    dph.add_argument("audio", nargs="*", help="audio (or GRID video) files or folders (speaker = parent folder)")
     dph.add_argument("--out", required=True, help="output folder (resumable)")
+    dph.add_argument("--synthetic", action="store_true",
+                     help="speak Parley's own sentences with festival, flite and espeak-ng voices instead")
+    dph.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
+    dph.add_argument("--seed", type=int, default=0)
     dph.set_defaults(func=cmd_data_phones)
     dc = dsub.add_parser("pca", help="fit the landmark PCA on a prepared dataset")
     dc.add_argument("data", help="a folder made by `parley data prepare`")
@@ -339,7 +369,8 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     a.add_argument("--face", help="photo or video of the face (default: the built-in portrait); "
                    "a video also gives the head-motion style")  # fmt: skip
     a.add_argument("--fps", type=float, default=30.0, help="frame rate of every curve (default 30)")
-    a.add_argument("--text", help="transcript (a string or a text file); recorded in meta")
+    a.add_argument("--text", help="the line's script: its words drive the mouth where the audio says them")
+    a.add_argument("--text-file", help="the script from a text file (UTF-8)")
     a.add_argument("--out", required=True, help="result file: .npz or .json (DESIGN.md result contract)")
     a.add_argument("--preview", help="also write a preview MP4 (mesh + audio)")
     _take_arguments(a)
@@ -351,6 +382,8 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     b.add_argument("--face", help="photo or video of the face for every line (default: the built-in portrait)")
     b.add_argument("--fps", type=float, default=30.0, help="frame rate of every curve (default 30)")
     b.add_argument("--format", choices=("npz", "json"), default="npz")
+    b.add_argument("--ignore-scripts", action="store_true",
+                   help="do not read NAME.txt beside NAME.wav as the line's script (read by default)")
     b.add_argument("--workers", type=int, default=0, help="processes (default: one per CPU core)")
     b.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', 'ray://host:10001', or 'local' "
                    "(an in-process cluster of --workers CPUs)")  # fmt: skip

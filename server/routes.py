@@ -129,12 +129,28 @@ def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: flo
     return value
 
 
+def _script(fields: dict[str, str]) -> tuple[str | None, str]:
+    """The script and its language, checked before the job is admitted (422 when unusable)."""
+    from core.errors import ParleyError
+    from core.speech.script import check_script
+
+    language = fields.get("language", "en") or "en"
+    try:
+        return check_script(fields.get("text"), language), language
+    except ParleyError as exc:
+        why = str(exc).replace("--text", "text").replace("--language", "language")
+        raise ApiError(422, "invalid_request", why) from None
+
+
 @router.post("/animate", response_model=JobStatus, status_code=202, responses=ERRORS,
              openapi_extra=_multipart(
                  {"audio": "the voice clip (WAV, FLAC, OGG, MP3, M4A, or a video's sound track)",
                   "face": "optional photo or video of the face (default: the built-in portrait)"},
                  {"fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 240},
-                  "text": {"type": "string", "description": "optional transcript (recorded in meta)"},
+                  "text": {"type": "string", "description": "optional script of the line: its words drive the mouth "
+                           "where the audio says them (words it does not say are listed in meta 'script')"},
+                  "language": {"type": "string", "enum": ["en", "fr", "de", "es", "it", "pt"], "default": "en",
+                               "description": "the script's language (other than en: phonemised by espeak-ng)"},
                   "seed": {"type": "integer", "default": 0},
                   "face_id": {"type": "string", "description": "a face /v1/reconstruct made (its face_id), instead "
                               "of uploading the photo or video again"},
@@ -154,7 +170,8 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
     st.require_ready()
     st.manager.check_capacity()
     form = await Form.read(request, files={"audio", "face"}, fields={"fps", "text", "seed", "articulation", "face_id",
-                                                                          "head_motion", "blink_rate", "gaze", "brows"})
+                                                                          "head_motion", "blink_rate", "gaze", "brows",
+                                                                          "language"})
     try:
         if "audio" not in form.files:
             raise ApiError(422, "invalid_request", "an 'audio' file part is required")
@@ -162,12 +179,13 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
         seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
         articulation = _number(form.fields, "articulation", 1.0, 0.0, 2.0)
         motion = _spontaneous(form.fields)
+        text, language = _script(form.fields)
         face_ref = _face_ref(st, form.fields.get("face_id"), "face" in form.files)
         job_id, folder = st.manager.new_dir()
         with st.manager.discard_on_error(folder):
             audio, audio_name = await form.save("audio", folder, "audio", ".bin")
-            params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": form.fields.get("text"),
-                                      "articulation": articulation, "motion": motion}  # fmt: skip
+            params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": text,
+                                      "language": language, "articulation": articulation, "motion": motion}  # fmt: skip
             if face_ref is not None:
                 params["face_id"], params["face_ref"] = form.fields["face_id"], str(face_ref)
             names = {str(audio): audio_name}

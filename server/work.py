@@ -24,7 +24,8 @@ def _round(a: np.ndarray) -> Any:
 
 
 def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> Runner:
-    """A runner for ``animate`` jobs: params fps, seed, text, articulation; inputs audio (+ face) in the job folder.
+    """A runner for ``animate`` jobs: params fps, seed, text, language, articulation, motion; inputs audio (+ face) in
+    the job folder.
 
     Without a face the built-in ``portrait`` (reconstructed once at start-up) is used.
     """
@@ -37,7 +38,8 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
                       models=models,
                       seed=int(p.get("seed", 0)), max_seconds=max_seconds, progress=job.step,
                       articulation=float(p.get("articulation", 1.0)),
-                      motion=Spontaneous(**p["motion"]) if p.get("motion") else None)  # fmt: skip
+                      motion=Spontaneous(**p["motion"]) if p.get("motion") else None,
+                      language=p.get("language", "en"))  # fmt: skip
         res.meta["audio"]["source"] = job.names.get(str(job.dir / p["audio"]), "upload")
         res.meta["face"] = (job.names.get(str(face), "upload") if face else
                             f"face {p['face_id']}" if given else "built-in portrait")  # fmt: skip
