@@ -35,7 +35,14 @@ def golden_outputs() -> dict[str, np.ndarray]:
     x = load_audio(DEMO_AUDIO).samples[: 3 * 16000]
     n, fps = frame_count(3.0, 25.0), 25.0
     mel = model_features(x)
-    q, vis = predict_with_visemes(m.expression, mel, n, fps, np.zeros(20, np.float32))
+    from core.speech.script import hear
+
+    heard = hear(m.phonetic, mel) if m.phonetic is not None else None
+    ev = None if heard is None else heard.evidence
+    q, vis = predict_with_visemes(m.expression, mel, n, fps, np.zeros(20, np.float32), ev)
+    scripted = hear(m.phonetic, mel, "Hello there, my name is Parley.") if m.phonetic is not None else None
+    q_text = predict_with_visemes(m.expression, mel, n, fps, np.zeros(20, np.float32),
+                                  scripted.evidence)[0] if scripted is not None else np.zeros(0, np.float32)
     rest, e = m.neutral.estimate(m.canonical + 0.1 * m.neutral.opening.reshape(468, 3), m.canonical)
     from core.face.ict import fit_head
     from core.face.retarget import arkit_basis, solve_arkit
@@ -44,6 +51,8 @@ def golden_outputs() -> dict[str, np.ndarray]:
     blink = m.blink.sample(n, fps, seed=0)
     offsets = (shaped @ m.pca.components[: shaped.shape[1]]).reshape(n, 468, 3)
     return {
+        "phonetic": np.zeros(0, np.float32) if ev is None else ev,
+        "expression_text": q_text,
         "expression": q,
         "expression_shaped": shaped,
         "visemes": vis if vis is not None else np.zeros(0, np.float32),

@@ -14,16 +14,21 @@ GRID = REPO.parent / "shared" / "data" / "grid"
 FIXTURES = REPO / "tests" / "fixtures"
 
 
-def load_script(name: str):  # type: ignore[no-untyped-def]
-    """A script of scripts/ imported as a module (they are not a package)."""
+def load_script(name: str, folder: str = "scripts"):  # type: ignore[no-untyped-def]
+    """A script of scripts/ (or another folder) imported as a module (they are not a package)."""
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
+    path = Path(__file__).resolve().parents[1] / folder / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{folder}_{name}", path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def load_addon_cli():  # type: ignore[no-untyped-def]
+    """``addon/cli.py`` as a module (its argument handling needs no bpy)."""
+    return load_script("cli", "addon")
 
 
 def speechlike(seconds: float = 2.0, rate: int = 16000, seed: int = 0) -> np.ndarray:

@@ -158,10 +158,27 @@ def espeak_utterance(text: str, voice: str, rate: int = 165, pitch: int = 50) ->
         except (subprocess.SubprocessError, OSError) as exc:
             raise ParleyError(f"espeak-ng {name}: synthesis failed ({exc})") from exc
         x = load_audio(wav).samples
-    seg = sphinx.align(x, pronounce(text))
-    if seg is None:
+    words = pronounce(text)
+    seg = sphinx.align(x, words)
+    if seg is None or not plausible(seg, words, x):
         return None
     return Utterance(x, [Phone(s.phone.lower(), s.start, s.end) for s in seg], voice, text)
+
+
+def plausible(segments: list, words: list, samples: np.ndarray) -> bool:  # type: ignore[type-arg]
+    """An alignment worth training on: every word has its phones in it, and the loud frames (within 12 dB of the
+    loudest) are speech, not silence, for at least 85 % of them. PocketSphinx sometimes "aligns" a robotic voice
+    by calling most of it silence."""
+    from core.audio.features import frame_energy
+    from core.speech.sphinx import frame_labels
+
+    named = {s.word for s in segments if s.word}
+    if any(w.phones and w.text not in named for w in words):
+        return False
+    e = frame_energy(samples, 100.0)
+    lab = frame_labels(segments, len(e))
+    loud = e > np.percentile(e, 95) - np.log(10**1.2)
+    return bool(loud.sum() > 0 and (lab[loud] != 0).mean() >= 0.85)
 
 
 def synthetic_corpus(out_dir: Path, per_voice: int = 120, espeak_n: int = 24, per_espeak: int = 30,
@@ -177,6 +194,7 @@ def synthetic_corpus(out_dir: Path, per_voice: int = 120, espeak_n: int = 24, pe
 
     exclude = frozenset(_bench_sentences())
     voices = [(v, per_voice) for v in TRAIN_VOICES] + [(v, per_espeak) for v in espeak_voices(espeak_n, seed)]
+    # (an espeak-ng line whose alignment is not ``plausible`` is left out: a voice may give fewer than per_espeak)
     texts = make_sentences(sum(n for _, n in voices), seed, exclude)
     rng = np.random.default_rng(seed)
     entries, missing, k = [], [], 0

@@ -59,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from core.errors import ParleyError
 
         raise ParleyError(f"--promote ships the file as core/assets/{name}: name --out like that")
-    phones = args.phones if args.what == "expression" and args.phone_weight > 0 else []
+    phones = args.phones if args.what == "expression" and args.phone_weight > 0 and args.inputs == "mel" else []
     sources = [Path(args.person)] if person else [Path(args.data), *[Path(p) for p in phones]]
     if args.what == "phonetic":
         sources = [Path(p) for p in args.corpora]

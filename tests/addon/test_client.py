@@ -125,3 +125,21 @@ def test_motion_fields_are_the_servers_form_fields() -> None:
                                "seed": "0"}  # fmt: skip
     f = motion_fields(0.5, 12.0, "camera", False, 7)
     assert (f["blink_rate"], f["gaze"], f["brows"], f["seed"]) == ("12.0", "camera", "false", "7")
+
+
+def test_scripts_go_with_their_lines(tmp_path: Path) -> None:
+    """addon/cli.py: --text for one line; in a folder, NAME.txt beside each NAME.wav (UTF-8, a BOM allowed)."""
+    from tests.conftest import load_addon_cli
+
+    cli = load_addon_cli()
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    a.write_bytes(b"")
+    b.write_bytes(b"")
+    (tmp_path / "a.txt").write_bytes("\ufeffHello there.\n".encode())
+    assert cli.scripts([a, b], None, None) == ["Hello there.", None]
+    assert cli.scripts([a], "Other words", None) == ["Other words"]
+    with pytest.raises(SystemExit, match="one audio file"):
+        cli.scripts([a, b], "Hi", None)
+    args = cli.parse_args(["--audio", str(a), "--face", str(a), "--out", str(tmp_path / "o.glb"), "--text", "x",
+                           "--text-file", str(tmp_path / "a.txt")])  # fmt: skip
+    assert cli.check_args(args) == "--text and --text-file: give one of them"

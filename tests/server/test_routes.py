@@ -92,9 +92,11 @@ def test_animate_default_face_follows_contract(client: TestClient, fps: float) -
 
 
 def test_animate_with_photo_video_and_transcript(client: TestClient) -> None:
-    s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0)), "face": ("me.jpg", demo_face())}, {"text": "hello"})
+    s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0)), "face": ("me.jpg", demo_face())},
+                {"text": "Bonjour papa", "language": "fr"})  # fmt: skip
     res = result_of(client, s["id"])
-    assert res.meta["face"] == "me.jpg" and res.meta["transcript"] == "hello"
+    assert res.meta["face"] == "me.jpg" and res.meta["transcript"] == "Bonjour papa"
+    assert res.meta["script"]["language"] == "fr" and res.meta["script"]["words"] == 2
     assert res.meta["head_style"].startswith("default")
     s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0)), "face": ("clip.bin", fixture_video())})
     res = result_of(client, s["id"])
@@ -136,6 +138,8 @@ def test_bad_inputs_fail_their_job_with_their_own_message(
     ({"audio": ("a.wav", b"x"), "voice": ("b.wav", b"x")}, {}, 400, "bad_multipart"),
     ({"audio": ("a.wav", b"x")}, {"colour": "red"}, 400, "bad_multipart"),
     ({"audio": ("a.wav", b"x")}, {"text": "y" * (65 * 1024)}, 400, "bad_multipart"),
+    ({"audio": ("a.wav", b"x")}, {"text": "hola", "language": "xx"}, 422, "invalid_request"),
+    ({"audio": ("a.wav", b"x")}, {"text": "word " * 5000}, 422, "invalid_request"),
 ])  # fmt: skip
 def test_bad_requests_are_refused_before_a_job(
     client: TestClient, files: dict, data: dict, status: int, code: str  # type: ignore[type-arg]

@@ -21,7 +21,8 @@ def outputs() -> dict[str, np.ndarray]:
     return dict(mod.golden_outputs())
 
 
-@pytest.mark.parametrize("name", ["expression", "expression_shaped", "visemes", "motion", "blink", "smoother",
+@pytest.mark.parametrize("name", ["phonetic", "expression_text", "expression", "expression_shaped", "visemes",
+                                  "motion", "blink", "smoother",
                                   "neutral_rest", "neutral_expression", "pca", "head_fit", "arkit", "spont_f0",
                                   "spont_pose", "spont_blink", "spont_gaze", "spont_brows", "refiner",
                                   "refiner_video"])  # fmt: skip
