@@ -32,6 +32,25 @@ def host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
+def host_port(value: str, scheme: str = "http") -> int | None:
+    """The port of a Host header or URL authority (the scheme's default when none is written); None if unreadable."""
+    value = value.strip().lower()
+    rest = value[value.find("]") + 1 :] if value.startswith("[") else (value if value.count(":") == 1 else "")
+    if ":" in rest:
+        port = rest.rsplit(":", 1)[1]
+        return int(port) if port.isdigit() else None
+    return {"http": 80, "https": 443}.get(scheme)
+
+
+def same_origin(origin: str, host_header: str, scheme: str, hosts: frozenset[str] | set[str]) -> bool:
+    """Is ``origin`` this server itself: the scheme it is served on, an allowed host name, and the port the request
+    came to? A page on ``http://localhost:3000`` is another site to a server on ``localhost:8765``."""
+    parts = urlsplit(origin.strip())
+    if origin.strip().lower() == "null" or parts.scheme != scheme or host_name(parts.netloc) not in hosts:
+        return False
+    return host_port(parts.netloc, parts.scheme) == host_port(host_header, scheme)
+
+
 class Guard:
     """ASGI middleware enforcing the checks above, in that order."""
 
@@ -80,11 +99,9 @@ class Guard:
             return ApiError(400, "bad_host", f"Host {headers.get('host', '(none)')!r} is not served here "
                             "(allowed: localhost, 127.0.0.1, --allow-host names)")  # fmt: skip
         origin = headers.get("origin")
-        if origin is not None:
-            parts = urlsplit(origin)
-            if origin.strip().lower() == "null" or parts.scheme not in ("http", "https") or \
-                    host_name(parts.netloc) not in self.hosts:  # fmt: skip
-                return ApiError(403, "forbidden_origin", f"requests from web pages at {origin!r} are refused")
+        if origin is not None and not same_origin(origin, headers.get("host", ""), scope.get("scheme", "http"),
+                                                  self.hosts):  # fmt: skip
+            return ApiError(403, "forbidden_origin", f"requests from web pages at {origin!r} are refused")
         if headers.get("sec-fetch-site") == "cross-site":
             return ApiError(403, "forbidden_origin", "cross-site requests from web pages are refused")
         if self.token is not None and scope.get("path") not in OPEN_PATHS:

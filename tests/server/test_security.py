@@ -68,11 +68,26 @@ def test_allowed_hosts(guarded: TestClient, host: str) -> None:
     assert guarded.get("/v1/health", headers={"Host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("origin", ["null", "https://evil.example", "http://evil.example:8765", "file://", "x"])
+@pytest.mark.parametrize("origin", ["null", "https://evil.example", "http://evil.example:8765", "file://", "x",
+                                    "http://localhost:3000", "http://localhost", "https://localhost:8765",
+                                    "http://127.0.0.1:8080"])
 def test_cross_origin_requests_are_refused(guarded: TestClient, origin: str) -> None:
     for method in ("get", "post", "delete"):
         r = getattr(guarded, method)("/v1/health", headers={"Origin": origin, **AUTH})
         assert r.status_code == 403 and r.json()["error"] == "forbidden_origin"
+
+
+def test_an_origin_is_scheme_host_and_port() -> None:
+    """Any page on localhost is not the server: another port (a dev server, a notebook) is another site."""
+    from server.security import same_origin
+
+    hosts = {"localhost", "127.0.0.1", "::1"}
+    assert same_origin("http://localhost:8765", "localhost:8765", "http", hosts)
+    assert same_origin("http://[::1]:8765", "[::1]:8765", "http", hosts)
+    assert same_origin("http://127.0.0.1", "127.0.0.1:80", "http", hosts)  # the default port written or not
+    assert not same_origin("http://localhost:3000", "localhost:8765", "http", hosts)
+    assert not same_origin("https://localhost:8765", "localhost:8765", "http", hosts)
+    assert not same_origin("http://localhost:8765", "localhost:8766", "http", hosts)
 
 
 def test_same_origin_and_fetch_metadata(guarded: TestClient) -> None:
