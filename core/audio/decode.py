@@ -27,6 +27,11 @@ MAX_CHANNELS = 32
 SILENCE_PEAK = 1e-3
 #: Fraction of the declared duration that must decode; less means the file is truncated.
 MIN_DECODED_FRACTION = 0.9
+#: ffmpeg is stopped after this long reading a file's header, and after ``DECODE_TIMEOUT_S`` + a fifth of a second
+#: per second of the length limit decoding it (a 10-minute file decodes in about a second): a file that hangs ffmpeg
+#: must not pin a worker past the server's job timeout.
+PROBE_TIMEOUT_S = 30.0
+DECODE_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -65,10 +70,19 @@ class _Probe:
 _CHANNEL_WORDS = {"mono": 1, "stereo": 2, "quad": 4, "5.1": 6, "5.1(side)": 6, "7.1": 8}
 
 
+def _run(cmd: list[str], path: Path, timeout: float, what: str,
+         text: bool = False) -> subprocess.CompletedProcess:  # type: ignore[type-arg]  # fmt: skip
+    """ffmpeg under a time limit; one that overruns is killed and the file refused."""
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, text=text,
+                              **({"errors": "replace"} if text else {}))  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise AudioDecodeError(f"{path}: ffmpeg was still {what} after {timeout:g} s; the file is damaged or not "
+                               "a recording") from None  # fmt: skip
+
+
 def _probe(path: Path) -> _Probe:
-    proc = subprocess.run(
-        [_ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace"
-    )
+    proc = _run([_ffmpeg(), "-hide_banner", "-i", str(path)], path, PROBE_TIMEOUT_S, "reading its header", text=True)
     err = proc.stderr
     dur = None
     m = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", err)
@@ -193,7 +207,7 @@ def _decode_ffmpeg(path: Path, max_seconds: float) -> Audio:
     _check_source(path, probe.audio_rate, probe.audio_channels, probe.duration, max_seconds)
     cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-vn",
            "-ac", "1", "-ar", str(SAMPLE_RATE), "-t", str(max_seconds + 1), "-f", "f32le", "pipe:1"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True)
+    proc = _run(cmd, path, DECODE_TIMEOUT_S + 0.2 * max_seconds, "decoding it")
     samples = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
     errors = proc.stderr.decode(errors="replace").strip()
     if proc.returncode != 0 and len(samples) == 0:

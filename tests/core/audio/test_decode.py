@@ -116,3 +116,22 @@ def test_absurd_channel_count(tmp_path: Path) -> None:
 
 def test_folder_is_refused(tmp_path: Path) -> None:
     _expect(tmp_path, "folder")
+
+
+def test_a_file_that_hangs_ffmpeg_is_refused_in_time(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ffmpeg runs under a time limit: a file that makes it hang never pins the caller."""
+    import time
+
+    import core.audio.decode as D
+
+    hang = tmp_path / "ffmpeg"
+    hang.write_text("#!/bin/sh\nsleep 30\n")
+    hang.chmod(0o755)
+    monkeypatch.setattr(D, "_ffmpeg", lambda: str(hang))
+    monkeypatch.setattr(D, "PROBE_TIMEOUT_S", 0.5)
+    f = tmp_path / "odd.m4a"
+    f.write_bytes(b"\0" * 1000)
+    t0 = time.perf_counter()
+    with pytest.raises(D.AudioDecodeError, match="ffmpeg was still reading its header after 0.5 s"):
+        D.load_audio(f)
+    assert time.perf_counter() - t0 < 5
