@@ -49,7 +49,8 @@ class ApiError(Exception):
 
 
 #: job error codes that are the server's fault, not the client's input, and their HTTP status
-SERVER_FAULTS = {"checkpoint_error": 500, "load_failed": 503, "server_stopped": 503, "timeout": 504}
+SERVER_FAULTS = {"checkpoint_error": 500, "internal_error": 500, "load_failed": 503, "server_stopped": 503,
+                 "timeout": 504}
 
 
 def error_status(code: str) -> int:

@@ -256,7 +256,7 @@ class JobManager:
             job.state, job.started, job.stage = "running", time.time(), "starting"
             job.save()
             work = asyncio.ensure_future(asyncio.to_thread(self._run, job))
-            outcome: Outcome = ("failed", "processing_error", "the job stopped unexpectedly")
+            outcome: Outcome = ("failed", "internal_error", "the job stopped unexpectedly; see the server log")
             try:
                 outcome = await asyncio.wait_for(asyncio.shield(work), self.config.job_timeout_s)
             except TimeoutError:
@@ -285,10 +285,10 @@ class JobManager:
             return "cancelled", None, ""
         except ParleyError as exc:
             return "failed", core_error_code(exc), job.sanitise(str(exc))
-        except Exception as exc:  # a bug, or an input that breaks a library: the job fails, the server stays up
+        except Exception as exc:  # a bug (ours or a library's): the job fails as a server fault; the server stays up
             log.exception("job %s failed unexpectedly", job.id)
             why = f"{type(exc).__name__}: {job.sanitise(str(exc))}"
-            return "failed", "processing_error", f"this input could not be processed ({why})"
+            return "failed", "internal_error", f"Parley hit a bug processing this job ({why}); see the server log"
         self.durations.append(time.perf_counter() - t0)
         return "done", None, ""
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import AudioDecodeError
 from server.config import ServerConfig
-from server.errors import ApiError
+from server.errors import ApiError, error_status
 from server.jobs import Job, JobManager
 
 
@@ -125,7 +125,8 @@ def test_core_error_keeps_its_class_and_message_without_server_paths(tmp_path: P
         crash = m.submit(new_job(m, "crash"))
         await finished(m, crash)
         assert crash.state == "failed" and crash.error is not None
-        assert crash.error["error"] == "processing_error" and "library blew up" in crash.error["message"]
+        assert crash.error["error"] == "internal_error" and "library blew up" in crash.error["message"]
+        assert error_status(crash.error["error"]) == 500  # a bug is the server's fault, not the client's input
 
     run_with(cfg, {"fail": failing_runner, "crash": crashing_runner}, body)
 

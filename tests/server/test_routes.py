@@ -275,6 +275,7 @@ def test_server_faults_are_5xx() -> None:
     from server.errors import error_status
 
     assert error_status("checkpoint_error") == 500 and error_status("audio_decode_error") == 422
+    assert error_status("internal_error") == 500
 
 
 def test_a_reconstructed_face_is_animated_by_its_id(client: TestClient) -> None:
