@@ -20,9 +20,11 @@ from typing import Any
 
 from core.errors import ParleyError
 
-#: Audio (and video with sound) that ``parley batch`` picks up from folders.
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aif", ".aiff", ".wma",
-                            ".mp4", ".mov", ".mkv", ".webm"})  # fmt: skip
+#: Audio that ``parley batch`` picks up from folders.
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aif", ".aiff", ".wma"})
+#: Video with sound is animated when named (a file argument or a line of a .txt list), never picked up from a folder:
+#: a folder of lines often holds the previews and renders made from them.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".webm"})
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def collect(inputs: Iterable[str | Path]) -> list[Path]:
                 if line and not line.startswith("#"):
                     f = Path(line)
                     out.append(f if f.is_absolute() else p.parent / f)
-        elif p.is_file() or p.suffix.lower() in AUDIO_SUFFIXES:
+        elif p.is_file() or p.suffix.lower() in AUDIO_SUFFIXES | VIDEO_SUFFIXES:
             out.append(p)  # a listed file that is missing fails as its own item, with its message
         else:
             raise ParleyError(f"{raw}: no such file or folder")
@@ -113,18 +115,28 @@ def dialogue_file(audio: Path) -> Path | None:
 
 
 def plan(files: list[Path], out_dir: Path, fmt: str = "npz", scripts: bool = True) -> list[Item]:
-    """Each file's output: ``out_dir/<stem>.<fmt>``; stems that repeat get their parent folders' names in front.
-    With ``scripts``, each line's dialogue file (``dialogue_file``) goes with it."""
+    """Each file's output: ``out_dir/<stem>.<fmt>``. Outputs never collide: a stem that repeats gets its suffix
+    (``line_wav``, ``line_mp3``) and, if it still repeats, its parent folders' names in front. With ``scripts``,
+    each line's dialogue file (``dialogue_file``) goes with it."""
     if fmt not in ("npz", "json"):
         raise ParleyError(f"--format {fmt}: npz or json")
-    stems: dict[str, int] = {}
-    for f in files:
-        stems[f.stem] = stems.get(f.stem, 0) + 1
-    items = []
-    for f in files:
-        name = f.stem if stems[f.stem] == 1 else "__".join([*f.resolve().parent.parts[-2:], f.stem]).lstrip("/")
-        items.append(Item(f, out_dir / f"{name}.{fmt}", dialogue_file(f) if scripts else None))
-    return items
+
+    def counts(names: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in names:
+            out[n] = out.get(n, 0) + 1
+        return out
+
+    names = [f.stem for f in files]
+    stems = counts(names)
+    names = [n if stems[n] == 1 else f"{n}_{f.suffix.lstrip('.').lower()}" for n, f in zip(names, files, strict=True)]
+    again = counts(names)
+    names = [n if again[n] == 1 else "__".join([*f.resolve().parent.parts[-2:], n]).lstrip("/")
+             for n, f in zip(names, files, strict=True)]  # fmt: skip
+    last = counts(names)
+    names = [n if last[n] == 1 else f"{n}_{i}" for i, n in enumerate(names)]
+    return [Item(f, out_dir / f"{n}.{fmt}", dialogue_file(f) if scripts else None)
+            for f, n in zip(files, names, strict=True)]  # fmt: skip
 
 
 _WORKER: dict[str, Any] = {}

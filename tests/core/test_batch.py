@@ -51,6 +51,15 @@ def test_inputs_are_collected_and_named(lines: Path, tmp_path: Path) -> None:
     assert "line0.npz" in names and len(set(names)) == len(names) == 5  # two line1.wav: named by their folders
     with pytest.raises(ParleyError, match="no such file"):
         collect([tmp_path / "nowhere"])
+    # one take in three formats: three outputs, never one overwritten by the next
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    for ext in ("wav", "mp3", "ogg"):
+        (takes / f"line.{ext}").write_bytes(b"x")
+    (takes / "line_preview.mp4").write_bytes(b"x")  # a preview left beside the lines is not a line
+    named = sorted(i.out.name for i in plan(collect([takes]), tmp_path / "o"))
+    assert named == ["line_mp3.npz", "line_ogg.npz", "line_wav.npz"]
+    assert [f.name for f in collect([takes / "line_preview.mp4"])] == ["line_preview.mp4"]  # named: it is taken
     (tmp_path / "empty").mkdir()
     with pytest.raises(ParleyError, match="no audio"):
         collect([tmp_path / "empty"])
