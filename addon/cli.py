@@ -114,6 +114,19 @@ def check_args(args: argparse.Namespace) -> str:
     out = Path(args.out)
     if out.suffix and not out.is_dir() and out.suffix.lower().lstrip(".") not in FORMATS:
         return f"--out {args.out}: must end in {', '.join('.' + f for f in FORMATS)}, or be a folder"
+    return writable(out if not out.suffix or out.is_dir() else out.parent, args.out)
+
+
+def writable(folder: Path, given: str) -> str:
+    """'' when outputs can be written into ``folder`` (made if missing), else the reason: checked before any work."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".parley-check-"):
+            pass
+    except OSError as exc:
+        return f"--out {given}: cannot write there ({exc.strerror or exc})"
     return ""
 
 

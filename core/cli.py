@@ -35,7 +35,24 @@ def check_output(path: str, allowed: tuple[str, ...], flag: str = "--out") -> Pa
                           if len(allowed) > 1 else f"{flag} {path}: must end in {allowed[0]}")  # fmt: skip
     if p.is_dir():
         raise ParleyError(f"{flag} {path}: is a folder; give a file name")
+    check_writable(p.parent, flag, path)
     return p
+
+
+def check_writable(folder: Path, flag: str, given: str | Path) -> None:
+    """Refuse, before any work, an output whose folder cannot be made or written (read-only, /proc, a file).
+
+    Raises:
+        ParleyError: the folder cannot be created, or a file cannot be written in it.
+    """
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".parley-check-"):
+            pass
+    except OSError as exc:
+        raise ParleyError(f"{flag} {given}: cannot write there ({exc.strerror or exc})") from None
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> int:
@@ -233,6 +250,9 @@ def _take_arguments(a: argparse.ArgumentParser) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise ParleyError(f"--workers {args.workers}: 0 (one per core) or more")
+    if Path(args.out).is_file():
+        raise ParleyError(f"--out {args.out}: is a file; give a folder for the results")
+    check_writable(Path(args.out), "--out", args.out)
     motion = spontaneous_args(args)
     from tqdm import tqdm
 
@@ -263,6 +283,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     check_output(args.out, (".mp4",))
+    from core.render.warp import MAX_SIZE
+
+    if not 64 <= args.size <= MAX_SIZE:
+        raise ParleyError(f"--size {args.size}: must be between 64 and {MAX_SIZE} pixels")
     from tqdm import tqdm
 
     from core.render.video import REFINER, render

@@ -143,3 +143,5 @@ def test_scripts_go_with_their_lines(tmp_path: Path) -> None:
     args = cli.parse_args(["--audio", str(a), "--face", str(a), "--out", str(tmp_path / "o.glb"), "--text", "x",
                            "--text-file", str(tmp_path / "a.txt")])  # fmt: skip
     assert cli.check_args(args) == "--text and --text-file: give one of them"
+    args = cli.parse_args(["--audio", str(a), "--face", str(a), "--out", "/proc/parley/o.glb"])
+    assert cli.check_args(args).startswith("--out /proc/parley/o.glb: cannot write there")  # before any server

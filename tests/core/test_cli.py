@@ -142,3 +142,32 @@ def test_animate_motion_options_reach_the_result(tmp_path: Path) -> None:
         meta = json.loads(str(z["meta"]))
         assert np.abs(z["pose"]).max() == 0 and z["blink"].max() == 0
     assert meta["spontaneous"]["gaze"] == "camera" and meta["spontaneous"]["brows"] is False and meta["seed"] == 3
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from core.cli import DEMO_AUDIO, DEMO_FACE
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        cases = [["animate", str(DEMO_AUDIO), "--out", "/proc/parley/r.npz"],
+                 ["reconstruct", str(DEMO_FACE), "--out", "/proc/parley/head.glb"],
+                 ["render", str(tmp_path / "r.npz"), "--face", str(DEMO_FACE), "--out", "/proc/v.mp4"],
+                 ["batch", str(DEMO_AUDIO), "--out", "/proc/parley-out"]]  # fmt: skip
+        if os.geteuid() != 0:  # root writes into a read-only folder anyway
+            cases.append(["animate", str(DEMO_AUDIO), "--out", str(locked / "r.npz")])
+        for argv in cases:
+            t0 = time.perf_counter()
+            assert main(argv) == 2, argv
+            err = capsys.readouterr().err
+            assert "cannot write there" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+            assert time.perf_counter() - t0 < 2.0  # before any model loads
+        assert main(["render", str(tmp_path / "r.npz"), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.mp4"),
+                     "--size", "10"]) == 2  # fmt: skip
+        assert "--size 10: must be between 64" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
