@@ -52,10 +52,13 @@ def main() -> int:
     rows: dict[str, dict[str, list[float]]] = {"solve": {}, "per-frame bvls": {}, "direct linear": {}}
     times: dict[str, list[float]] = {k: [] for k in rows}
     from core.audio.features import model_features
+    from core.speech.script import hear
 
     for c in chosen:
         mel = model_features(c.audio)
-        q, vis = predict_with_visemes(m.expression, mel, c.frames, c.fps, identity_feature(c.rest, m.canonical, comps))
+        ev = hear(m.phonetic, mel).evidence if m.phonetic is not None else None
+        q, vis = predict_with_visemes(m.expression, mel, c.frames, c.fps, identity_feature(c.rest, m.canonical, comps),
+                                      ev)  # fmt: skip
         q = shape_lips(m, apply_smoothing(m, q, c.fps), c.rest, c.audio, c.fps, 1.0, vis)
         offsets = (q @ comps[: q.shape[1]]).reshape(len(q), 468, 3)
         basis = arkit_basis(c.rest, head)

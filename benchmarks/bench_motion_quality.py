@@ -33,20 +33,27 @@ def main() -> None:
     ap.add_argument("--paper-expression")
     ap.add_argument("--paper-motion")
     ap.add_argument("--plot", default="out/bench")
+    ap.add_argument("--models", help="checkpoint folder (default: the shipped ones)")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    m = load_models()
+    m = load_models(args.models) if args.models else load_models()
     comps = m.pca.components
     val = load_clips(Path(args.data), m.pca, m.canonical, ("val_unseen",))["val_unseen"]
 
     def shipped(clips):  # type: ignore[no-untyped-def]
-        return [apply_smoothing(m, p, c.fps) for p, c in zip(psi_predictions(m.expression, clips), clips, strict=True)]
+        preds = psi_predictions(m.expression, clips, m.phonetic)
+        return [apply_smoothing(m, p, c.fps) for p, c in zip(preds, clips, strict=True)]
 
     rows: list[tuple[str, str, dict[str, float]]] = []
     paper = ExpressionNet.load(args.paper_expression) if args.paper_expression else None
     for g, clips in groups(val).items():
-        rows.append((g, f"Ψ shipped ({m.expression.cfg.variant}, smoothing {m.smoothing})",
+        rows.append((g, f"Ψ shipped ({m.expression.cfg.inputs}, smoothing {m.smoothing})",
                      score_clips(shipped(clips), clips, comps, m.expression.cfg.target)))  # fmt: skip
+        if m.phonetic is not None:
+            texted = psi_predictions(m.expression, clips, m.phonetic, text=True)
+            rows.append((g, "Ψ shipped with the sentence as --text",
+                         score_clips([apply_smoothing(m, p, c.fps) for p, c in zip(texted, clips, strict=True)],
+                                     clips, comps, m.expression.cfg.target)))  # fmt: skip
         if paper is not None:
             rows.append(
                 (g, "Ψ paper-faithful (per-window CNN)",
