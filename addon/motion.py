@@ -21,6 +21,11 @@ import numpy as np
 
 #: Blender keeps shape-key sliders within this range.
 SLIDER_LIMIT = 10.0
+#: The result contract this add-on reads (``core/contract.py`` defines it; a test keeps this copy equal to it).
+CONTRACT = "parley.result/1"
+#: The keys every transferred result has, and the widths of its (T, width) curves.
+REQUIRED = ("fps", "expression", "pose", "blink", "arkit", "meta")
+WIDTHS = {"expression": 20, "pose": 6, "blink": 2, "arkit": 52}
 
 
 class ResultError(Exception):
@@ -75,6 +80,10 @@ def parse_result(data: bytes) -> Motion:
     except ValueError:
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
+    kind, _, version = str(meta.get("contract", CONTRACT)).partition("/")
+    if kind == "parley.result" and version.isdigit() and int(version) > int(CONTRACT.split("/")[1]):
+        made = f"{kind}/{version}"
+        raise ResultError(f"the result follows {made}, newer than this add-on's {CONTRACT}: update the add-on")
     names = [str(n) for n in meta.get("arkit_names", [])]
     if arkit is not None:
         if arkit.shape != (t, len(names)):

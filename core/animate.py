@@ -1,4 +1,4 @@
-"""``parley animate``: a voice clip (+ a face) → the result contract of DESIGN.md.
+"""``parley animate``: a voice clip (+ a face) → the result contract (``core.contract``).
 
 fps, expression (T, 20), pose (T, 6), blink (T, 2), landmarks (T, 468, 3), arkit (T, 52) and meta (JSON), with
 T = ceil(duration × fps) and frame t covering audio [t/fps, (t+1)/fps). Expression coefficients
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.audio.decode import Audio
+from core.contract import CONTRACT, AnimationResult, check_contract  # noqa: F401 (check_contract: re-exported)
 from core.errors import ParleyError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -302,59 +303,6 @@ class Spontaneous:
             raise ParleyError(f"--blink-rate {text}: must be 'natural' or a number of blinks per minute") from None
 
 
-@dataclass
-class AnimationResult:
-    fps: float
-    expression: np.ndarray
-    pose: np.ndarray
-    blink: np.ndarray
-    landmarks: np.ndarray
-    meta: dict[str, Any]
-    arkit: np.ndarray  # (T, 52) float32 in [0, 1], Apple's order (meta "arkit_names")
-
-    @property
-    def frames(self) -> int:
-        return len(self.expression)
-
-    def save(self, path: str | Path) -> Path:
-        """Write .npz (arrays, meta as a JSON string) or .json (lists)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix.lower() == ".npz":
-            arrays = {"expression": self.expression, "pose": self.pose, "blink": self.blink}
-            arrays["landmarks"] = self.landmarks
-            arrays["arkit"] = self.arkit
-            # uncompressed: float curves barely compress (−9 %) and compressing took twice as long as animating
-            np.savez(path, fps=np.float64(self.fps), meta=np.str_(json.dumps(self.meta)), **arrays)
-        elif path.suffix.lower() == ".json":
-            path.write_text(json.dumps(self.to_json()))
-        else:
-            raise ParleyError(f"{path}: output must end in .npz or .json")
-        return path
-
-    def to_json(self) -> dict[str, Any]:
-        r = lambda a: np.round(a.astype(np.float64), 7).tolist()  # noqa: E731
-        return {"fps": self.fps, "expression": r(self.expression), "pose": r(self.pose), "blink": r(self.blink),
-                "landmarks": r(self.landmarks), "arkit": r(self.arkit), "meta": json.dumps(self.meta)}  # fmt: skip
-
-
-def check_contract(r: AnimationResult, duration: float) -> None:
-    """Raise AssertionError if ``r`` breaks the result contract (shapes, dtype, range, finiteness, T)."""
-    from core.audio.features import frame_count
-
-    t = frame_count(duration, r.fps)
-    assert r.expression.shape == (t, 20) and r.expression.dtype == np.float32, r.expression.shape
-    assert r.pose.shape == (t, 6) and r.pose.dtype == np.float32
-    assert r.blink.shape == (t, 2) and r.blink.dtype == np.float32
-    assert r.landmarks.shape == (t, N_POINTS, 3) and r.landmarks.dtype == np.float32
-    assert r.arkit.shape == (t, 52) and r.arkit.dtype == np.float32
-    assert float(r.blink.min()) >= 0.0 and float(r.blink.max()) <= 1.0
-    assert float(r.arkit.min()) >= 0.0 and float(r.arkit.max()) <= 1.0
-    assert r.meta.get("arkit_names") is not None and len(r.meta["arkit_names"]) == 52
-    for a in (r.expression, r.pose, r.blink, r.landmarks, r.arkit):
-        assert np.isfinite(a).all()
-
-
 def animate(
     audio_path: str | Path | Audio, face: str | Path | Reference | None = None, fps: float = 30.0,
     text: str | None = None,
@@ -432,7 +380,7 @@ def animate(
     notes = list(ref.notes)
     src = {"source": audio.source, "duration_s": audio.duration, "sample_rate": audio.source_rate,
            "channels": audio.source_channels}  # fmt: skip
-    meta = {"parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
+    meta = {"contract": CONTRACT, "parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
             "head_style": "reference video" if ref.style else "default (a conversational talker's statistics)",
             "spontaneous": {**sp.as_dict(), "blink_rate_used": rate, "style": style.as_dict()},
             "frames": n, "seed": seed, "articulation": articulation,

@@ -1,11 +1,12 @@
 """``parley batch``: many voice lines animated at once — on local processes or on a Ray cluster.
 
 The inputs (files, folders searched for audio, ``.txt`` lists of paths) become items, each with its output path in
-``--out`` and, when a ``NAME.txt`` lies beside ``NAME.wav`` (a dialogue file, as Rhubarb reads them), its script;
-items whose output already exists are skipped (outputs are written whole under a temporary name, then renamed, so
-an existing file is a finished one). The face is reconstructed once, in the parent; each worker loads
-the models once and animates its share. A bad file never stops the rest: it is reported with its message at the
-end. Local processes and Ray run the same ``animate_item``, so their outputs are identical.
+``--out`` and, when a ``NAME.txt`` lies beside ``NAME.wav`` (a dialogue file, as Rhubarb reads them), its script.
+An item whose output already exists, made with the same settings (recorded in its meta ``batch``), is skipped
+(outputs are written whole under a temporary name, then renamed, so an existing file is a finished one). The face is
+reconstructed once, in the parent; each worker loads the models once and animates its share. A bad file never stops
+the rest: it is reported with its message at the end. Local processes and Ray run the same ``animate_item``, so
+their outputs are identical.
 """
 
 from __future__ import annotations
@@ -46,6 +47,48 @@ class Settings:
     models: str | None = None  # a folder of checkpoints (None: the shipped ones)
     language: str = "en"  # the dialogue files' language
     scripts: bool = True  # read NAME.txt beside NAME.wav
+
+
+    def key(self, item: Item) -> str:
+        """Everything that decides a line's result besides its audio, as one string stored in the output's meta
+        (``batch``): a rerun redoes an output whose settings differ, and keeps the rest."""
+        import hashlib
+        import json
+
+        face = "portrait" if self.reference is None else hashlib.sha256(
+            np_bytes(self.reference.identity)).hexdigest()[:16]  # fmt: skip
+        script = hashlib.sha256(item.script.read_bytes()).hexdigest()[:16] if item.script is not None else ""
+        motion = self.motion.as_dict() if self.motion is not None else {}
+        return json.dumps({"fps": self.fps, "seed": self.seed, "articulation": self.articulation, "motion": motion,
+                           "models": self.models or "shipped", "language": self.language, "face": face,
+                           "script": script}, sort_keys=True)  # fmt: skip
+
+
+def np_bytes(a: Any) -> bytes:
+    import numpy as np
+
+    return np.ascontiguousarray(a, dtype=np.float32).tobytes()
+
+
+def finished(item: Item, settings: Settings) -> bool:
+    """The item's output exists and was made with these settings (older outputs, without a record, count as made
+    with them)."""
+    if not item.out.is_file():
+        return False
+    import json
+
+    try:
+        if item.out.suffix == ".npz":
+            import numpy as np
+
+            with np.load(item.out, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+        else:
+            meta = json.loads(json.loads(item.out.read_text())["meta"])
+    except (OSError, ValueError, KeyError):
+        return False  # unreadable: make it again
+    made = meta.get("batch")
+    return made is None or made == settings.key(item)
 
 
 @dataclass
@@ -165,6 +208,7 @@ def animate_item(item: Item, settings: Settings) -> Outcome:
                       language=settings.language)  # fmt: skip
         if item.script is not None:
             res.meta["script_file"] = str(item.script)
+        res.meta["batch"] = settings.key(item)
         tmp = item.out.with_name(f".{item.out.stem}.part{item.out.suffix}")
         res.save(tmp)
         os.replace(tmp, item.out)
@@ -253,8 +297,9 @@ def run_batch(inputs: list[str], out_dir: str | Path, settings: Settings, fmt: s
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     items = plan(collect(inputs), out, fmt, settings.scripts)
-    summary = Summary([Outcome(i, skipped=True) for i in items if i.out.is_file()])
-    todo = [i for i in items if not i.out.is_file()]
+    done = {i for i in items if finished(i, settings)}
+    summary = Summary([Outcome(i, skipped=True) for i in items if i in done])
+    todo = [i for i in items if i not in done]
     n = workers or os.cpu_count() or 1
 
     def seen(o: Outcome) -> None:

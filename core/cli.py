@@ -395,7 +395,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     a.add_argument("--fps", type=float, default=30.0, help="frame rate of every curve (default 30)")
     a.add_argument("--text", help="the line's script: its words drive the mouth where the audio says them")
     a.add_argument("--text-file", help="the script from a text file (UTF-8)")
-    a.add_argument("--out", required=True, help="result file: .npz or .json (DESIGN.md result contract)")
+    a.add_argument("--out", required=True, help="result file: .npz or .json (the result contract: core/contract.py)")
     a.add_argument("--preview", help="also write a preview MP4 (mesh + audio)")
     _take_arguments(a)
     a.set_defaults(func=cmd_animate)

@@ -57,11 +57,11 @@ def load_take(result: str | Path, face: str | Path | None = None, audio: str | P
     Raises:
         ParleyError: not a result, one without ARKit curves, or an audio/face file that is not there.
     """
-    from core.render.video import read_result, result_audio
+    from core.contract import load_result
+    from core.render.video import result_audio
 
-    fps, arkit, pose, meta = read_result(result)
-    with np.load(result, allow_pickle=False) as z:
-        blink = z["blink"] if "blink" in z.files else np.zeros((len(arkit), 2), np.float32)
+    r = load_result(result)
+    fps, arkit, pose, meta, blink = r.fps, r.arkit, r.pose, r.meta, r.blink
     a = result_audio(meta, fps, len(arkit), audio)
     f = Path(face) if face else _existing(str(meta.get("face", "")))
     if face and not Path(face).is_file():

@@ -76,7 +76,8 @@ class ReconstructResult(BaseModel):
 
 
 class AnimateResult(BaseModel):
-    """The result contract (DESIGN.md): arrays as nested lists, meta as a JSON string."""
+    """The result contract (``core.contract``, version ``parley.result/1``): arrays as nested lists, meta as a JSON
+    string."""
 
     fps: float
     expression: list[list[float]] = Field(description="(T, 20)")

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from core.animate import AnimationResult, Models, Reference, Spontaneous, animate
+from core.animate import Models, Reference, Spontaneous, animate
+from core.contract import load_result
 from server.jobs import Job, Runner
 
 RESULT_NPZ = "result.npz"
@@ -105,14 +106,7 @@ def animate_npz_light(folder: Path) -> bytes:
 
 def animate_json(folder: Path, landmarks: bool = True) -> bytes:
     """The result contract as JSON (same fields as the NPZ; meta as a JSON string)."""
-    with np.load(folder / RESULT_NPZ) as z:
-        meta = json.loads(str(z["meta"]))
-        res = AnimationResult(float(z["fps"]), z["expression"], z["pose"], z["blink"], z["landmarks"], meta,
-                              z["arkit"])  # fmt: skip
-    body = res.to_json()
-    if not landmarks:
-        del body["landmarks"]
-    return json.dumps(body).encode()
+    return json.dumps(load_result(folder / RESULT_NPZ).to_json(landmarks)).encode()
 
 
 def render_runner() -> Runner:

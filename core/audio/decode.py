@@ -74,8 +74,9 @@ def _run(cmd: list[str], path: Path, timeout: float, what: str,
          text: bool = False) -> subprocess.CompletedProcess:  # type: ignore[type-arg]  # fmt: skip
     """ffmpeg under a time limit; one that overruns is killed and the file refused."""
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, text=text,
-                              **({"errors": "replace"} if text else {}))  # fmt: skip
+        if text:
+            return subprocess.run(cmd, capture_output=True, timeout=timeout, text=True, errors="replace")
+        return subprocess.run(cmd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise AudioDecodeError(f"{path}: ffmpeg was still {what} after {timeout:g} s; the file is damaged or not "
                                "a recording") from None  # fmt: skip

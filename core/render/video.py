@@ -7,7 +7,6 @@ the one given) muxed in.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,13 +77,10 @@ def read_result(path: str | Path) -> tuple[float, np.ndarray, np.ndarray, dict[s
     Raises:
         ParleyError: not a result, or one without ARKit curves (made before Parley had them).
     """
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "arkit" not in z.files:
-                raise ParleyError(f"{path}: this result has no ARKit curves (made by an older Parley): animate again")
-            return float(z["fps"]), z["arkit"], z["pose"], json.loads(str(z["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise ParleyError(f"{path}: not a Parley result ({exc})") from exc
+    from core.contract import load_result
+
+    r = load_result(path)
+    return r.fps, r.arkit, r.pose, r.meta
 
 
 def result_audio(meta: dict[str, Any], fps: float, frames: int, audio: str | Path | None = None) -> Path | None:

@@ -148,3 +148,14 @@ def test_cli_expands_folders_and_lists_and_names_outputs(tmp_path: Path) -> None
     assert outputs([Path("x/a.wav"), Path("y/a.wav")], Path("o"), "blend") == [Path("o/a_0.blend"), Path("o/a_1.blend")]
     with pytest.raises(SystemExit, match="pass a folder"):
         outputs([Path("a.wav"), Path("b.wav")], Path("o/x.glb"), None)
+
+
+def test_the_addons_copy_of_the_contract_is_cores() -> None:
+    """The add-on reads results without core: its few facts about the contract must be core's own."""
+    from addon import motion
+    from core import contract
+
+    assert motion.CONTRACT == contract.CONTRACT
+    assert set(motion.REQUIRED) == set(contract.FIELDS) - contract.OPTIONAL
+    for key, width in motion.WIDTHS.items():
+        assert contract.FIELDS[key][0] == ("T", width), key

@@ -81,8 +81,11 @@ def test_batch_animates_every_line_skips_finished_ones_and_reports_bad_files(lin
     a, b = _arrays(out / "line1.npz"), _arrays(single)
     assert all(np.array_equal(a[k], b[k]) for k in a)
     stamp = (out / "line0.npz").stat().st_mtime_ns
-    assert main(["batch", str(lines), "--out", str(out), "--workers", "1"]) == 1  # again: nothing redone
+    assert main(["batch", str(lines), "--out", str(out), "--workers", "1", "--fps", "25"]) == 1  # nothing redone
     assert "3 already done" in capsys.readouterr().out and (out / "line0.npz").stat().st_mtime_ns == stamp
+    assert main(["batch", str(lines), "--out", str(out), "--workers", "1", "--fps", "25", "--seed", "4"]) == 1
+    assert "3 animated" in capsys.readouterr().out  # another take: the outputs of the old one are not kept
+    assert _result(out / "line0.npz").meta["seed"] == 4
 
 
 def test_ray_gives_what_local_processes_give(lines: Path, tmp_path: Path) -> None:
