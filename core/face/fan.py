@@ -36,10 +36,10 @@ def check_available() -> None:
             "the default MediaPipe tracker needs nothing more"
         ) from exc
     cache = hub_checkpoints()
-    have = sorted(p.name for p in cache.glob("*.zip")) if cache.is_dir() else []
+    have = sorted(p.name for ext in ("*.zip", "*.pth") for p in cache.glob(ext)) if cache.is_dir() else []
     if not any(n.startswith("2DFAN") for n in have) or not any(n.startswith("s3fd") for n in have):
         raise TrackerUnavailable(
-            f"face-alignment's weights are not in {cache} (need s3fd-*.pth/zip and 2DFAN4-*.zip); "
+            f"face-alignment's weights are not in {cache} (need s3fd-* and 2DFAN4-*, .zip or .pth); "
             "Parley never downloads at run time — copy them there from a machine that has them"
         )
 

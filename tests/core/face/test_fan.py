@@ -35,3 +35,22 @@ def test_aperture_68() -> None:
     lm[:, 62] = [5, 1]
     lm[:, 66] = [5, 3]
     np.testing.assert_allclose(aperture_68(lm), [0.2, 0.2])
+
+
+def test_weights_cached_as_pth_are_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker accepts what its message asks for: .pth files as well as .zip."""
+    import sys
+    import types
+
+    from core.face.fan import hub_checkpoints
+
+    monkeypatch.setitem(sys.modules, "face_alignment", types.ModuleType("face_alignment"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    cache = hub_checkpoints()
+    cache.mkdir(parents=True)
+    (cache / "s3fd-619a316812.pth").write_bytes(b"x")
+    (cache / "2DFAN4-cd938726ad.pth").write_bytes(b"x")
+    check_available()  # no TrackerUnavailable
+    (cache / "2DFAN4-cd938726ad.pth").unlink()
+    with pytest.raises(TrackerUnavailable, match=r"\.zip or \.pth"):
+        check_available()
