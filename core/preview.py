@@ -110,7 +110,8 @@ def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: st
 def encode_video(frames: Iterator[np.ndarray], size: int | tuple[int, int], fps: float, audio: str | Path | None,
                  out: str | Path) -> Path:
     """Frames (H, W, 3) uint8 → an H.264 MP4 at ``fps`` with ``audio`` muxed in (AAC), written to a temporary name
-    and renamed when complete: an interrupted run leaves no half file."""
+    and renamed when complete: an interrupted run leaves no half file. Every frame is kept: a result has
+    ceil(duration × fps) frames, so its video runs to the end of its last frame, a little past the sound."""
     import imageio_ffmpeg
 
     out = Path(out)
@@ -121,7 +122,6 @@ def encode_video(frames: Iterator[np.ndarray], size: int | tuple[int, int], fps:
         writer = imageio_ffmpeg.write_frames(str(tmp), wh, fps=fps, codec="libx264", quality=7,
                                              audio_path=str(audio) if audio else None,
                                              audio_codec="aac" if audio else None,
-                                             output_params=["-shortest"] if audio else None,
                                              ffmpeg_log_level="error")  # fmt: skip
         writer.send(None)
         for f in frames:

@@ -119,3 +119,18 @@ def test_the_video_refiner_is_chosen_for_a_face_video_only() -> None:
     video, photo = stage_from(FIXTURE_VIDEO), stage_from(DEMO_FACE)
     assert refiner_for(video) == REFINER_VIDEO and refiner_for(photo) == REFINER
     assert refiner_for(video, "mine.safetensors") == "mine.safetensors" and refiner_for(video, None) is None
+
+
+def test_a_video_keeps_every_frame_of_the_result(tmp_path: Path) -> None:
+    """T = ceil(duration × fps) frames in, T frames out, with the sound muxed (it was one short: -shortest)."""
+    import imageio_ffmpeg
+
+    from core.audio.decode import load_audio
+    from core.audio.features import frame_count
+    from core.cli import DEMO_AUDIO
+    from core.preview import encode_video
+
+    n = frame_count(load_audio(DEMO_AUDIO).duration, 30.0)
+    out = encode_video((np.full((32, 32, 3), i % 200, np.uint8) for i in range(n)), 32, 30.0, DEMO_AUDIO,
+                       tmp_path / "v.mp4")  # fmt: skip
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == n
