@@ -189,3 +189,20 @@ def bone_pose(pose: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarra
     local = b.T[None] @ r @ b[None]
     _, loc = object_pose(pose)
     return quaternions(local), loc @ b  # b.T @ v for each row v
+
+
+#: Blender cuts ID names at 63 bytes (UTF-8).
+MAX_NAME_BYTES = 63
+
+
+def action_name(title: str, part: str) -> str:
+    """``Parley <title> <part>`` within Blender's 63-byte names: the title is shortened (with an ellipsis), never the
+    Face/Head suffix that tells the two actions apart."""
+    head, tail = "Parley ", f" {part}"
+    room = MAX_NAME_BYTES - len((head + tail).encode())
+    t = title
+    if len(t.encode()) > room:
+        while t and len((t + "…").encode()) > room:
+            t = t[:-1]
+        t += "…"
+    return head + t + tail

@@ -356,9 +356,9 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
         kb = key.key_blocks[name]
         kb.slider_min, kb.slider_max = lo, hi
     shape_curves = {(f'key_blocks["{bpy.utils.escape_identifier(n)}"].value', 0): co for n, co in p.keys.items()}
-    _put_on(key, _new_action(f"Parley {title} Face", shape_curves, "Parley Face", "KEY"), NLA_FACE_TRACK)
+    _put_on(key, _new_action(mo.action_name(title, "Face"), shape_curves, "Parley Face", "KEY"), NLA_FACE_TRACK)
     if p.head:
-        head_action = _new_action(f"Parley {title} Head", p.head, "Parley Head", "OBJECT")
+        head_action = _new_action(mo.action_name(title, "Head"), p.head, "Parley Head", "OBJECT")
         if target.armature is None:
             obj.rotation_mode = p.rotation_mode
             _assign(obj, head_action)

@@ -159,3 +159,12 @@ def test_the_addons_copy_of_the_contract_is_cores() -> None:
     assert set(motion.REQUIRED) == set(contract.FIELDS) - contract.OPTIONAL
     for key, width in motion.WIDTHS.items():
         assert contract.FIELDS[key][0] == ("T", width), key
+
+
+def test_action_names_keep_their_face_and_head_suffix() -> None:
+    """Blender cuts names at 63 bytes; a long face or clip name is shortened, never the part that tells them apart."""
+    assert mo.action_name("Parley_me line01", "Face") == "Parley Parley_me line01 Face"
+    long = "Parley_a_very_long_character_name_for_the_hero voice_take_0042_final_final"
+    face, head = mo.action_name(long, "Face"), mo.action_name(long, "Head")
+    assert face.endswith("… Face") and head.endswith("… Head") and face[:-4] == head[:-4]
+    assert len(face.encode()) <= 63 and len(mo.action_name("é" * 40, "Head").encode()) <= 63
