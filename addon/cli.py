@@ -233,8 +233,24 @@ def _argv() -> list[str]:
     return sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
 
 
+def _clean_blender_temp() -> None:
+    """Remove the temporary folder Blender made for this run (the bpy module leaves it behind when it exits)."""
+    import shutil
+
+    bpy = sys.modules.get("bpy")
+    tmp = getattr(getattr(bpy, "app", None), "tempdir", "") if bpy is not None else ""
+    if tmp and Path(tmp).name.startswith("blender_") and Path(tmp).is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    code = main(_argv())
+    try:
+        code = main(_argv())
+    except KeyboardInterrupt:
+        print("addon/cli.py: interrupted; outputs already written are kept, the one in progress is not",
+              file=sys.stderr)  # fmt: skip
+        code = 130
+    _clean_blender_temp()
     sys.stdout.flush()
     sys.stderr.flush()
     if "bpy" in sys.modules and not sys.modules["bpy"].app.binary_path:

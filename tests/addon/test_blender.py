@@ -405,11 +405,14 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
     (clips / "one.wav").write_bytes(wav_bytes(2.0))
     (clips / "two.flac").write_bytes(VOICE.read_bytes())
     (clips / "broken.wav").write_bytes(b"RIFF nonsense")
-    env = {"PARLEY_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {"PARLEY_TOKEN": TOKEN, "PATH": "/usr/bin:/bin", "TMPDIR": str(scratch)}
     cmd = [sys.executable, "addon/cli.py", "--", "--audio", str(clips), "--face", str(FACE),
            "--out", str(tmp_path / "out"), "--format", "blend", "--fps", "25", "--server", server.url,
            "--no-start"]  # fmt: skip
     r = r_batch = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert not list(scratch.glob("blender_*"))  # Blender's temporary folder does not outlive the run
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]  # one input failed
     assert "2 of 3 done" in r.stdout and "FAILED" in r.stdout and "broken.wav" in r.stdout
     made = sorted(p.name for p in (tmp_path / "out").iterdir())
