@@ -25,7 +25,7 @@ class ParleySettings(bpy.types.PropertyGroup):
                                 ("es", "Spanish", ""), ("it", "Italian", ""), ("pt", "Portuguese", "")],
         default="en", description="The script's language")  # fmt: skip
     fps: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="FPS", default=0.0, min=0.0, max=120.0,
+        name="FPS", default=0.0, min=0.0, max=240.0,
         description="Frame rate of the animation (0: the scene's)")
     articulation: bpy.props.FloatProperty(  # type: ignore[valid-type]
         name="Articulation", default=1.0, min=0.0, max=2.0,
