@@ -105,16 +105,23 @@ def _fista(c: np.ndarray, gram: np.ndarray, scale: float, s: SolveSettings) -> n
     mu_step = np.float32(mu * step)
     w = np.zeros_like(c)
     y, k = w.copy(), 1.0
-    lap = np.zeros_like(c)
-    for _ in range(s.iterations):
-        diff = y[1:] - y[:-1]
-        lap[:] = 0.0
-        lap[1:] += diff
-        lap[:-1] -= diff
-        w_next = np.clip(y - (y @ g - c + mu_step * lap), 0.0, 1.0)
+    lap, diff, grad, w_next = (np.zeros_like(c) for _ in range(4))
+    for _ in range(s.iterations):  # in place: the same arithmetic without a new array per step
+        np.subtract(y[1:], y[:-1], out=diff[1:])
+        lap[0] = 0.0
+        lap[1:] = diff[1:]
+        lap[:-1] -= diff[1:]
+        np.matmul(y, g, out=grad)
+        grad -= c
+        lap *= mu_step
+        grad += lap
+        np.subtract(y, grad, out=w_next)
+        np.clip(w_next, 0.0, 1.0, out=w_next)
         k_next = (1 + np.sqrt(1 + 4 * k * k)) / 2
-        y = w_next + (k - 1) / k_next * (w_next - w)
-        w, k = w_next, k_next
+        np.subtract(w_next, w, out=y)
+        y *= np.float32((k - 1) / k_next)
+        y += w_next
+        w, w_next, k = w_next, w, k_next
     return w
 
 

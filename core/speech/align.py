@@ -85,45 +85,63 @@ def _states(words: list[Word]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _viterbi(emit: np.ndarray, optional: np.ndarray, band: int) -> np.ndarray | None:
     """Best state path (L,) through a left-to-right chain (stay, advance, or skip an optional state), or None when
-    the chain cannot fit in the frames."""
+    the chain cannot fit in the frames. With ``band`` > 0 only states within ``band`` of the diagonal are decoded
+    at each frame, and the back-pointers kept are (L, 2·band + 1): memory stays bounded on long files."""
     n_frames, n_states = emit.shape
     first = 1 if optional[0] else 0
     last = n_states - 2 if optional[-1] else n_states - 1
     if last - first + 1 - int(optional[first : last + 1].sum()) > n_frames:
         return None
-    neg = -1e30
-    delta = np.full(n_states, neg)
-    delta[0] = emit[0, 0]
+    neg = np.float32(-1e30)
+    width = n_states if not band else min(n_states, 2 * band + 1)
+    if band:
+        centre = np.round(np.arange(n_frames) * ((n_states - 1) / max(1, n_frames - 1))).astype(np.int64)
+        lo = np.clip(centre - band, 0, n_states - width)
+    else:
+        lo = np.zeros(n_frames, np.int64)
+    # padded by two states in front, so that "from s-1" and "from s-2" are plain slices
+    delta = np.full(n_states + 2, neg, np.float32)
+    delta[2] = emit[0, 0]
     if optional[0]:
-        delta[1] = emit[0, 1]
-    # skipping state s-1 is allowed when it is an optional silence
-    can_skip = np.zeros(n_states, bool)
-    can_skip[2:] = optional[1:-1]
-    back = np.zeros((n_frames, n_states), np.int8)
-    idx = np.arange(n_states)
-    slope = n_states / n_frames
+        delta[3] = emit[0, 1]
+    if lo[0] > 0:
+        return None
+    # scores are kept relative to staying (every path pays STAY per frame alike): advancing costs ADVANCE − STAY,
+    # and skipping state s-1 is allowed (at that cost) when it is an optional silence
+    step = np.float32(ADVANCE - STAY)
+    skip_pen = np.full(n_states, neg, np.float32)
+    skip_pen[2:] = np.where(optional[1:-1], step, neg)
+    back = np.zeros((n_frames, width), np.int8)
+    adv, skip = np.empty(width, np.float32), np.empty(width, np.float32)
+    took_adv, took_skip = np.empty(width, bool), np.empty(width, bool)
+    new = np.full(n_states + 2, neg, np.float32)
+    emit = emit.astype(np.float32, copy=False)
     for t in range(1, n_frames):
-        adv = np.empty(n_states)
-        adv[0] = neg
-        adv[1:] = delta[:-1] + ADVANCE
-        skip = np.full(n_states, neg)
-        skip[2:] = np.where(can_skip[2:], delta[:-2] + ADVANCE, neg)
-        stay = delta + STAY
-        choice = np.argmax(np.stack([stay, adv, skip]), axis=0)
-        best = np.maximum(np.maximum(stay, adv), skip)
+        a = int(lo[t])
+        b = a + width
+        stay = delta[a + 2 : b + 2]
+        np.add(delta[a + 1 : b + 1], step, out=adv)
+        np.add(delta[a:b], skip_pen[a:b], out=skip)
+        np.greater(adv, stay, out=took_adv)
+        np.maximum(stay, adv, out=adv)
+        np.greater(skip, adv, out=took_skip)
+        np.maximum(adv, skip, out=adv)
+        row = back[t]
+        np.copyto(row, took_adv, casting="unsafe")
+        np.copyto(row, 2, where=took_skip)
         if band:
-            centre = t * slope
-            best[(idx < centre - band) | (idx > centre + band)] = neg
-        back[t] = choice
-        delta = best + emit[t]
-    end = last if delta[last] >= delta[n_states - 1] else n_states - 1
-    if delta[end] <= neg / 2:
+            new.fill(neg)
+        np.add(adv, emit[t, a:b], out=new[a + 2 : b + 2])
+        delta, new = new, delta
+    end = last if delta[last + 2] >= delta[n_states + 1] else n_states - 1
+    if delta[end + 2] <= neg / 2:
         return None
     path = np.empty(n_frames, np.int64)
-    s = end
+    s_ = end
     for t in range(n_frames - 1, -1, -1):
-        path[t] = s
-        s -= int(back[t, s])
+        path[t] = s_
+        if t:
+            s_ -= int(back[t, s_ - lo[t]])
     return path  # a finite score can only have started in state 0 or 1
 
 

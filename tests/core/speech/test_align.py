@@ -61,3 +61,17 @@ def test_long_audio_uses_a_band_and_still_aligns() -> None:
     finally:
         A.MAX_CELLS = old
     assert all(w.matched for w in al.words)
+
+
+def test_a_narrow_band_finds_the_same_path() -> None:
+    """Long files decode in a band around the diagonal; where the path stays in it, the band changes nothing."""
+    from core.speech.align import _states, _viterbi
+
+    words = [BOB, MADE] * 6
+    post = _posteriors(SAID * 6)
+    phone, _, optional = _states(words)
+    emit = post[:, phone]
+    full = _viterbi(emit, optional, 0)
+    narrow = _viterbi(emit, optional, 12)
+    assert full is not None and narrow is not None and np.array_equal(full, narrow)
+    assert _viterbi(emit, optional, 12) is not None and len(narrow) == len(post)
