@@ -46,8 +46,9 @@ def amplitudes(m, clips, level: float) -> list[tuple[str, float, float]]:  # typ
         m.expression.cfg = old
 
 
-def write_level(path: Path, level: float, note: str) -> None:
-    """Re-save a Ψ checkpoint with ``range_level`` = ``level``; weights and every other metadata entry kept."""
+def write_level(path: Path, level: float, note: str, key: str = "range_level") -> None:
+    """Re-save a Ψ checkpoint with ``key`` (``range_level``) = ``level``; weights and every other metadata entry
+    kept, the choice recorded as metadata ``<key>_choice``."""
     from safetensors import safe_open
     from safetensors.torch import save_file
 
@@ -55,9 +56,9 @@ def write_level(path: Path, level: float, note: str) -> None:
         meta = dict(f.metadata() or {})
         tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     cfg = json.loads(meta["config"])
-    cfg["range_level"] = level
+    cfg[key] = level
     meta["config"] = json.dumps(cfg)
-    meta["range_level_choice"] = note
+    meta[f"{key}_choice"] = note
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata=meta)
     tmp.replace(path)

@@ -468,8 +468,32 @@ def test_articulation_slider_reaches_the_server(fresh: ModuleType, monkeypatch: 
     assert sent == [0.0, 2.0] and wide.std() > still.std()
 
 
+def test_the_script_and_its_language_reach_the_server(fresh: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Voice box's Script (or a Script Text block, which wins) and Language go with the animation."""
+    face_object(fresh)
+    settings = bpy.context.scene.parley
+    assert {"transcript", "script_text", "language"} <= set(settings.bl_rna.properties.keys())
+    sent: list[tuple[Any, Any]] = []
+    real = fresh.workflow.animate
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        sent.append((args[4], kw.get("language", args[10] if len(args) > 10 else "en")))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(fresh.workflow, "animate", spy)
+    settings.transcript, settings.language = "Hello there, my name is Parley.", "en"
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    block = bpy.data.texts.new("line 12")
+    block.write("Bonjour papa.")
+    settings.script_text, settings.language = block, "fr"
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    assert sent == [("Hello there, my name is Parley.", "en"), ("Bonjour papa.", "fr")]
+    settings.script_text, settings.transcript = None, ""
+
+
 @pytest.mark.parametrize(("extra", "words"), [
     (["--out", "x.abc"], "--out x.abc: must end in .glb, .fbx, .blend, or be a folder"),
+    (["--out", "x.glb", "--text", "a", "--text-file", "line.txt"], "--text and --text-file: give one of them"),
     (["--out", "x.glb", "--fps", "0"], "--fps 0: must be between 1 and 240"),
     (["--out", "x.glb", "--face", "nobody.jpg"], "--face nobody.jpg: no such file"),
     (["--out", "x.glb", "--articulation", "3"], "--articulation 3: must be between 0 and 2"),
