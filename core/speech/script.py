@@ -76,7 +76,7 @@ def hear(phonetic: Any, mel: np.ndarray, text: str | None = None, language: str 
         ParleyError: a script in another language without espeak-ng, or one too long (``check_script``).
     """
     from core.models.phonetic import phone_posteriors
-    from core.speech.align import align_words
+    from core.speech.align import MATCH_SCORE, MATCH_SCORE_OTHER, align_words
     from core.speech.evidence import audio_evidence, script_evidence
     from core.speech.lexicon import pronounce
 
@@ -86,7 +86,7 @@ def hear(phonetic: Any, mel: np.ndarray, text: str | None = None, language: str 
     if script is None:
         return Heard(ev)
     words = pronounce(script, language)
-    al = align_words(np.log(post + 1e-8), words)
+    al = align_words(np.log(post + 1e-8), words, MATCH_SCORE if language == "en" else MATCH_SCORE_OTHER)
     out = Heard(script_evidence(ev, al.phones, al.matched))
     missing = al.unmatched_spans()
     guessed = sorted({w.text for w in words if w.source != "cmudict"}) if language == "en" else []
