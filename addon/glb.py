@@ -100,7 +100,9 @@ def read_head(data: bytes) -> HeadMesh:
         n = int(welded.max()) + 1 if len(welded) else 0
         vertices = np.zeros((n, 3), np.float32)
         vertices[welded] = positions
-        tris, loop_uv, mats = [], [], []
+        tris: list[np.ndarray] = []
+        loop_uv: list[np.ndarray] = []
+        mats: list[np.ndarray] = []
         for p in prims:
             if p.get("mode", 4) != 4:
                 raise GLBError("the face mesh is not made of triangles")

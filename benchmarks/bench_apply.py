@@ -1,4 +1,4 @@
-"""Writing an animation into Blender: 60 s at 30 fps onto a Parley face (22 shape keys + head transform).
+"""Writing an animation into Blender: 60 s at 30 fps onto a Parley head (its 52 ARKit shape keys + head transform).
 
     .venv/bin/python benchmarks/bench_apply.py [--seconds 60] [--fps 30] [--runs 7]
 
@@ -8,6 +8,7 @@ built from the demo photo and the shipped models in-process (no server: only the
 curves are the shipped motion model's output for the demo voice, looped to the length asked for.
 Prints the median and the spread of ``--runs`` applications (each replaces the previous one, as a re-run
 in Blender does), plus result parsing (NPZ bytes → checked curves) on its own. Goal: apply ≤ 0.5 s.
+The head is what ``POST /v1/reconstruct`` sends the add-on: the full ICT head's GLB and its ARKit rig.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> None:
     args = p.parse_args()
 
     from core.animate import animate, face_reference, load_models
+    from core.face.gltf import write_glb
     from core.face.reconstruct import reconstruct
     from server.work import rig
 
@@ -49,14 +51,14 @@ def main() -> None:
     voice = REPO / "core" / "assets" / "demo_voice.flac"
     rec = reconstruct(face)
     with tempfile.TemporaryDirectory() as tmp:
-        glb = rec.face.export(Path(tmp) / "face.glb").read_bytes()
+        glb = write_glb(rec.full_head(), Path(tmp) / "head.glb").read_bytes()
         audio, rate = sf.read(voice, dtype="float32")
         reps = int(np.ceil(args.seconds * rate / len(audio)))
         long = Path(tmp) / "long.wav"
         sf.write(long, np.tile(audio, reps)[: int(args.seconds * rate)], rate)
         res = animate(long, face_reference(face), fps=args.fps, models=models)
         data = _saved(res, Path(tmp))
-        info = {"mesh_glb": base64.b64encode(glb).decode(), "rig": rig(models)}
+        info: dict[str, object] = {"mesh_glb": base64.b64encode(glb).decode(), "rig": rig()}
 
         import bpy
 
@@ -64,7 +66,7 @@ def main() -> None:
 
         bpy.ops.wm.read_factory_settings(use_empty=True)
         ctx = bpy.context
-        info["mesh"] = base64.b64decode(info.pop("mesh_glb"))
+        info["mesh"] = base64.b64decode(str(info.pop("mesh_glb")))
         obj = scene.build_face(ctx, "Bench", info)
         parse: list[float] = []
         for _ in range(args.runs):

@@ -34,11 +34,14 @@ def main() -> None:
     ap.add_argument("--paper-motion")
     ap.add_argument("--plot", default="out/bench")
     ap.add_argument("--models", help="checkpoint folder (default: the shipped ones)")
+    ap.add_argument("--clips", type=int, default=0, help="at most this many held-out clips (0: all)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     m = load_models(args.models) if args.models else load_models()
     comps = m.pca.components
     val = load_clips(Path(args.data), m.pca, m.canonical, ("val_unseen",))["val_unseen"]
+    if args.clips:
+        val = val[: args.clips // 2] + val[-(args.clips - args.clips // 2) :]  # s4 and the small speakers
 
     def shipped(clips):  # type: ignore[no-untyped-def]
         preds = psi_predictions(m.expression, clips, m.phonetic)

@@ -158,7 +158,9 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         stage = stage_of(photo)
         for method, net in methods.items():
             r = WarpRenderer(stage, 512, net)
-            found, aperture, strip = [], [], []
+            found: list[bool] = []
+            aperture: list[float] = []
+            strip: list[np.ndarray] = []
             t0 = time.perf_counter()
             with MediaPipeTracker(video=True) as tracker:
                 for t in range(res.frames):

@@ -47,8 +47,8 @@ def main() -> int:
             with np.load(folder / c["file"]) as z:
                 lm = z["landmarks"]
             # the rest, the widest-open frame and the middle frame: a photo can be any of them
-            frames = [clip_rest(lm), lm[int(np.argmax(mouth_aperture(lm)))], lm[len(lm) // 2]]
-            per_speaker.setdefault(c["speaker"] if is_grid else c["key"], []).append(np.stack(frames))
+            picked = [clip_rest(lm), lm[int(np.argmax(mouth_aperture(lm)))], lm[len(lm) // 2]]
+            per_speaker.setdefault(c["speaker"] if is_grid else c["key"], []).append(np.stack(picked))
         for spk, rests in per_speaker.items():
             name = ("GRID s1 (train)" if spk in TRAIN_SPEAKERS else "GRID other speakers") if is_grid else "dev-av"
             chosen = rests[:20] if spk in TRAIN_SPEAKERS else rests[:4]

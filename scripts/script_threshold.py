@@ -89,8 +89,8 @@ def main() -> int:
         lang = group if args.languages else "en"
         true += word_scores(net, audio, text, lang)
         wrong += word_scores(net, audio, other, lang)
-    t, w = np.array(true), np.array(wrong)
-    t, w = t[np.isfinite(t)], w[np.isfinite(w)]
+    t_all, w_all = np.array(true), np.array(wrong)
+    t, w = t_all[np.isfinite(t_all)], w_all[np.isfinite(w_all)]
     print(f"{len(lines)} lines: {len(t)} words of true scripts, {len(w)} of other lines' scripts")
     print(f"median score: true {np.median(t):.2f}, wrong {np.median(w):.2f}")
     grid_th = np.round(np.arange(-4.0, -0.2, 0.1), 2)
