@@ -47,6 +47,7 @@ class Settings:
     models: str | None = None  # a folder of checkpoints (None: the shipped ones)
     language: str = "en"  # the dialogue files' language
     scripts: bool = True  # read NAME.txt beside NAME.wav
+    face: str | None = None  # a photo or video to reconstruct once for every line (``reference`` is then made from it)
 
 
     def key(self, item: Item) -> str:
@@ -55,8 +56,12 @@ class Settings:
         import hashlib
         import json
 
-        face = "portrait" if self.reference is None else hashlib.sha256(
-            np_bytes(self.reference.identity)).hexdigest()[:16]  # fmt: skip
+        if self.face is not None:
+            face = hashlib.sha256(Path(self.face).read_bytes()).hexdigest()[:16]
+        elif self.reference is not None:
+            face = hashlib.sha256(np_bytes(self.reference.identity)).hexdigest()[:16]
+        else:
+            face = "portrait"
         script = hashlib.sha256(item.script.read_bytes()).hexdigest()[:16] if item.script is not None else ""
         motion = self.motion.as_dict() if self.motion is not None else {}
         return json.dumps({"fps": self.fps, "seed": self.seed, "articulation": self.articulation, "motion": motion,
@@ -227,10 +232,30 @@ def chunks(items: list[Item], n: int) -> list[list[Item]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def with_face(settings: Settings) -> Settings:
+    """``settings`` with its face (``Settings.face``) reconstructed into ``reference``, once."""
+    if settings.face is None or settings.reference is not None:
+        return settings
+    from dataclasses import replace
+
+    from core.animate import face_reference
+
+    return replace(settings, reference=face_reference(settings.face))
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
 def run_local(items: list[Item], settings: Settings, workers: int,
               progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:  # fmt: skip
-    """Animate ``items`` on ``workers`` processes (1: in this process), yielding outcomes as they finish."""
+    """Animate ``items`` on ``workers`` processes (1: in this process), yielding outcomes as they finish.
+
+    The workers are forked after the models load (they share the parent's copy) and before the face is
+    reconstructed: a process that has run MediaPipe must not be forked (its graph's threads do not survive it).
+    """
     if workers <= 1 or len(items) <= 1:
+        settings = with_face(settings)
         for item in items:
             o = animate_item(item, settings)
             if progress:
@@ -242,6 +267,8 @@ def run_local(items: list[Item], settings: Settings, workers: int,
     _models(settings)  # loaded before the fork: every worker shares the parent's copy
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        list(pool.map(_ready, range(workers)))  # every worker forked now, before MediaPipe runs here
+        settings = with_face(settings)
         futures = [pool.submit(_chunk, c, settings) for c in chunks(items, workers * 2)]
         for fut in as_completed(futures):
             for o in fut.result():
@@ -306,7 +333,8 @@ def run_batch(inputs: list[str], out_dir: str | Path, settings: Settings, fmt: s
         if progress:
             progress(o, len(todo))
 
-    work = run_ray(todo, settings, ray_address, n, seen) if ray_address else run_local(todo, settings, n, seen)
+    work = run_ray(todo, with_face(settings), ray_address, n, seen) if ray_address else \
+        run_local(todo, settings, n, seen)  # fmt: skip
     summary.outcomes += list(work)
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -258,13 +258,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from core.batch import Settings, run_batch
 
-    reference = None
-    if args.face:
-        from core.animate import face_reference
-
-        reference = face_reference(args.face)  # once, for every line
-    settings = Settings(reference, args.fps, args.seed, args.articulation, motion, args.models, args.language,
-                        not args.ignore_scripts)  # fmt: skip
+    if args.face and not Path(args.face).is_file():
+        raise ParleyError(f"--face {args.face}: no such file")
+    # the face is reconstructed once, by run_batch, after the worker processes are forked
+    settings = Settings(None, args.fps, args.seed, args.articulation, motion, args.models, args.language,
+                        not args.ignore_scripts, args.face)  # fmt: skip
     bar = tqdm(desc="animating", unit="line")
 
     def step(o, total: int) -> None:  # type: ignore[no-untyped-def]

@@ -99,3 +99,31 @@ def test_ray_gives_what_local_processes_give(lines: Path, tmp_path: Path) -> Non
         assert all(np.array_equal(a[k], b[k]) for k in a)
     with pytest.raises(ParleyError, match="no Ray cluster answers"):
         run_batch([str(lines)], tmp_path / "x", Settings(), workers=1, ray_address="ray://127.0.0.1:1")
+
+
+def test_the_face_is_reconstructed_after_the_workers_fork(lines: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A process that has run MediaPipe must not be forked: the workers exist before the face is tracked, and the
+    lines come out as `parley animate --face` makes them."""
+    import multiprocessing as mp
+
+    import core.batch as B
+    from tests.conftest import DEMO_FACE
+
+    (lines / "act1" / "broken.wav").unlink()
+    seen: list[int] = []
+    real = B.with_face
+
+    def spy(settings: Settings) -> Settings:
+        if settings.face is not None:
+            seen.append(len(mp.active_children()))
+        return real(settings)
+
+    monkeypatch.setattr(B, "with_face", spy)
+    out = tmp_path / "out"
+    s = run_batch([str(lines)], out, Settings(seed=2, face=str(DEMO_FACE)), workers=2)
+    assert len(s.done) == 3 and not s.failed and seen and seen[0] >= 2
+    single = tmp_path / "single.npz"
+    assert main(["animate", str(lines / "line0.wav"), "--face", str(DEMO_FACE), "--seed", "2", "--out",
+                 str(single)]) == 0  # fmt: skip
+    a, b = _arrays(out / "line0.npz"), _arrays(single)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
