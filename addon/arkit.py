@@ -18,7 +18,7 @@ ARKIT_NAMES: tuple[str, ...] = (
     "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight", "browDownLeft",
     "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff", "cheekSquintLeft",
     "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "tongueOut",
-)  # fmt: skip
+)
 
 _SIDE = re.compile(r"(?:[._\s-]?(left|right|l|r))$", re.IGNORECASE)
 

@@ -34,7 +34,7 @@ def _write(face: Path, rec: dict[str, Any], audio: Path, m: Any, out: Path) -> N
 
 def run(audio: list[Path], face: Path, outs: list[Path], fps: float, texts: list[str | None] | None = None,
         auto_start: bool = True, articulation: float = 1.0,
-        motion: dict[str, str] | None = None, language: str = "en") -> list[Outcome]:  # fmt: skip
+        motion: dict[str, str] | None = None, language: str = "en") -> list[Outcome]:
     """Animate ``face`` with each audio file (and its script in ``texts``, if any) and write each output; failures
     are recorded, not raised."""
     script = dict(zip(audio, texts or [None] * len(audio), strict=True))
@@ -102,7 +102,7 @@ def check_rig(rig: Rig) -> str:
 
 def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fps: float,
             texts: list[str | None] | None = None, auto_start: bool = True, articulation: float = 1.0,
-            motion: dict[str, str] | None = None, language: str = "en") -> list[Outcome]:  # fmt: skip
+            motion: dict[str, str] | None = None, language: str = "en") -> list[Outcome]:
     """Drive the rig's ARKit shape keys (and head bone) with each audio file (and its script in ``texts``), each
     output from a fresh copy."""
     script = dict(zip(audio, texts or [None] * len(audio), strict=True))
@@ -110,7 +110,7 @@ def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fp
     def write(client: Any, face_upload: Any, a: Path, out: Path) -> None:
         obj, target = _open_rig(rig)
         m = workflow.animate(client, str(a), face_upload, fps, script[a], lambda f, s: None, lambda: False,
-                             articulation, motion=motion, language=language)  # fmt: skip
+                             articulation, motion=motion, language=language)
         info = scene.apply(bpy.context, obj, m, str(a.resolve()), target, title=f"{obj.name} {a.stem}")
         keyed = len(info["keyed"])
         print(f"Parley: {a.name}: {keyed} shape keys of '{obj.name}' driven", flush=True)
@@ -125,7 +125,7 @@ def run_rig(audio: list[Path], rig: Rig, face: Path | None, outs: list[Path], fp
 
 def _each(audio: list[Path], face: Path | None, outs: list[Path], auto_start: bool,
           write: Callable[[Any, Any, Any, Path, Path], None],
-          prepare: Callable[[Any], Any] | None = None) -> list[Outcome]:  # fmt: skip
+          prepare: Callable[[Any], Any] | None = None) -> list[Outcome]:
     """Start (or find) the server, read the face, run ``prepare`` once, then ``write`` each output: one bad file
     never stops the rest, and a server this run started is stopped at the end."""
     url, _, auto, exe = prefs.settings()
@@ -148,7 +148,7 @@ def _each(audio: list[Path], face: Path | None, outs: list[Path], auto_start: bo
                 results.append(Outcome(a, out, False, workflow.message(exc)))
                 Path(out).unlink(missing_ok=True)  # nothing half-written
             print(f"Parley: {len(results)}/{len(audio)} {a.name}: {'ok' if results[-1].ok else results[-1].error}",
-                  flush=True)  # fmt: skip
+                  flush=True)
     finally:
         if not had_server and local_server.started_here():
             local_server.stop()

@@ -53,7 +53,7 @@ def _package() -> ModuleType:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="addon/cli.py", description="Speech → animated Parley face (.glb/.fbx/.blend).")
     p.add_argument("--audio", required=True, nargs="+",
-                   help="audio file(s), a folder of them, or a .txt list (one path a line)")  # fmt: skip
+                   help="audio file(s), a folder of them, or a .txt list (one path a line)")
     p.add_argument("--face", help="photo or video of the face (required unless --rig is given)")
     p.add_argument("--rig", help="a .blend holding your character: drive its mesh's ARKit shape keys instead")
     p.add_argument("--object", help="with --rig: the mesh whose shape keys have ARKit names")
@@ -159,7 +159,7 @@ def scripts(audio: list[Path], text: str | None, text_file: str | None) -> list[
     if text is not None or text_file is not None:
         if len(audio) != 1:
             raise SystemExit(f"addon/cli.py: --text and --text-file go with one audio file ({len(audio)} given); for "
-                             "many, put NAME.txt beside each NAME.wav")  # fmt: skip
+                             "many, put NAME.txt beside each NAME.wav")
         return [text if text is not None else read_script(Path(str(text_file)))]
     out: list[str | None] = []
     for a in audio:
@@ -174,11 +174,11 @@ def outputs(audio: list[Path], out: Path, fmt: str | None) -> list[Path]:
         return [out]
     if out.suffix.lower().lstrip(".") in FORMATS:
         raise SystemExit(f"addon/cli.py: --out {out} is a file, but {len(audio)} audio files were given: "
-                         "pass a folder")  # fmt: skip
+                         "pass a folder")
     ext = fmt or "glb"
     names = [a.stem for a in audio]
     return [out / f"{a.stem}_{i}.{ext}" if names.count(a.stem) > 1 else out / f"{a.stem}.{ext}"
-            for i, a in enumerate(audio)]  # fmt: skip
+            for i, a in enumerate(audio)]
 
 
 def main(argv: list[str]) -> int:
@@ -215,17 +215,17 @@ def main(argv: list[str]) -> int:
                 return 2
             face = Path(args.face) if args.face else None
             results = batch.run_rig(audio, rig, face, outs, args.fps, texts, auto_start=not args.no_start,
-                                    articulation=args.articulation, motion=motion, language=args.language)  # fmt: skip
+                                    articulation=args.articulation, motion=motion, language=args.language)
         else:
             results = batch.run(audio, Path(args.face), outs, args.fps, texts, auto_start=not args.no_start,
-                                articulation=args.articulation, motion=motion, language=args.language)  # fmt: skip
+                                articulation=args.articulation, motion=motion, language=args.language)
     finally:
         pkg.unregister()
     failed = [r for r in results if not r.ok]
     for r in results:
         print(f"  {'ok ' if r.ok else 'FAILED'} {r.audio} → {r.out if r.ok else r.error}")
     print(f"Parley: {len(results) - len(failed)} of {len(results)} done in {time.perf_counter() - t0:.1f} s"
-          + (f", {len(failed)} failed" if failed else ""))  # fmt: skip
+          + (f", {len(failed)} failed" if failed else ""))
     return 1 if failed else 0
 
 
@@ -248,7 +248,7 @@ if __name__ == "__main__":
         code = main(_argv())
     except KeyboardInterrupt:
         print("addon/cli.py: interrupted; outputs already written are kept, the one in progress is not",
-              file=sys.stderr)  # fmt: skip
+              file=sys.stderr)
         code = 130
     _clean_blender_temp()
     sys.stdout.flush()

@@ -54,7 +54,7 @@ def encode_multipart(files: dict[str, Upload], fields: dict[str, str]) -> tuple[
     for key, up in files.items():
         safe = up.name.replace('"', "_").replace("\r", "_").replace("\n", "_")
         out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"; filename="{safe}"\r\n'
-                  "Content-Type: application/octet-stream\r\n\r\n".encode())  # fmt: skip
+                  "Content-Type: application/octet-stream\r\n\r\n".encode())
         out.write(up.data + b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
@@ -69,7 +69,7 @@ class ParleyClient:
         self.timeout = timeout
 
     def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
-                 timeout: float | None = None) -> tuple[int, bytes, str]:  # fmt: skip
+                 timeout: float | None = None) -> tuple[int, bytes, str]:
         req = urllib.request.Request(self.url + path, data=body, method=method)
         if content_type:
             req.add_header("Content-Type", content_type)
@@ -122,7 +122,7 @@ class ParleyClient:
     def submit_animation(self, audio: Upload, face: Upload | None = None, fps: float = 30.0,
                          text: str | None = None, articulation: float = 1.0,
                          face_id: str | None = None, motion: dict[str, str] | None = None,
-                         language: str = "en") -> str:  # fmt: skip
+                         language: str = "en") -> str:
         """Start an animation job; returns its id. ``text`` is the line's script (in ``language``); ``face_id`` (from
         ``reconstruct``) instead of ``face`` reuses a face the server already tracked; ``motion`` holds the
         head/blink/gaze/brow/seed form fields."""
@@ -157,7 +157,7 @@ class ParleyClient:
         return raw
 
     def wait(self, job_id: str, on_progress: Callable[[float, str], None] | None = None,
-             should_stop: Callable[[], bool] | None = None, poll: float = 0.2) -> dict[str, Any]:  # fmt: skip
+             should_stop: Callable[[], bool] | None = None, poll: float = 0.2) -> dict[str, Any]:
         """Poll until the job ends; cancel it (and raise Cancelled) when ``should_stop()`` turns true.
 
         Raises:

@@ -76,16 +76,16 @@ def read_head(data: bytes) -> HeadMesh:
         dtype, width = _DTYPES[a["componentType"]], _COMPONENTS[a["type"]]
         if "bufferView" in a:
             arr = np.frombuffer(view(a["bufferView"]), dtype=dtype, count=a["count"] * width,
-                                offset=a.get("byteOffset", 0)).reshape(a["count"], width).copy()  # fmt: skip
+                                offset=a.get("byteOffset", 0)).reshape(a["count"], width).copy()
         else:
             arr = np.zeros((a["count"], width), dtype)
         sparse = a.get("sparse")
         if sparse:
             ind = sparse["indices"]
             idx = np.frombuffer(view(ind["bufferView"]), dtype=_DTYPES[ind["componentType"]], count=sparse["count"],
-                                offset=ind.get("byteOffset", 0))  # fmt: skip
+                                offset=ind.get("byteOffset", 0))
             vals = np.frombuffer(view(sparse["values"]["bufferView"]), dtype=dtype, count=sparse["count"] * width,
-                                 offset=sparse["values"].get("byteOffset", 0)).reshape(-1, width)  # fmt: skip
+                                 offset=sparse["values"].get("byteOffset", 0)).reshape(-1, width)
             arr[idx.astype(np.int64)] = vals
         return arr if width > 1 else arr[:, 0]
 
@@ -96,7 +96,7 @@ def read_head(data: bytes) -> HeadMesh:
         positions = accessor(first["POSITION"]).astype(np.float32)
         uv = accessor(first["TEXCOORD_0"]).astype(np.float32)
         welded = (accessor(first["_VERTEX_ID"]).astype(np.int64) if "_VERTEX_ID" in first
-                  else np.arange(len(positions)))  # fmt: skip
+                  else np.arange(len(positions)))
         n = int(welded.max()) + 1 if len(welded) else 0
         vertices = np.zeros((n, 3), np.float32)
         vertices[welded] = positions

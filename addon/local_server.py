@@ -47,7 +47,7 @@ def start(executable: str, url: str, token: str = "", log_dir: str | None = None
     exe = executable or default_executable()
     if not (Path(exe).is_file() or shutil.which(exe)):
         raise FileNotFoundError(f"the Parley server program was not found at '{exe}': run the README's setup "
-                                "(bash setup.sh) or set its path in the add-on preferences")  # fmt: skip
+                                "(bash setup.sh) or set its path in the add-on preferences")
     u = urlparse(url)
     host, port = u.hostname or "127.0.0.1", u.port or 8765
     env = dict(os.environ)

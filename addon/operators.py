@@ -157,7 +157,7 @@ class PARLEY_OT_reconstruct(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     face_path: bpy.props.StringProperty(name="Face", subtype="FILE_PATH",  # type: ignore[valid-type]
-                                        description="Photo or video (default: the panel's)")  # fmt: skip
+                                        description="Photo or video (default: the panel's)")
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -174,7 +174,7 @@ class PARLEY_OT_reconstruct(bpy.types.Operator):
             obj = scene.build_face(bpy.context, name, rec)
             obj["parley_source"] = rec["face_path"]
             return f"Parley: made '{obj.name}' ({len(obj.data.vertices)} vertices, " \
-                   f"{len(obj.data.shape_keys.key_blocks) - 1} shape keys)"  # fmt: skip
+                   f"{len(obj.data.shape_keys.key_blocks) - 1} shape keys)"
 
         return run(self, "Reconstruct", work, finish)
 
@@ -187,7 +187,7 @@ class PARLEY_OT_animate(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     audio_path: bpy.props.StringProperty(name="Audio", subtype="FILE_PATH",  # type: ignore[valid-type]
-                                         description="Voice clip (default: the panel's)")  # fmt: skip
+                                         description="Voice clip (default: the panel's)")
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -211,7 +211,7 @@ class PARLEY_OT_animate(bpy.types.Operator):
         text = settings.script_text.as_string() if settings.script_text is not None else settings.transcript
         face_id = str(obj.get(scene.FACE_ID_TAG, ""))
         motion = workflow.motion_fields(settings.head_motion, None if settings.natural_blinks else settings.blink_rate,
-                                        settings.gaze, settings.brows, settings.seed)  # fmt: skip
+                                        settings.gaze, settings.brows, settings.seed)
 
         def work(client: ParleyClient, report: workflow.Progress, stop: workflow.Stop) -> Any:
             return workflow.animate(client, audio, face, fps, text, report, stop, articulation, face_id, motion,
@@ -334,7 +334,7 @@ class PARLEY_OT_start_server(bpy.types.Operator):
             return {"CANCELLED"}
         try:
             local_server.start(exe, url, token, log_dir=bpy.utils.extension_path_user(__package__, create=True)
-                               if prefs.get(context) else None)  # fmt: skip
+                               if prefs.get(context) else None)
         except (FileNotFoundError, OSError, ValueError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -395,7 +395,7 @@ class PARLEY_OT_export_fbx(bpy.types.Operator, _Export):
 
 
 def export(context: bpy.types.Context, obj: bpy.types.Object, path: str,
-           also: list[bpy.types.Object] | None = None) -> None:  # fmt: skip
+           also: list[bpy.types.Object] | None = None) -> None:
     """Write ``obj`` (its parent armature, and ``also``: the armature whose bone moves the head) with Blender's own
     exporter, chosen by suffix; a .blend is the whole file."""
     suffix = Path(path).suffix.lower()
@@ -415,15 +415,15 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str,
         if suffix == ".fbx":
             bpy.ops.export_scene.fbx(filepath=path, use_selection=True, bake_anim=True, bake_anim_use_all_actions=False,
                                      bake_anim_use_nla_strips=False, bake_anim_simplify_factor=0.0,
-                                     add_leaf_bones=False, path_mode="COPY", embed_textures=True)  # fmt: skip
+                                     add_leaf_bones=False, path_mode="COPY", embed_textures=True)
         else:
             fmt = "GLB" if suffix == ".glb" else "GLTF_SEPARATE"
             bpy.ops.export_scene.gltf(filepath=path, export_format=fmt, use_selection=True, export_animations=True,
                                       export_animation_mode="SCENE", export_morph=True, export_morph_animation=True,
-                                      export_force_sampling=True, export_anim_slide_to_zero=True)  # fmt: skip
+                                      export_force_sampling=True, export_anim_slide_to_zero=True)
             # frame 1 is where the sound starts: slid to 0 s, the first key and the audio begin together
 
 
 CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_render_photoreal, PARLEY_OT_cancel,
            PARLEY_OT_start_server, PARLEY_OT_report,
-           PARLEY_OT_export_gltf, PARLEY_OT_export_fbx)  # fmt: skip
+           PARLEY_OT_export_gltf, PARLEY_OT_export_fbx)

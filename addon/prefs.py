@@ -16,15 +16,15 @@ class PARLEY_AP_preferences(bpy.types.AddonPreferences):
     bl_idname = __package__
 
     server_url: bpy.props.StringProperty(name="Server URL", default=DEFAULT_URL,  # type: ignore[valid-type]
-                                         description="Where parley serve listens")  # fmt: skip
+                                         description="Where parley serve listens")
     token: bpy.props.StringProperty(name="Token", subtype="PASSWORD", default="",  # type: ignore[valid-type]
-                                    description="The server's bearer token, if it was started with one")  # fmt: skip
+                                    description="The server's bearer token, if it was started with one")
     auto_start: bpy.props.BoolProperty(  # type: ignore[valid-type]
         name="Start a local server automatically", default=True,
-        description="When no server answers at a local URL, start one with the program below")  # fmt: skip
+        description="When no server answers at a local URL, start one with the program below")
     executable: bpy.props.StringProperty(  # type: ignore[valid-type]
         name="Parley program", subtype="FILE_PATH", default="",
-        description="The parley executable (empty: the one the README's setup made, else parley on PATH)")  # fmt: skip
+        description="The parley executable (empty: the one the README's setup made, else parley on PATH)")
 
     def draw(self, context: bpy.types.Context) -> None:
         col = self.layout.column()

@@ -23,7 +23,7 @@ class ParleySettings(bpy.types.PropertyGroup):
     language: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Language", items=[("en", "English", ""), ("fr", "French", ""), ("de", "German", ""),
                                 ("es", "Spanish", ""), ("it", "Italian", ""), ("pt", "Portuguese", "")],
-        default="en", description="The script's language")  # fmt: skip
+        default="en", description="The script's language")
     fps: bpy.props.FloatProperty(  # type: ignore[valid-type]
         name="FPS", default=0.0, min=0.0, max=240.0,
         description="Frame rate of the animation (0: the scene's)")
@@ -41,7 +41,7 @@ class ParleySettings(bpy.types.PropertyGroup):
     gaze: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Gaze", items=[("free", "Free", "Fixations with small saccades, shifting at blinks"),
                             ("camera", "Camera", "The eyes stay on the camera as the head moves"),
-                            ("off", "Off", "The eyes look straight ahead")], default="free")  # fmt: skip
+                            ("off", "Off", "The eyes look straight ahead")], default="free")
     brows: bpy.props.BoolProperty(  # type: ignore[valid-type]
         name="Brows", default=True, description="Brow raises on emphasis (pitch accents)")
     seed: bpy.props.IntProperty(  # type: ignore[valid-type]
@@ -49,7 +49,7 @@ class ParleySettings(bpy.types.PropertyGroup):
     head_target: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Head", items=[("OBJECT", "Face Object", "Rotate and move the face object itself"),
                             ("BONE", "Armature Bone", "Rotate and move a bone of an armature")],
-        default="OBJECT")  # fmt: skip
+        default="OBJECT")
     armature: bpy.props.PointerProperty(  # type: ignore[valid-type]
         name="Armature", type=bpy.types.Object, poll=_is_armature)
     bone: bpy.props.StringProperty(name="Bone", description="The head bone")  # type: ignore[valid-type]

@@ -137,13 +137,13 @@ def why_not_face(obj: bpy.types.Object | None) -> str:
     if arkit_keys(obj)[0]:
         return ""
     return (f"'{obj.name}' is not a Parley face and has no ARKit-named shape keys (jawOpen, eyeBlinkLeft, …): "
-            "reconstruct a face from a photo (Reconstruct Face), or select a mesh with ARKit shape keys")  # fmt: skip
+            "reconstruct a face from a photo (Reconstruct Face), or select a mesh with ARKit shape keys")
 
 
 def clear_scene(scene: bpy.types.Scene) -> None:
     """Empty the file for the next batch item, keeping preferences and enabled add-ons (unlike a factory reset)."""
     for coll in (bpy.data.objects, bpy.data.meshes, bpy.data.armatures, bpy.data.actions, bpy.data.materials,
-                 bpy.data.images, bpy.data.sounds, bpy.data.cameras, bpy.data.lights):  # fmt: skip
+                 bpy.data.images, bpy.data.sounds, bpy.data.cameras, bpy.data.lights):
         for item in list(coll):
             coll.remove(item)
     if scene.sequence_editor is not None:  # strip by strip: sequence_editor_clear() has crashed the bpy module
@@ -321,7 +321,7 @@ def _strips(scene: bpy.types.Scene) -> Any:
 
 
 def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio: str | None,
-          target: HeadTarget | None = None, title: str = "") -> dict[str, Any]:  # fmt: skip
+          target: HeadTarget | None = None, title: str = "") -> dict[str, Any]:
     """Write a result onto a Parley face: shape-key and head actions, scene fps and range, the sound strip.
 
     A previous Parley animation on the same face (its actions, its sound strip) is replaced.
@@ -345,7 +345,7 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
             # worth having, and a .glb/.fbx never carries the sound anyway
             why = str(exc).strip().removeprefix("Error: ").strip()
             warnings.append(f"no sound strip: Blender could not add {os.path.basename(audio)} ({why}); "
-                            "add the sound in the Video Sequencer to play it in sync")  # fmt: skip
+                            "add the sound in the Video Sequencer to play it in sync")
         else:
             if previous and previous in strips and previous != strip.name:
                 strips.remove(strips[previous])
@@ -370,7 +370,7 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
     scene.frame_current = 1
     scene.sync_mode = "AUDIO_SYNC"
     return {"frames": p.frames, "fps": m.fps, "keys": len(p.keys), "head_curves": len(p.head), "strip": strip_name,
-            "warnings": warnings, "keyed": sorted(p.keys)}  # fmt: skip
+            "warnings": warnings, "keyed": sorted(p.keys)}
 
 
 def _put_on(owner: bpy.types.ID, action: bpy.types.Action, track_name: str) -> None:

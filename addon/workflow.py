@@ -43,7 +43,7 @@ def ensure_server(client: ParleyClient, auto_start: bool, executable: str, repor
     if status == "not running":
         if not (auto_start and local_server.is_local_url(client.url)):
             raise ServerUnavailable(f"no Parley server answers at {client.url}: press Start Server in the Parley "
-                                    "panel, or run `parley serve` in a terminal")  # fmt: skip
+                                    "panel, or run `parley serve` in a terminal")
         if report:
             report(0.0, "starting the local server")
         try:
@@ -67,7 +67,7 @@ def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_s
 
 def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: float, text: str | None,
             report: Progress, should_stop: Stop, articulation: float = 1.0, face_id: str = "",
-            motion: dict[str, str] | None = None, language: str = "en") -> Motion:  # fmt: skip
+            motion: dict[str, str] | None = None, language: str = "en") -> Motion:
     """Audio (+ the face, + the line's script ``text`` in ``language``) → the checked result curves. Cancels the
     server job when ``should_stop()`` turns true.
 
@@ -80,13 +80,13 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     if face_id:
         try:
             job = client.submit_animation(audio, None, fps=fps, text=text or None, articulation=articulation,
-                                          face_id=face_id, motion=motion, language=language)  # fmt: skip
+                                          face_id=face_id, motion=motion, language=language)
         except ServerError as exc:
             if exc.code != "face_not_known":
                 raise
     if not job:
         job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation,
-                                      motion=motion, language=language)  # fmt: skip
+                                      motion=motion, language=language)
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)
@@ -116,11 +116,11 @@ def render(client: ParleyClient, animation_job: str, out: str, size: int, report
 
 
 def motion_fields(head_motion: float = 1.0, blink_rate: float | None = None, gaze: str = "free", brows: bool = True,
-                  seed: int = 0) -> dict[str, str]:  # fmt: skip
+                  seed: int = 0) -> dict[str, str]:
     """The animate form's head, blink, gaze, brow and seed fields (blink_rate None: natural)."""
     rate = "natural" if blink_rate is None else repr(float(blink_rate))
     return {"head_motion": repr(float(head_motion)), "blink_rate": rate, "gaze": gaze,
-            "brows": "true" if brows else "false", "seed": str(int(seed))}  # fmt: skip
+            "brows": "true" if brows else "false", "seed": str(int(seed))}
 
 
 def message(exc: BaseException) -> str:

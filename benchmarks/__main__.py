@@ -36,7 +36,7 @@ SMOKE: dict[str, tuple[list[str], bool]] = {
     "bench_stable_points": ([str(GRID), "--clips", "3"], True),
 }
 FULL: dict[str, list[str]] = {"bench_motion_quality": [str(GRID)], "bench_filters": [str(GRID)],
-                              "bench_stable_points": [str(GRID)]}  # fmt: skip
+                              "bench_stable_points": [str(GRID)]}
 
 
 def main() -> int:

@@ -110,7 +110,7 @@ def main() -> None:
     a, s = med(rows["audio"]), med(rows["script"])
     print(f"  animation, audio only                {a:7.3f} s  → {a / seconds:.4f} s per s of audio")
     print(f"  animation with the script            {s:7.3f} s  → {s / seconds:.4f} s per s of audio "
-          f"({matched:.0%} of its words found)")  # fmt: skip
+          f"({matched:.0%} of its words found)")
     print("goal (issue 20): ≤ 0.005 s per s of audio of marginal cost, with a script and without")
 
 

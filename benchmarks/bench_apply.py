@@ -82,7 +82,7 @@ def main() -> None:
         head = len(scene.action_fcurves(obj.animation_data.action))
         print(f"{m.frames} frames ({args.seconds:g} s at {args.fps:g} fps), {keys} shape-key + {head} head curves")
         print(f"apply: median {statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f}, "
-              f"{args.runs} runs); goal <= 0.5 s")  # fmt: skip
+              f"{args.runs} runs); goal <= 0.5 s")
         print(f"parse result NPZ: median {statistics.median(parse) * 1000:.1f} ms")
         print(f"frames written: {out['frames']}; actions in file: {len(bpy.data.actions)} (replaced, not stacked)")
 

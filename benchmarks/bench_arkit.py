@@ -46,7 +46,7 @@ def main() -> int:
     comps = m.pca.components
     head = load_head()
     val = [c for c in load_clips(Path(args.data), m.pca, m.canonical, ("val_unseen",))["val_unseen"]
-           if c.speaker not in REST_SPEAKERS]  # fmt: skip
+           if c.speaker not in REST_SPEAKERS]
     chosen = [c for c in val if c.speaker == "s4"][: args.clips // 2]
     chosen += [c for c in val if c.speaker != "s4"][: args.clips - len(chosen)]
     rows: dict[str, dict[str, list[float]]] = {"solve": {}, "per-frame bvls": {}, "direct linear": {}}
@@ -58,7 +58,7 @@ def main() -> int:
         mel = model_features(c.audio)
         ev = hear(m.phonetic, mel).evidence if m.phonetic is not None else None
         q, vis = predict_with_visemes(m.expression, mel, c.frames, c.fps, identity_feature(c.rest, m.canonical, comps),
-                                      ev)  # fmt: skip
+                                      ev)
         q = shape_lips(m, apply_smoothing(m, q, c.fps), c.rest, c.audio, c.fps, 1.0, vis)
         offsets = (q @ comps[: q.shape[1]]).reshape(len(q), 468, 3)
         basis = arkit_basis(c.rest, head)
@@ -85,11 +85,11 @@ def main() -> int:
     print(f"{'method':16} " + " ".join(f"{k:>10}" for k in cols) + f" {'s per s':>9}")
     for name, r in rows.items():
         print(f"{name:16} " + " ".join(f"{statistics.median(r[k]):10.3f}" for k in cols)
-              + f" {statistics.median(times[name]):9.5f}")  # fmt: skip
+              + f" {statistics.median(times[name]):9.5f}")
 
     print("\nHead fit (identity + expression) vs tracked landmarks: mean error / eye-corner distance")
     for label, folder, keep in (("GRID held-out", Path(args.data), lambda c: c["speaker"] not in REST_SPEAKERS
-                                 and c["speaker"] != "s1"), ("dev-av", Path(args.dev_av), lambda c: True)):  # fmt: skip
+                                 and c["speaker"] != "s1"), ("dev-av", Path(args.dev_av), lambda c: True)):
         if not (folder / "manifest.json").is_file():
             print(f"{label}: skipped ({folder} not prepared)")
             continue
@@ -103,7 +103,7 @@ def main() -> int:
                 secs.append(time.perf_counter() - t0)
                 errs.append(float(fit.error.mean() / np.linalg.norm(f[33] - f[263])))
         print(f"{label:14} {np.mean(errs):6.2%} mean, {np.max(errs):6.2%} worst over {len(errs)} frames; "
-              f"fit {statistics.median(secs) * 1000:.0f} ms median")  # fmt: skip
+              f"fit {statistics.median(secs) * 1000:.0f} ms median")
     return 0
 
 

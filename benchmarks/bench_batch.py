@@ -46,7 +46,7 @@ def make_lines(folder: Path, n: int, seconds: float) -> None:
 _PROBE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
           "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
           "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode); "
-          "sys.stderr.write(r.stdout[-2000:] + r.stderr[-2000:] if r.returncode else '')")  # fmt: skip
+          "sys.stderr.write(r.stdout[-2000:] + r.stderr[-2000:] if r.returncode else '')")
 
 
 def timed(cmd: list[str]) -> tuple[float, int]:
@@ -74,7 +74,7 @@ def main() -> int:
         audio = args.clips * args.seconds
         photo = ["--face", str(REPO / "core" / "assets" / "demo_face.jpg")]
         runs = {"local processes (2), portrait": ["--workers", "2"], "local processes (2), photo": ["--workers", "2",
-                *photo], "one process, photo": ["--workers", "1", *photo]}  # fmt: skip
+                *photo], "one process, photo": ["--workers", "1", *photo]}
         try:
             import ray  # noqa: F401
 
@@ -83,7 +83,7 @@ def main() -> int:
         except ImportError:
             print("Ray is not installed: its row is skipped")
         print(f"parley batch: {args.clips} lines × {args.seconds:g} s = {audio:g} s of audio, start-up included "
-              f"(median of {args.repeats})")  # fmt: skip
+              f"(median of {args.repeats})")
         print(f"{'run':36} {'wall s':>7} {'audio s / wall s':>17} {'peak MB':>8}")
         for name, extra in runs.items():
             walls, peaks = [], []
@@ -111,7 +111,7 @@ def main() -> int:
             photo_s.append(timed([*animate, *photo])[0])
         t, a, f = statistics.median(torch_s), statistics.median(anim_s), statistics.median(photo_s)
         print(f"\ncold start (median of {len(anim_s)}): import torch {t:.2f} s; parley animate on 5 s with the "
-              f"portrait {a:.2f} s ({a / t:.2f}×), with a photo {f:.2f} s ({f / t:.2f}×); target ≤ 2×")  # fmt: skip
+              f"portrait {a:.2f} s ({a / t:.2f}×), with a photo {f:.2f} s ({f / t:.2f}×); target ≤ 2×")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -52,7 +52,7 @@ TUNE_VOICES = ["festival:kal", "flite:kal", "flite:rms", "flite:slt"]
 HELD_OUT_VOICES = ["festival:slt", "flite:awb"]
 ESPEAK = {"fr": "Mon papa part à Paris par le bateau du matin.", "de": "Mama backt am Montag ein paar Brote.",
           "es": "Mi padre bebe una botella de agua para almorzar.",
-          "en": "My papa parts for Paris by the morning boat."}  # fmt: skip  # en: the same test in English
+          "en": "My papa parts for Paris by the morning boat."}  # en: the same test in English
 
 #: Faces: (name, source video relative to ../shared/data, time in s) — a frame is cut from it at run time.
 FRAME_FACES = [("open mouth (GRID s26)", "grid/s26/swiz3n.mp4", 0.88),
@@ -91,7 +91,7 @@ def cut_frame(video: Path, t: float, out: Path) -> Path | None:
         return None
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-ss", f"{t}", "-i", str(video),
-           "-frames:v", "1", str(out)]  # fmt: skip
+           "-frames:v", "1", str(out)]
     subprocess.run(cmd, check=True)
     return out
 
@@ -173,7 +173,7 @@ def main() -> int:
                 sc = Score(voice, fname, held, 0, 0, 0, 0, mode)
                 for i, u in enumerate(utts):
                     res = animate(Audio(u.samples, 16000, 16000, 1, voice), ref, fps=args.fps, models=m,
-                                  articulation=args.articulation, text=script_for(mode, sentences, i))  # fmt: skip
+                                  articulation=args.articulation, text=script_for(mode, sentences, i))
                     a = lip_gap(res.landmarks)
                     c, nb = phone_hits(a, args.fps, u.phones, frozenset({"p", "b", "m"}), closing=True)
                     o, nv = phone_hits(a, args.fps, u.phones, frozenset({"aa", "ae", "ao", "aw", "ay"}), closing=False)
@@ -183,18 +183,18 @@ def main() -> int:
                     sc.sentences += 1
                 scores.append(sc)
     print(f"\n{'mode':6} {'voice':14} {'sex':6} {'set':9} {'face':30} {'/p b m/ closed':>15} "
-          f"{'open vowels opened':>19} {'words matched':>13}")  # fmt: skip
+          f"{'open vowels opened':>19} {'words matched':>13}")
     for s in scores:
         sex = VOICES[s.voice][2]
         words = f"{s.matched / max(s.sentences, 1):.0%}" if s.mode != "audio" else "—"
         print(f"{s.mode:6} {s.voice:14} {sex:6} {'held out' if s.held_out else 'tuning':9} {s.face[:30]:30} "
               f"{s.closed / max(s.bilabials, 1):8.0%} ({s.bilabials:3d}) "
-              f"{s.opened / max(s.vowels, 1):11.0%} ({s.vowels:3d}) {words:>13}")  # fmt: skip
+              f"{s.opened / max(s.vowels, 1):11.0%} ({s.vowels:3d}) {words:>13}")
     print("\nPer group and mode (pooled over faces and sentences):")
     for mode in modes:
         for label, keep in (("held-out voices", lambda s: s.held_out), ("tuning voices", lambda s: not s.held_out),
                             ("female", lambda s: VOICES[s.voice][2] == "female"),
-                            ("male", lambda s: VOICES[s.voice][2] == "male")):  # fmt: skip
+                            ("male", lambda s: VOICES[s.voice][2] == "male")):
             g = [s for s in scores if keep(s) and s.mode == mode]
             if g:
                 cb, nb = sum(s.closed for s in g), sum(s.bilabials for s in g)
@@ -202,7 +202,7 @@ def main() -> int:
                 share = sum(s.matched for s in g) / max(sum(s.sentences for s in g), 1)
                 print(f"  {mode:6} {label:16} /p b m/ closed {cb / max(nb, 1):5.0%} of {nb:4d}   open vowels opened "
                       f"{ov / max(nv, 1):5.0%} of {nv:4d}" + (f"   script words matched {share:4.0%}"
-                                                             if mode != "audio" else ""))  # fmt: skip
+                                                             if mode != "audio" else ""))
     print("targets (issue 20), held-out voices: audio ≥ 90 % / ≥ 90 %; true text ≥ 97 % / ≥ 93 %; another line's "
           "text ≥ 85 % / ≥ 80 %")
     print("\nOther languages (espeak-ng, no phone times): syllable nuclei where the mouth opens, demo portrait")
@@ -216,7 +216,7 @@ def main() -> int:
         row = []
         for script in (None, text):
             res = animate(Audio(x, 16000, 16000, 1, lang), ref0, fps=args.fps, models=m,
-                          articulation=args.articulation, text=script, language=lang)  # fmt: skip
+                          articulation=args.articulation, text=script, language=lang)
             o, n = syllable_open_share(lip_gap(res.landmarks), x, args.fps)
             row.append(f"{o}/{n} = {o / max(n, 1):.0%}")
         print(f"  {lang}: audio {row[0]}, with --text --language {lang} {row[1]}  ({text})")

@@ -51,12 +51,12 @@ def main() -> None:
     paper = ExpressionNet.load(args.paper_expression) if args.paper_expression else None
     for g, clips in groups(val).items():
         rows.append((g, f"Ψ shipped ({m.expression.cfg.inputs}, smoothing {m.smoothing})",
-                     score_clips(shipped(clips), clips, comps, m.expression.cfg.target)))  # fmt: skip
+                     score_clips(shipped(clips), clips, comps, m.expression.cfg.target)))
         if m.phonetic is not None:
             texted = psi_predictions(m.expression, clips, m.phonetic, text=True)
             rows.append((g, "Ψ shipped with the sentence as --text",
                          score_clips([apply_smoothing(m, p, c.fps) for p, c in zip(texted, clips, strict=True)],
-                                     clips, comps, m.expression.cfg.target)))  # fmt: skip
+                                     clips, comps, m.expression.cfg.target)))
         if paper is not None:
             rows.append(
                 (g, "Ψ paper-faithful (per-window CNN)",
@@ -74,12 +74,12 @@ def main() -> None:
     print("\nHead motion on held-out speakers (medians over clips)")
     print(f"{'model':40} {'style':10} {'rot std ratio':>13} {'speed ratio':>11} {'rot err °':>9} {'static err °':>12}")
     nets = [("Φ shipped", m.motion)] + ([("Φ paper-faithful", HeadMotionNet.load(args.paper_motion))]
-                                        if args.paper_motion else [])  # fmt: skip
+                                        if args.paper_motion else [])
     for name, net in nets:
         for style in ("reference", "default"):
             s = validate_motion(net, val, use_reference=style == "reference")
             print(f"{name:40} {style:10} {s['rot_std_ratio']:13.3f} {s['speed_ratio']:11.3f} {s['rot_err_deg']:9.3f} "
-                  f"{s['static_err_deg']:12.3f}")  # fmt: skip
+                  f"{s['static_err_deg']:12.3f}")
 
     # one picture: aperture of an s4 clip, predicted vs real vs energy
     import matplotlib
@@ -100,7 +100,7 @@ def main() -> None:
     ax.plot(t, c.aperture, label="tracked footage", color="k")
     ax.plot(t, ap_pred, label="Parley (shipped Ψ)", color="tab:red")
     ax.plot(t, (e - e.mean()) / e.std() * c.aperture.std() + c.aperture.mean(), label="log energy (scaled)",
-            color="tab:gray", alpha=0.6)  # fmt: skip
+            color="tab:gray", alpha=0.6)
     ax.set_xlabel("s")
     ax.set_ylabel("mouth aperture")
     ax.set_title(f"{c.key} (held-out speaker): mouth aperture")

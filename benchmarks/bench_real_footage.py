@@ -67,7 +67,7 @@ def score_clip(group: str, clip, m, articulation: float, plot_dir: Path | None, 
     row = Row(group, clip.key, n / clip.fps, s.r_lag0, s.best_lag, s.r_best, s.amplitude_ratio,
               range_ratio(pred, truth),
               closure_recall(pred, truth), speed, blinks_per_minute(res.blink, res.fps),
-              pearson(energy, truth))  # fmt: skip
+              pearson(energy, truth))
     row.spread = np.degrees(res.pose[:n, :3].std(0)) / np.maximum(np.degrees(clip.pose[:n, :3].std(0)), 1e-9)
     row.true_blinks = len(blink_events(clip.openness[:n])) / (n / clip.fps / 60.0)
     if n / clip.fps >= 6.0:  # few-shot style: the clip's first half as the reference video, its second half judged
@@ -76,7 +76,7 @@ def score_clip(group: str, clip, m, articulation: float, plot_dir: Path | None, 
         k = min(50, h)
         first = Reference.from_frames(clip.landmarks[0], clip.key)
         first.motion = (model_features(clip.audio[: int(round(k / clip.fps * 16000))]),
-                        (clip.pose[:k] - clip.pose[:k].mean(0)).astype(np.float32), clip.fps)  # fmt: skip
+                        (clip.pose[:k] - clip.pose[:k].mean(0)).astype(np.float32), clip.fps)
         st = HeadStyle.measure(clip.pose[:h], clip.fps)
         first.style = (st.rot_std, st.rot_speed, st.trans_std)
         second = animate(Audio(clip.audio[half:], 16000, 16000, 1, clip.key), first, fps=clip.fps, models=m)
@@ -108,7 +108,7 @@ def plot_clip(row: Row, pred: np.ndarray, truth: np.ndarray, energy: np.ndarray,
     ax.set_xlabel("seconds")
     ax.set_ylabel("mouth aperture")
     ax.set_title(f"{row.group} {row.clip}: r {row.r0:.2f}, amplitude {row.amp:.2f}, range {row.rng:.2f}, "
-                 f"closures {row.closure:.0%}", fontsize=10)  # fmt: skip
+                 f"closures {row.closure:.0%}", fontsize=10)
     ax.legend(loc="upper right", fontsize=7, ncol=4)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
@@ -129,10 +129,10 @@ def print_motion_table(rows: list[Row]) -> None:
     """Issue 13's table: head spread and speed ratios per axis, blinks, and the reference-video halves."""
     f3 = lambda a: "—" if np.isnan(a).all() else "/".join(f"{v:.2f}" for v in a)  # noqa: E731
     print(f"\n{'group':9} {'clip':24} {'spread x/y/z':>16} {'speed x/y/z':>16} {'blink/min':>9} {'truth':>6} "
-          f"{'ref spread':>16} {'ref speed':>16}")  # fmt: skip
+          f"{'ref spread':>16} {'ref speed':>16}")
     for r in rows:
         print(f"{r.group:9} {r.clip[:24]:24} {f3(r.spread):>16} {f3(r.speed):>16} {r.blinks:9.1f} "
-              f"{r.true_blinks:6.1f} {f3(r.ref_spread):>16} {f3(r.ref_speed):>16}")  # fmt: skip
+              f"{r.true_blinks:6.1f} {f3(r.ref_spread):>16} {f3(r.ref_speed):>16}")
     for g in dict.fromkeys(r.group for r in rows):
         rs = [r for r in rows if r.group == g]
         refs = [r for r in rs if not np.isnan(r.ref_spread).all()]
@@ -140,7 +140,7 @@ def print_motion_table(rows: list[Row]) -> None:
               f"{f3(np.mean([r.speed for r in rs], 0)):>16} {np.mean([r.blinks for r in rs]):9.1f} "
               f"{np.mean([r.true_blinks for r in rs]):6.1f} "
               f"{f3(np.mean([r.ref_spread for r in refs], 0)) if refs else '—':>16} "
-              f"{f3(np.mean([r.ref_speed for r in refs], 0)) if refs else '—':>16}")  # fmt: skip
+              f"{f3(np.mean([r.ref_speed for r in refs], 0)) if refs else '—':>16}")
     print("targets (issue 13): spread and speed 0.5–1.5 per axis (default style), blinks 10–25/min, reference "
           "halves 0.7–1.3")
 
@@ -148,18 +148,18 @@ def print_motion_table(rows: list[Row]) -> None:
 def print_table(rows: list[Row]) -> None:
     head = (f"{'group':9} {'clip':24} {'s':>5} {'r lag0':>6} {'lag':>4} {'r best':>6} {'amp':>5} {'range':>5} "
             f"{'close':>6} "
-            f"{'speed x/y/z':>16} {'blink/min':>9} {'energy r':>8}")  # fmt: skip
+            f"{'speed x/y/z':>16} {'blink/min':>9} {'energy r':>8}")
     print(head)
     fmt = lambda v: "   —" if np.isnan(v) else f"{v:4.0%}"  # noqa: E731
     for r in rows:
         sp = "/".join(f"{v:.2f}" for v in r.speed)
         print(f"{r.group:9} {r.clip[:24]:24} {r.seconds:5.1f} {r.r0:6.3f} {r.lag:4d} {r.r_best:6.3f} {r.amp:5.2f} "
               f"{r.rng:5.2f} "
-              f"{fmt(r.closure):>6} {sp:>16} {r.blinks:9.1f} {r.energy_r:8.3f}")  # fmt: skip
+              f"{fmt(r.closure):>6} {sp:>16} {r.blinks:9.1f} {r.energy_r:8.3f}")
     print("\nPer group (mean over clips; closure recall over clips where the truth closes):")
     print(f"{'group':9} {'clips':>5} {'r lag0':>6} {'|lag|':>5} {'r best':>6} {'amp':>5} {'amp min–max':>11} "
           f"{'range':>5} "
-          f"{'close':>6} {'speed x/y/z':>16} {'blink/min':>9}")  # fmt: skip
+          f"{'close':>6} {'speed x/y/z':>16} {'blink/min':>9}")
     for g in dict.fromkeys(r.group for r in rows):
         rs = [r for r in rows if r.group == g]
         amps = [r.amp for r in rs]
@@ -169,7 +169,7 @@ def print_table(rows: list[Row]) -> None:
               f"{np.mean([r.r_best for r in rs]):6.3f} "
               f"{np.mean(amps):5.2f} {min(amps):5.2f}–{max(amps):4.2f} {np.mean([r.rng for r in rs]):5.2f} "
               f"{fmt(float(np.mean(cl)) if cl else float('nan')):>6} {sp:>16} "
-              f"{np.mean([r.blinks for r in rs]):9.1f}")  # fmt: skip
+              f"{np.mean([r.blinks for r in rs]):9.1f}")
     print("targets (issue 10): dev-av r ≥ 0.4 and amplitude 0.7–1.3 on every clip; GRID held-out r ≥ 0.6")
 
 

@@ -45,7 +45,7 @@ def main() -> None:
     print(f"one-time (head asset, texel map, eye layout): {time.perf_counter() - t0:.3f} s")
 
     stages: dict[str, list[float]] = {"decode": [], "track": [], "disentangle+rest": [], "head (fit, bake)": [],
-                                      "export_glb": []}  # fmt: skip
+                                      "export_glb": []}
     totals: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.runs):

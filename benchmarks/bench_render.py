@@ -64,14 +64,14 @@ def end_to_end(frames: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         res = Path(tmp) / "line.npz"
         subprocess.run([sys.executable, "-m", "core.cli", "animate", str(DEMO_AUDIO), "--out", str(res)], check=True,
-                       capture_output=True, cwd=REPO)  # fmt: skip
+                       capture_output=True, cwd=REPO)
         n = int(np.load(res)["arkit"].shape[0])
         walls = []
         for _ in range(1 if frames < 10 else 3):  # a smoke run (a couple of speed frames): once
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "core.cli", "render", str(res), "--face", str(DEMO_FACE), "--out",
                             str(Path(tmp) / "v.mp4"), "--size", "512"], check=True, capture_output=True,
-                           cwd=REPO)  # fmt: skip
+                           cwd=REPO)
             walls.append(time.perf_counter() - t0)
         w = statistics.median(walls)
         print(f"parley render, 512 px, {n} frames as one command (start-up included): {w:.1f} s → "
@@ -95,7 +95,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
     from core.train.renderer import bench_clips
 
     chosen = bench_clips([c for c in json.loads((grid / "manifest.json").read_text())["clips"]
-                          if (REPO / c["source"]).is_file()], n_clips)  # fmt: skip
+                          if (REPO / c["source"]).is_file()], n_clips)
     head_asset = load_head()
     rows = []
     for (method, refiner), c in [(mr, c) for c in chosen for mr in methods.items()]:
@@ -109,7 +109,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
         u = open_frame(lm[:n], pose[:n], 0)  # the clip as a face video: its most open mouth, left out of scoring
         if u is not None and refiner is not None and refiner.cfg.reference == "open":
             stage.reference = (frames[u], fit_head(lm[u], head_asset, identity=identity).arkit,
-                               (pose[u] - pose[0]).astype(np.float32))  # fmt: skip
+                               (pose[u] - pose[0]).astype(np.float32))
         renderer = WarpRenderer(stage, max(frames[0].shape[:2]), refiner)
         face_s, mouth_s, got, want = [], [], [], []
         for t in range(n):
@@ -134,18 +134,18 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
         group = "s4" if c["speaker"] == "s4" else "small held-out"
         f, m = np.mean(face_s, 0), np.mean(mouth_s, 0)
         rows.append((method, group, c["key"], n, len(got), f[0], f[1], m[0], m[1], lmd(g, wnt), msi_lips(g),
-                     msi_lips(wnt)))  # fmt: skip
+                     msi_lips(wnt)))
     return rows
 
 
 def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
     print("\nGRID held-out clips, each from its first frame with its own tracked motion (means over frames)")
     head = (f"{'method':15} {'group':15} {'clip':11} {'frames':>6} {'tracked':>7} {'SSIM':>6} {'PSNR':>6} "
-            f"{'mouth SSIM':>10} {'mouth PSNR':>10} {'mouth LMD px':>12} {'lip MSI':>7} {'real MSI':>8}")  # fmt: skip
+            f"{'mouth SSIM':>10} {'mouth PSNR':>10} {'mouth LMD px':>12} {'lip MSI':>7} {'real MSI':>8}")
     print(head)
     for meth, grp, k, n, tr, *v in rows:
         print(f"{meth:15} {grp:15} {k[-11:]:11} {n:6d} {tr:7d} {v[0]:6.3f} {v[1]:6.2f} {v[2]:10.3f} {v[3]:10.2f} "
-              f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f}")  # fmt: skip
+              f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f}")
     print("\nmeans per group")
     print(head)
     for grp in ("s4", "small held-out", "all"):
@@ -154,7 +154,7 @@ def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
             if len(arr):
                 a = arr.mean(0)
                 print(f"{meth:15} {grp:15} {'mean':11} {'':6} {'':7} {a[0]:6.3f} {a[1]:6.2f} {a[2]:10.3f} "
-                      f"{a[3]:10.2f} {a[4]:12.2f} {a[5]:7.3f} {a[6]:8.3f}")  # fmt: skip
+                      f"{a[3]:10.2f} {a[4]:12.2f} {a[5]:7.3f} {a[6]:8.3f}")
 
 
 def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> None:
@@ -201,7 +201,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
             ok = np.isfinite(ap)
             r_ap = pearson(ap[ok], want[: len(ap)][ok]) if ok.sum() > 2 else float("nan")
             print(f"{method:15} {video.stem:26} {res.frames:6d} {100 * np.mean(found):9.1f}% {r_ap:10.2f} "
-                  f"{took:8.3f}")  # fmt: skip
+                  f"{took:8.3f}")
             if strip:
                 Image.fromarray(np.concatenate(strip, 1)).save(out / f"{video.stem}_{method.replace(' ', '_')}.png")
     print("targets (issue 14): face found ≥ 95 % of frames, aperture r ≥ 0.7")
@@ -227,7 +227,7 @@ def main() -> int:
     net = None if args.plain_warp else load_refiner(args.refiner)
     video_net = None if args.plain_warp or args.video_refiner in ("", "none") else load_refiner(args.video_refiner)
     methods = {"plain warp": None, **({"warp + refiner": net} if net is not None else {}),
-               **({"+ video ref": video_net} if video_net is not None else {})}  # fmt: skip
+               **({"+ video ref": video_net} if video_net is not None else {})}
     if net is None:
         print("no refiner: the plain warp alone")
     if "speed" not in args.skip:

@@ -52,7 +52,7 @@ def start(results: Path, workers: int, queue: int) -> tuple[subprocess.Popen[byt
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--results-dir",
                              str(results), "--workers", str(workers), "--max-queue", str(queue)],
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -136,9 +136,9 @@ def main() -> None:
     a = statistics.median(alone)
     p50, p95 = np.percentile(lat, 50), np.percentile(lat, 95)
     print(f"parley serve on {os.cpu_count()} CPU cores, --workers {args.workers}, {args.seconds:g} s clip at 30 fps, "
-          "default face")  # fmt: skip
+          "default face")
     print(f"cold start → ready (median of {args.starts}): {statistics.median(starts):.2f} s  "
-          f"(runs: {', '.join(f'{s:.2f}' for s in starts)})")  # fmt: skip
+          f"(runs: {', '.join(f'{s:.2f}' for s in starts)})")
     print(f"resident memory once ready: {ready_rss:.0f} MB; peak after the load test: {peak:.0f} MB (goal ≤ 1536)")
     print(f"latency alone (median of {args.runs}): {a * 1000:.0f} ms")
     print(f"{args.clients} concurrent clients ({args.bursts} bursts pooled): p50 {p50 * 1000:.0f} ms, p95 "

@@ -34,7 +34,7 @@ def main() -> None:
     print(f"{len(clips)} clips; within-clip motion after alignment (mm, mean over clips)")
     quiet = int((rank[s] < 117).sum())
     print(f"  chosen 27 points: median {np.median(motion[s]):.3f}, max {motion[s].max():.3f}; "
-          f"median rank {int(np.median(rank[s]))} of 468, {quiet} in the steadiest quarter")  # fmt: skip
+          f"median rank {int(np.median(rank[s]))} of 468, {quiet} in the steadiest quarter")
     print(f"  all points: median {np.median(motion):.3f}; lips: median {np.median(motion[list(LIPS)]):.3f}")
 
 

@@ -59,9 +59,9 @@ class Models:
     def versions(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pca": {"kind": "parley.landmark_pca", "n_components": int(self.pca.n_components)}}
         out["expression"] = {"kind": "parley.expression", "variant": self.expression.cfg.variant,
-                             "epochs": self.expression.metrics.get("epochs")}  # fmt: skip
+                             "epochs": self.expression.metrics.get("epochs")}
         out["motion"] = {"kind": "parley.head_motion", "scale_by_reference": self.motion.cfg.scale_by_reference,
-                         "epochs": self.motion.metrics.get("epochs")}  # fmt: skip
+                         "epochs": self.motion.metrics.get("epochs")}
         out["blink"] = {"kind": "parley.blink", "rate_per_min": round(self.blink.config.rate_per_min, 2)}
         out["smoothing"] = self.smoothing
         out["device"] = self.device
@@ -69,7 +69,7 @@ class Models:
         out["expression"]["inputs"] = self.expression.cfg.inputs
         if self.phonetic is not None:
             out["phonetic"] = {"kind": "parley.phonetic", "steps": self.phonetic.metrics.get("steps"),
-                               "sha256": self.expression.cfg.phonetic_sha}  # fmt: skip
+                               "sha256": self.expression.cfg.phonetic_sha}
         return out
 
 
@@ -101,7 +101,7 @@ def load_models(assets: str | Path = ASSETS, smoothing: str | None = None, devic
     smoother = AdaptiveSmoother.load(a / "smoother.safetensors") if choice == "adaptive" else None
     m = Models(LandmarkPCA.load(a / "landmark_pca.safetensors"), ExpressionNet.load(a / "expression.safetensors"),
                HeadMotionNet.load(a / "motion.safetensors"), BlinkModel.load(a / "blink.safetensors"), smoother,
-               NeutralModel.load(a / "neutral.safetensors"), canonical_face(), choice, device=device)  # fmt: skip
+               NeutralModel.load(a / "neutral.safetensors"), canonical_face(), choice, device=device)
     if m.expression.hears_phones:
         m.phonetic = _load_phonetic(a, m.expression.cfg.phonetic_sha)
     for net in (m.expression, m.motion, m.smoother, m.phonetic):
@@ -126,7 +126,7 @@ def _load_phonetic(assets: Path, sha: str) -> Any:
     got = describe_checkpoint(f)["sha256"]
     if sha and got != sha:
         raise CheckpointError(f"{f}: Ψ (expression.safetensors) was trained on the phonetic encoder {sha}, not on "
-                              f"this one ({got}): ship the two together")  # fmt: skip
+                              f"this one ({got}): ship the two together")
     return net
 
 
@@ -150,7 +150,7 @@ def apply_smoothing(m: Models, q: np.ndarray, fps: float) -> np.ndarray:
 
 
 def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, fps: float,
-               articulation: float = 1.0, visemes: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+               articulation: float = 1.0, visemes: np.ndarray | None = None) -> np.ndarray:
     """Ψ's lip opening brought to a real talker's range, times ``articulation`` (``core.models.articulation``).
 
     A Ψ trained relative to the reference frame (no range measured) is only scaled by ``articulation``.
@@ -165,7 +165,7 @@ def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, 
     speech = speech_frames(frame_energy(samples, fps)[: len(q)])
     d = unit_open_dir(rest, comps, m.neutral.opening, q.shape[1])
     settings = RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level, close_at=cfg.close_at,
-                             open_share=cfg.open_share)  # fmt: skip
+                             open_share=cfg.open_share)
     return shape_range(q, rest, comps, d, speech, settings, articulation, visemes, hold=max(1, round(0.08 * fps)))
 
 
@@ -198,7 +198,7 @@ class Reference:
     def save(self, path: str | Path) -> Path:
         """An NPZ (no pickles) that ``Reference.load`` reads back: the face at rest and a video's head motion."""
         arrays: dict[str, Any] = {"identity": self.identity.astype(np.float32), "source": np.str_(self.source),
-                                  "notes": np.str_(json.dumps(self.notes))}  # fmt: skip
+                                  "notes": np.str_(json.dumps(self.notes))}
         if self.motion is not None:
             arrays.update(motion_mel=self.motion[0], motion_pose=self.motion[1], motion_fps=np.float64(self.motion[2]))
         if self.style is not None:
@@ -308,7 +308,7 @@ def animate(
     text: str | None = None,
     models: Models | None = None, seed: int = 0, max_seconds: float = 600.0, progress: Progress | None = None,
     articulation: float = 1.0, motion: Spontaneous | None = None, language: str = "en",
-) -> AnimationResult:  # fmt: skip
+) -> AnimationResult:
     """Animate ``face`` (photo, video, a prepared Reference, or None for the built-in portrait) to ``audio_path``.
 
     ``audio_path`` is a file, or audio already decoded by ``core.audio.decode.load_audio``.
@@ -379,7 +379,7 @@ def animate(
     arkit = np.clip(arkit + spm.gaze_weights(eyes), 0.0, 1.0)
     notes = list(ref.notes)
     src = {"source": audio.source, "duration_s": audio.duration, "sample_rate": audio.source_rate,
-           "channels": audio.source_channels}  # fmt: skip
+           "channels": audio.source_channels}
     meta = {"contract": CONTRACT, "parley": "animate", "models": m.versions(), "audio": src, "face": ref.source,
             "head_style": "reference video" if ref.style else "default (a conversational talker's statistics)",
             "spontaneous": {**sp.as_dict(), "blink_rate_used": rate, "style": style.as_dict()},
@@ -389,7 +389,7 @@ def animate(
                                 "landmarks = rest + expression @ PCA",
             "arkit_names": list(ARKIT_NAMES), "arkit_basis": "solved from the landmark motion through the "
             "face's fitted ICT head (bounded least squares, temporal regularisation); blinks from the blink curves",
-            "notes": notes}  # fmt: skip
+            "notes": notes}
     if text is not None:
         meta["transcript"] = text
         if heard is not None and heard.script is not None:
@@ -398,4 +398,4 @@ def animate(
         else:
             notes.append("script recorded only: this Ψ hears the spectrum, not phones, and cannot read one")
     return AnimationResult(float(fps), q.astype(np.float32), pose.astype(np.float32), blink.astype(np.float32),
-                           lm.astype(np.float32), meta, arkit.astype(np.float32))  # fmt: skip
+                           lm.astype(np.float32), meta, arkit.astype(np.float32))

@@ -66,7 +66,7 @@ class Settings:
         motion = self.motion.as_dict() if self.motion is not None else {}
         return json.dumps({"fps": self.fps, "seed": self.seed, "articulation": self.articulation, "motion": motion,
                            "models": self.models or "shipped", "language": self.language, "face": face,
-                           "script": script}, sort_keys=True)  # fmt: skip
+                           "script": script}, sort_keys=True)
 
 
 def np_bytes(a: Any) -> bytes:
@@ -121,7 +121,7 @@ class Summary:
         audio = sum(o.audio_seconds for o in self.done)
         rate = audio / self.seconds if self.seconds > 0 else 0.0
         lines = [f"{len(self.done)} animated ({audio:.1f} s of audio in {self.seconds:.1f} s: {rate:.0f}× real time), "
-                 f"{sum(o.skipped for o in self.outcomes)} already done, {len(self.failed)} failed"]  # fmt: skip
+                 f"{sum(o.skipped for o in self.outcomes)} already done, {len(self.failed)} failed"]
         lines += [f"  failed: {o.item.audio}: {o.error}" for o in self.failed]
         return "\n".join(lines)
 
@@ -180,11 +180,11 @@ def plan(files: list[Path], out_dir: Path, fmt: str = "npz", scripts: bool = Tru
     names = [n if stems[n] == 1 else f"{n}_{f.suffix.lstrip('.').lower()}" for n, f in zip(names, files, strict=True)]
     again = counts(names)
     names = [n if again[n] == 1 else "__".join([*f.resolve().parent.parts[-2:], n]).lstrip("/")
-             for n, f in zip(names, files, strict=True)]  # fmt: skip
+             for n, f in zip(names, files, strict=True)]
     last = counts(names)
     names = [n if last[n] == 1 else f"{n}_{i}" for i, n in enumerate(names)]
     return [Item(f, out_dir / f"{n}.{fmt}", dialogue_file(f) if scripts else None)
-            for f, n in zip(files, names, strict=True)]  # fmt: skip
+            for f, n in zip(files, names, strict=True)]
 
 
 _WORKER: dict[str, Any] = {}
@@ -210,7 +210,7 @@ def animate_item(item: Item, settings: Settings) -> Outcome:
         text = read_script(item.script) if item.script is not None else None
         res = animate(item.audio, settings.reference, fps=settings.fps, models=_models(settings), seed=settings.seed,
                       articulation=settings.articulation, motion=settings.motion, text=text,
-                      language=settings.language)  # fmt: skip
+                      language=settings.language)
         if item.script is not None:
             res.meta["script_file"] = str(item.script)
         res.meta["batch"] = settings.key(item)
@@ -248,7 +248,7 @@ def _ready(_: int) -> int:
 
 
 def run_local(items: list[Item], settings: Settings, workers: int,
-              progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:  # fmt: skip
+              progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
     """Animate ``items`` on ``workers`` processes (1: in this process), yielding outcomes as they finish.
 
     The workers are forked after the models load (they share the parent's copy) and before the face is
@@ -278,7 +278,7 @@ def run_local(items: list[Item], settings: Settings, workers: int,
 
 
 def run_ray(items: list[Item], settings: Settings, address: str, workers: int,
-            progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:  # fmt: skip
+            progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
     """The same work as ``run_local`` on a Ray cluster (``address``: "auto", "ray://host:10001", or "local" for an
     in-process cluster of ``workers`` CPUs). The outputs land where the items say: on a cluster of several machines
     ``--out`` must be a shared folder.
@@ -317,7 +317,7 @@ def run_ray(items: list[Item], settings: Settings, address: str, workers: int,
 
 def run_batch(inputs: list[str], out_dir: str | Path, settings: Settings, fmt: str = "npz", workers: int = 0,
               ray_address: str | None = None,
-              progress: Callable[[Outcome, int], None] | None = None) -> Summary:  # fmt: skip
+              progress: Callable[[Outcome, int], None] | None = None) -> Summary:
     """Animate every audio file in ``inputs`` into ``out_dir`` (see the module's text); ``progress`` gets each
     outcome and the number of items to do. ``workers`` 0: one per CPU core."""
     t0 = time.perf_counter()
@@ -334,7 +334,7 @@ def run_batch(inputs: list[str], out_dir: str | Path, settings: Settings, fmt: s
             progress(o, len(todo))
 
     work = run_ray(todo, with_face(settings), ray_address, n, seen) if ray_address else \
-        run_local(todo, settings, n, seen)  # fmt: skip
+        run_local(todo, settings, n, seen)
     summary.outcomes += list(work)
     summary.seconds = time.perf_counter() - t0
     return summary

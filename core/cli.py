@@ -32,7 +32,7 @@ def check_output(path: str, allowed: tuple[str, ...], flag: str = "--out") -> Pa
     p = Path(path)
     if p.suffix.lower() not in allowed:
         raise ParleyError(f"{flag} {path}: must end in {', '.join(allowed[:-1])} or {allowed[-1]}"
-                          if len(allowed) > 1 else f"{flag} {path}: must end in {allowed[0]}")  # fmt: skip
+                          if len(allowed) > 1 else f"{flag} {path}: must end in {allowed[0]}")
     if p.is_dir():
         raise ParleyError(f"{flag} {path}: is a folder; give a file name")
     check_writable(p.parent, flag, path)
@@ -76,7 +76,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         extra = [write_obj(hd, Path(args.out).with_suffix(".obj"))] if args.obj and out.suffix != ".obj" else []
         h, w = hd.materials[0].texture.shape[:2] if hd.materials[0].texture is not None else (0, 0)
         detail = (f"{len(hd.vertices)} vertices, {len(hd.triangles)} triangles, {len(hd.shape_key_names)} ARKit "
-                  f"shape keys, skin texture {w}x{h}{where}")  # fmt: skip
+                  f"shape keys, skin texture {w}x{h}{where}")
         for note in hd.notes:
             print(f"  note: {note}")
     print(f"{args.source} → {out}" + "".join(f", {p}" for p in extra))
@@ -130,7 +130,7 @@ def cmd_data_phones(args: argparse.Namespace) -> int:
 
         n, missing = synthetic_corpus(out, seed=args.seed)
         print(f"spoke {n} sentences into {out} (manifest.json)" + (f"; not installed: {', '.join(missing)}"
-                                                                     if missing else ""))  # fmt: skip
+                                                                     if missing else ""))
         return 0
     if not args.audio:
         raise ParleyError("give audio files or folders to label (or --synthetic)")
@@ -169,7 +169,7 @@ def _eval_fan(args: argparse.Namespace) -> int:
     truth = aperture_68(track_68(list(iter_video_frames(args.truth))))
     s = sync_scores(mouth_aperture(pred.landmarks), truth)
     scores = {"aperture_r_lag0": s.r_lag0, "aperture_best_lag": float(s.best_lag),
-              "aperture_r_best": s.r_best, "aperture_amplitude_ratio": s.amplitude_ratio}  # fmt: skip
+              "aperture_r_best": s.r_best, "aperture_amplitude_ratio": s.amplitude_ratio}
     print(format_table(scores))
     return 0
 
@@ -219,7 +219,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
     out = res.save(args.out)
     dur = res.meta["audio"]["duration_s"]
     print(f"{args.audio} ({dur:.2f} s) → {out}: {res.frames} frames at {res.fps:g} fps "
-          f"(face: {res.meta['face']}; head style: {res.meta['head_style']})")  # fmt: skip
+          f"(face: {res.meta['face']}; head style: {res.meta['head_style']})")
     for note in res.meta["notes"]:
         print(f"  note: {note}")
     if args.preview and rec is not None:
@@ -262,7 +262,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise ParleyError(f"--face {args.face}: no such file")
     # the face is reconstructed once, by run_batch, after the worker processes are forked
     settings = Settings(None, args.fps, args.seed, args.articulation, motion, args.models, args.language,
-                        not args.ignore_scripts, args.face)  # fmt: skip
+                        not args.ignore_scripts, args.face)
     bar = tqdm(desc="animating", unit="line")
 
     def step(o, total: int) -> None:  # type: ignore[no-untyped-def]
@@ -292,7 +292,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
         out = render(args.result, args.face, args.out, args.audio, args.size,
                      progress=lambda f: bar.update(100 * f - bar.n),
-                     refiner=None if args.plain_warp else (args.refiner or REFINER))  # fmt: skip
+                     refiner=None if args.plain_warp else (args.refiner or REFINER))
     print(f"{args.result} with {args.face} → {out}")
     return 0
 
@@ -317,7 +317,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     res = animate(DEMO_AUDIO, reference_of(rec, DEMO_FACE), fps=args.fps)
     npz = res.save(out / "demo.npz")
     print(f"demo voice {DEMO_AUDIO.name} ({res.meta['audio']['duration_s']:.2f} s) → {npz}: {res.frames} frames "
-          f"at {res.fps:g} fps")  # fmt: skip
+          f"at {res.fps:g} fps")
     preview = write_head_preview(head, res.arkit, res.pose, res.fps, DEMO_AUDIO, out / "demo_preview.mp4")
     print(f"preview video (head + voice) → {preview}")
     return 0
@@ -379,7 +379,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     e.add_argument("--truth", required=True, help="a video of the real speaker, or an NPZ")
     e.add_argument("--plots", default="out/eval", help="folder for aperture.png, msi.png, scores.json")
     e.add_argument("--truth-tracker", choices=["mediapipe", "face-alignment"], default="mediapipe",
-                   help="tracker for a truth video (face-alignment: optional, weights must be on disk)")  # fmt: skip
+                   help="tracker for a truth video (face-alignment: optional, weights must be on disk)")
     e.set_defaults(func=cmd_eval)
 
     from core.train.run import add_parser as add_train
@@ -389,7 +389,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     a = sub.add_parser("animate", help="voice clip (+ face) → expression, head pose, blinks, landmarks")
     a.add_argument("audio", help="WAV, FLAC, OGG, MP3, M4A or a video's soundtrack")
     a.add_argument("--face", help="photo or video of the face (default: the built-in portrait); "
-                   "a video also gives the head-motion style")  # fmt: skip
+                   "a video also gives the head-motion style")
     a.add_argument("--fps", type=float, default=30.0, help="frame rate of every curve (default 30)")
     a.add_argument("--text", help="the line's script: its words drive the mouth where the audio says them")
     a.add_argument("--text-file", help="the script from a text file (UTF-8)")
@@ -408,7 +408,7 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
                    help="do not read NAME.txt beside NAME.wav as the line's script (read by default)")
     b.add_argument("--workers", type=int, default=0, help="processes (default: one per CPU core)")
     b.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'auto', 'ray://host:10001', or 'local' "
-                   "(an in-process cluster of --workers CPUs)")  # fmt: skip
+                   "(an in-process cluster of --workers CPUs)")
     _take_arguments(b)
     b.set_defaults(func=cmd_batch)
 

@@ -32,7 +32,7 @@ def render_frames(landmarks: np.ndarray, pose: np.ndarray, size: int = 512) -> n
     span = float(np.ptp(landmarks[0][:, :2], axis=0).max())
     scale = 0.75 * size / max(span, 1e-6)
     rings = [(list(r), _ring_order(landmarks[0][list(r), :2]), col)
-             for r, col in ((LIPS_OUTER, (200, 70, 70)), (LIPS_INNER, (240, 120, 120)))]  # fmt: skip
+             for r, col in ((LIPS_OUTER, (200, 70, 70)), (LIPS_INNER, (240, 120, 120)))]
     frames = np.empty((len(placed), size, size, 3), np.uint8)
     for t, p in enumerate(placed):
         img = np.full((size, size, 3), 30, np.uint8)
@@ -44,7 +44,7 @@ def render_frames(landmarks: np.ndarray, pose: np.ndarray, size: int = 512) -> n
         for f in np.argsort(v[:, :, 2].mean(1)):  # painter's algorithm: far triangles first
             c = int(60 + 170 * shade[f])
             cv2.fillConvexPoly(img, np.round(xy[tris[f]] * 4).astype(np.int32), (c, int(c * 0.85), int(c * 0.75)),
-                               lineType=cv2.LINE_AA, shift=2)  # fmt: skip
+                               lineType=cv2.LINE_AA, shift=2)
         for idx, order, colour in rings:
             pts = np.round(xy[idx] * 4).astype(np.int32)
             cv2.polylines(img, [pts[order]], True, colour, 2, cv2.LINE_AA, shift=2)
@@ -75,7 +75,7 @@ def _render_one(args: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
 
 def head_frames(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, size: int = 384,
-                workers: int | None = None) -> Iterator[np.ndarray]:  # fmt: skip
+                workers: int | None = None) -> Iterator[np.ndarray]:
     """The head rendered at each frame's ARKit weights and pose, in order (a pool of ``workers`` processes,
     default one per CPU up to 4)."""
     import multiprocessing as mp
@@ -92,13 +92,13 @@ def head_frames(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, size: i
 
 
 def write_head_preview(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, fps: float,
-                       audio: str | Path | None, out: str | Path, size: int = 384) -> Path:  # fmt: skip
+                       audio: str | Path | None, out: str | Path, size: int = 384) -> Path:
     """The animated full head as an H.264 MP4 with the audio muxed in (see ``write_preview``)."""
     return encode_video(head_frames(head, arkit, pose, size), size, fps, audio, out)
 
 
 def write_preview(landmarks: np.ndarray, pose: np.ndarray, fps: float, audio: str | Path | None, out: str | Path,
-                  size: int = 512) -> Path:  # fmt: skip
+                  size: int = 512) -> Path:
     """Render the landmark mask and encode an H.264 MP4 at ``fps`` with the audio (AAC) muxed in.
 
     Raises:
@@ -122,7 +122,7 @@ def encode_video(frames: Iterator[np.ndarray], size: int | tuple[int, int], fps:
         writer = imageio_ffmpeg.write_frames(str(tmp), wh, fps=fps, codec="libx264", quality=7,
                                              audio_path=str(audio) if audio else None,
                                              audio_codec="aac" if audio else None,
-                                             ffmpeg_log_level="error")  # fmt: skip
+                                             ffmpeg_log_level="error")
         writer.send(None)
         for f in frames:
             writer.send(np.ascontiguousarray(f))

@@ -26,11 +26,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("preview", help="review a result in a window: the head with the sound, scrubber, curves, "
-                       "export")  # fmt: skip
+                       "export")
     p.add_argument("result", help="a result .npz from parley animate or parley batch")
     p.add_argument("--face", help="the photo or video (default: the one the result was made with, else the portrait)")
     p.add_argument("--audio", help="the audio (default: the one the result was made with, if it is still there)")
     p.add_argument("--screenshot", help="render the window off-screen to this PNG and exit (no display needed with "
-                   "QT_QPA_PLATFORM=offscreen)")  # fmt: skip
+                   "QT_QPA_PLATFORM=offscreen)")
     p.add_argument("--at", type=float, help="with --screenshot: the time shown, in seconds (default a third in)")
     p.set_defaults(func=cmd_preview)

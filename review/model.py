@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 #: The curves plotted under the head: (label, colour) per row; values come from ``Take.curves``.
 CURVES = (("mouth open", "#d9534f"), ("head pitch °", "#5b8def"), ("head yaw °", "#46b17b"),
-          ("head roll °", "#b07cc6"), ("blink", "#e0a33a"))  # fmt: skip
+          ("head roll °", "#b07cc6"), ("blink", "#e0a33a"))
 
 
 @dataclass
@@ -86,7 +86,7 @@ def export_command(take: Take, out: Path) -> list[str]:
            "--head-motion", repr(float(sp.get("head_motion", 1.0))),
            "--blink-rate", "natural" if rate in (None, "natural") else repr(float(rate)),
            "--gaze", str(sp.get("gaze", "free")), "--brows", "on" if sp.get("brows", True) else "off",
-           "--seed", str(int(take.meta.get("seed", 0)))]  # fmt: skip
+           "--seed", str(int(take.meta.get("seed", 0)))]
     return cmd
 
 

@@ -255,7 +255,7 @@ class PreviewWindow(QMainWindow):
         self.slider.blockSignals(False)
         done = 100 * len(self.cache.frames) // self.take.frames
         self.time_label.setText(f"{seconds:6.2f} s / {self.take.duration:.2f} s   frame {i + 1}/{self.take.frames}"
-                                + ("" if done >= 100 else f"   (rendering {done} %)"))  # fmt: skip
+                                + ("" if done >= 100 else f"   (rendering {done} %)"))
 
     def _frame_ready(self, i: int) -> None:
         if not self.playing and i == self.take.frame_at(self._from):

@@ -170,9 +170,9 @@ def main() -> int:
         face_texels=texels,
         provenance=np.str_(json.dumps({"source": "ICT Face Model Light (MIT), ict_face_model_light.npz",
                                        "script": "scripts/build_ict_head.py", "modes": args.modes})),
-    )  # fmt: skip
+    )
     print(f"{out}: {len(keep)} vertices, {len(tri_v)} triangles, {len(identity)} identity modes, "
-          f"{out.stat().st_size / 1e6:.1f} MB")  # fmt: skip
+          f"{out.stat().st_size / 1e6:.1f} MB")
     return 0
 
 

@@ -41,7 +41,7 @@ def main() -> int:
     r = np.asarray(rows)
     print(f"{folder} ({len(r)} clips): rot std {np.round(r[:, 0:3].mean(0), 2)} deg, speed "
           f"{np.round(r[:, 3:6].mean(0), 2)} deg/s, trans std {np.round(r[:, 6:9].mean(0), 1)} mm, "
-          f"accents {r[:, 9].mean():.2f}/s")  # fmt: skip
+          f"accents {r[:, 9].mean():.2f}/s")
     return 0
 
 

@@ -26,14 +26,14 @@ REPO = Path(__file__).resolve().parents[1]
 ICT_68 = (1225, 1888, 1052, 367, 1719, 1722, 2199, 1447, 966, 3661, 4390, 3927, 3924, 2608, 3272, 4088, 3443, 268,
           493, 1914, 2044, 1401, 3615, 4240, 4114, 2734, 2509, 978, 4527, 4942, 4857, 1140, 2075, 1147, 4269, 3360,
           1507, 1542, 1537, 1528, 1518, 1511, 3742, 3751, 3756, 3721, 3725, 3732, 5708, 5695, 2081, 0, 4275, 6200,
-          6213, 6346, 6461, 5518, 5957, 5841, 5702, 5711, 5533, 6216, 6207, 6470, 5517, 5966)  # fmt: skip
+          6213, 6346, 6461, 5518, 5957, 5841, 5702, 5711, 5533, 6216, 6207, 6470, 5517, 5966)
 #: The same 68 landmarks among MediaPipe's face-mesh points (jaw, brows, nose, eyes, outer and inner lips).
 MP_68 = (127, 234, 93, 132, 58, 172, 136, 150, 152, 377, 365, 397, 288, 361, 323, 454, 356,
          70, 63, 105, 66, 107, 336, 296, 334, 293, 300,
          168, 197, 5, 4, 75, 97, 2, 326, 305,
          33, 160, 158, 133, 153, 144, 362, 385, 387, 263, 373, 380,
          61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181,
-         78, 82, 13, 312, 308, 317, 14, 87)  # fmt: skip
+         78, 82, 13, 312, 308, 317, 14, 87)
 FACE_VERTICES = 9409
 
 
@@ -100,13 +100,13 @@ def main() -> int:
     on_ict = (out_w[:, :, None] * neutral[out_tri]).sum(1)
     shape_gap = np.linalg.norm(aligned - on_ict, axis=1) * 10
     np.savez(args.out, triangles=out_tri, weights=out_w, residual_mm=moved.astype(np.float32),
-             similarity_gap_mm=shape_gap.astype(np.float32))  # fmt: skip
+             similarity_gap_mm=shape_gap.astype(np.float32))
     print(f"similarity on the 51 inner landmarks: scale {s:.2f} cm/cm, landmark error median "
-          f"{np.median(anchor_err):.1f} mm (p90 {np.percentile(anchor_err, 90):.1f})")  # fmt: skip
+          f"{np.median(anchor_err):.1f} mm (p90 {np.percentile(anchor_err, 90):.1f})")
     print(f"468 points: canonical face vs ICT surface after the similarity: median {np.median(shape_gap):.1f} mm, "
-          f"p90 {np.percentile(shape_gap, 90):.1f}, max {shape_gap.max():.1f}")  # fmt: skip
+          f"p90 {np.percentile(shape_gap, 90):.1f}, max {shape_gap.max():.1f}")
     print(f"after the bend, projection onto the ICT face: median {np.median(moved):.2f} mm, p90 "
-          f"{np.percentile(moved, 90):.2f}, max {moved.max():.2f}")  # fmt: skip
+          f"{np.percentile(moved, 90):.2f}, max {moved.max():.2f}")
     print(f"→ {args.out}")
     if args.png:
         import matplotlib
@@ -120,7 +120,7 @@ def main() -> int:
             ax.scatter(fv[::4, i], fv[::4, j], s=0.3, c="0.75")
             ax.scatter(on_ict[:, i], on_ict[:, j], s=4, c="tab:red", label="MediaPipe points on ICT")
             ax.scatter(neutral[list(ICT_68), i], neutral[list(ICT_68), j], s=10, c="tab:blue", marker="x",
-                       label="ICT 68 landmarks")  # fmt: skip
+                       label="ICT 68 landmarks")
             ax.set_aspect("equal")
             ax.set_title(name)
         axes[0].legend(loc="lower left", fontsize=8)

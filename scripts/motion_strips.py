@@ -49,7 +49,7 @@ def main() -> int:
             frames.append(img)
         row = np.concatenate(frames, axis=1)
         cv2.putText(row, Path(clip).name[:40], (6, args.size - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 220, 120),
-                    1, cv2.LINE_AA)  # fmt: skip
+                    1, cv2.LINE_AA)
         rows.append(row)
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]

@@ -37,7 +37,7 @@ def amplitudes(m, clips, level: float) -> list[tuple[str, float, float]]:  # typ
         out = []
         for c in clips:
             res = animate(Audio(c.audio, 16000, 16000, 1, c.key), Reference.from_frames(c.landmarks[0], c.key),
-                          fps=c.fps, models=m)  # fmt: skip
+                          fps=c.fps, models=m)
             n = min(res.frames, c.frames)
             s = sync_scores(mouth_aperture(res.landmarks[:n]), c.aperture[:n], max_lag=5)
             out.append((c.key, s.amplitude_ratio, s.r_lag0))
@@ -93,7 +93,7 @@ def main() -> int:
         amp = float(np.mean([a for _, a, _ in t]))
         print(f"{level:5.2f} {amp:12.2f} ({min(a for _, a, _ in t):.2f}–{max(a for _, a, _ in t):.2f})"
               f"{np.mean([r for *_, r in t]):17.3f} {'/'.join(f'{a:.2f}' for _, a, _ in h):>16} "
-              f"{np.mean([r for *_, r in h]):10.3f}")  # fmt: skip
+              f"{np.mean([r for *_, r in h]):10.3f}")
         if abs(amp - 1.0) < gap:
             best, gap = level, abs(amp - 1.0)
     print(f"chosen range_level = {best:g} (tuning clips' mean amplitude nearest 1)")

@@ -28,7 +28,7 @@ OTHER = {"es": ["El perro come pan en la mesa.", "Mañana vamos a la playa con m
          "it": ["Il mio babbo beve un bicchiere di latte.", "La mamma mangia una mela rossa.",
                 "Paolo porta il pane a casa."],
          "pt": ["A menina come pão com manteiga.", "O meu pai bebe uma garrafa de água.",
-                "Maria mora perto do mar."]}  # fmt: skip
+                "Maria mora perto do mar."]}
 
 
 def word_scores(phonetic, audio: np.ndarray, script: str, language: str = "en") -> list[float]:  # type: ignore[no-untyped-def]

@@ -70,7 +70,7 @@ class ServerState:
         except Exception as exc:  # noqa: BLE001 — every load failure must reach /v1/ready, whatever its class
             why = str(exc) if isinstance(exc, ParleyError) else f"{type(exc).__name__}: {exc}"
             self.load_error = {"error": core_error_code(exc) if isinstance(exc, ParleyError) else "load_failed",
-                               "message": why}  # fmt: skip
+                               "message": why}
             log.error("models failed to load: %s", why, exc_info=not isinstance(exc, ParleyError))
             if self.on_load_failed is not None:
                 self.on_load_failed()
@@ -87,7 +87,7 @@ class ServerState:
 
         models = self.require_ready()
         items = [{"name": name, "file": path.name, **describe_checkpoint(path)}
-                 for name in CHECKPOINTS if (path := self.models_dir / f"{name}.safetensors").is_file()]  # fmt: skip
+                 for name in CHECKPOINTS if (path := self.models_dir / f"{name}.safetensors").is_file()]
         cards = {p.name: p.read_text() for p in sorted(self.models_dir.glob("MODEL_CARD_*.md"))}
         return {"models": items, "versions": models.versions(), "smoothing": models.smoothing, "cards": cards}
 
@@ -120,7 +120,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     about = "Local inference server for Parley: face reconstruction and speech-driven animation."
     app = FastAPI(title="Parley", version=VERSION, lifespan=lifespan, openapi_url="/v1/openapi.json",
-                  docs_url="/v1/docs", redoc_url=None, description=about)  # fmt: skip
+                  docs_url="/v1/docs", redoc_url=None, description=about)
     app.state.parley = state
     install_handlers(app)
     app.include_router(router)

@@ -37,7 +37,7 @@ CORE_CODES: dict[type[ParleyError], str] = {
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
-                 415: "unsupported_media_type", 422: "invalid_request", 503: "unavailable"}  # fmt: skip
+                 415: "unsupported_media_type", 422: "invalid_request", 503: "unavailable"}
 
 
 class ApiError(Exception):
@@ -118,6 +118,6 @@ def install_handlers(app: FastAPI) -> None:
 
     handlers: dict[Any, Any] = {ApiError: api_error, StarletteHTTPException: http_error,
                                 RequestValidationError: validation_error, ParleyError: core_error,
-                                Exception: unexpected}  # fmt: skip
+                                Exception: unexpected}
     for cls, fn in handlers.items():
         app.add_exception_handler(cls, fn)

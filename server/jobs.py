@@ -80,12 +80,12 @@ class Job:
         return {"id": self.id, "kind": self.kind, "state": self.state, "progress": round(self.progress, 4),
                 "stage": self.stage, "error": self.error, "created_at": self.created, "started_at": self.started,
                 "finished_at": self.finished, "expires_at": expires,
-                "result_url": f"/v1/jobs/{self.id}/result" if self.state == "done" else None}  # fmt: skip
+                "result_url": f"/v1/jobs/{self.id}/result" if self.state == "done" else None}
 
     def save(self) -> None:
         """Write ``job.json`` atomically (state changes only, not every progress step)."""
         keep = {k: getattr(self, k) for k in ("id", "kind", "params", "names", "state", "progress", "stage", "error",
-                                             "created", "started", "finished", "result_files")}  # fmt: skip
+                                             "created", "started", "finished", "result_files")}
         tmp = self.dir / (JOB_FILE + ".tmp")
         tmp.write_text(json.dumps(keep))
         tmp.replace(self.dir / JOB_FILE)
@@ -188,10 +188,10 @@ class JobManager:
         """Raise 503 (with Retry-After) if a new job could not be admitted now."""
         if self.draining:
             raise ApiError(503, "shutting_down", "the server is shutting down and takes no new jobs",
-                           {"Retry-After": "10"})  # fmt: skip
+                           {"Retry-After": "10"})
         if self.running + self.waiting >= self.config.workers + self.config.max_queue:
             raise ApiError(503, "queue_full", f"{self.running} jobs running and {self.waiting} waiting; try again "
-                           "shortly", {"Retry-After": str(self.retry_after())})  # fmt: skip
+                           "shortly", {"Retry-After": str(self.retry_after())})
 
     def retry_after(self) -> int:
         """Seconds until a slot is likely free: typical job time × queue depth per worker."""

@@ -64,7 +64,7 @@ def _job_status(job: Job, ttl: float) -> JobStatus:
 
 
 @router.post("/reconstruct", response_model=ReconstructResult, responses=ERRORS,
-             openapi_extra=_multipart({"face": "a photo or a short video of one face"}, {}, ["face"]))  # fmt: skip
+             openapi_extra=_multipart({"face": "a photo or a short video of one face"}, {}, ["face"]))
 async def reconstruct(request: Request, format: Literal["json", "glb"] = "json") -> Response:
     """Photo or video bytes → textured mesh (GLB) + identity landmarks + the shape-key rig. Waits for the result."""
     st = state_of(request)
@@ -94,7 +94,7 @@ def _face_ref(st: Any, face_id: str | None, has_face: bool) -> Path | None:
     path = job.dir / REFERENCE_NPZ if job is not None and job.kind == "reconstruct" and job.state == "done" else None
     if path is None or not path.is_file():
         raise ApiError(404, "face_not_known", f"no reconstructed face {face_id[:40]!r} (unknown or expired after "
-                       f"{st.config.result_ttl_s / 3600:g} h): upload the photo or video again")  # fmt: skip
+                       f"{st.config.result_ttl_s / 3600:g} h): upload the photo or video again")
     return path
 
 
@@ -109,7 +109,7 @@ def _spontaneous(fields: dict[str, str]) -> dict[str, Any]:
     try:
         sp = Spontaneous(_number(fields, "head_motion", 1.0, 0.0, 2.0),
                          Spontaneous.parse_blink_rate(fields.get("blink_rate")),
-                         fields.get("gaze", "free") or "free", brows in ("true", "on", "1", ""))  # fmt: skip
+                         fields.get("gaze", "free") or "free", brows in ("true", "on", "1", ""))
         sp.check()
     except ParleyError as exc:
         raise ApiError(422, "invalid_request", str(exc).removeprefix("--").replace("-", "_", 1)) from None
@@ -162,9 +162,9 @@ def _script(fields: dict[str, str]) -> tuple[str | None, str]:
                                  "description": "'natural' (conversational, more at pauses) or blinks per minute 0–60"},
                   "gaze": {"type": "string", "enum": ["free", "camera", "off"], "default": "free"},
                   "brows": {"type": "boolean", "default": True, "description": "brow raises on pitch accents"}},
-                 ["audio"]))  # fmt: skip
+                 ["audio"]))
 async def animate(request: Request, wait: bool = Query(False, description="answer only when the job has finished "
-                  "(a client that disconnects meanwhile cancels it)")) -> JSONResponse:  # fmt: skip
+                  "(a client that disconnects meanwhile cancels it)")) -> JSONResponse:
     """Audio (+ face) → an animation job. Poll ``/v1/jobs/{id}``, then fetch ``/v1/jobs/{id}/result``."""
     st = state_of(request)
     st.require_ready()
@@ -185,7 +185,7 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
         with st.manager.discard_on_error(folder):
             audio, audio_name = await form.save("audio", folder, "audio", ".bin")
             params: dict[str, Any] = {"audio": audio.name, "fps": fps, "seed": seed, "text": text,
-                                      "language": language, "articulation": articulation, "motion": motion}  # fmt: skip
+                                      "language": language, "articulation": articulation, "motion": motion}
             if face_ref is not None:
                 params["face_id"], params["face_ref"] = form.fields["face_id"], str(face_ref)
             names = {str(audio): audio_name}
@@ -211,7 +211,7 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
                   "face_id": {"type": "string", "description": "a face /v1/reconstruct made, instead of a file"},
                   "size": {"type": "integer", "default": 512, "minimum": 64, "maximum": 2048,
                            "description": "pixels on the long side"}},
-                 ["job_id"]))  # fmt: skip
+                 ["job_id"]))
 async def render_video(request: Request) -> JSONResponse:
     """A finished animation played by the person in the photo → a job whose result is the MP4 (sound muxed in)."""
     from core.animate import DEMO_FACE
@@ -226,7 +226,7 @@ async def render_video(request: Request) -> JSONResponse:
         anim = st.manager.jobs.get(anim_id) if JOB_ID.match(anim_id or "") else None
         if anim is None or anim.kind != "animate" or anim.state != "done" or not (anim.dir / RESULT_NPZ).is_file():
             raise ApiError(404, "job_not_found", f"no finished animation {anim_id[:40]!r} to render (unknown, not "
-                           "done, or expired): animate first and give its job id")  # fmt: skip
+                           "done, or expired): animate first and give its job id")
         job_id, folder = st.manager.new_dir()
         with st.manager.discard_on_error(folder):
             audio = str(anim.dir / anim.params["audio"])
@@ -267,9 +267,9 @@ async def job_status(request: Request, job_id: str) -> JobStatus:
 
 
 @router.get("/jobs/{job_id}/result", responses={**ERRORS, 200: {"model": AnimateResult, "content": {
-    "application/x-npz": {}}}})  # fmt: skip
+    "application/x-npz": {}}}})
 async def job_result(request: Request, job_id: str, format: Literal["json", "npz", "glb", "mp4"] = "json",
-                     landmarks: bool = True) -> Response:  # fmt: skip
+                     landmarks: bool = True) -> Response:
     """The result: for animate, the result contract as JSON (or NPZ); for reconstruct, as POST /v1/reconstruct; for
     render, the MP4."""
     return await _finished(_job(request, job_id), format, landmarks)

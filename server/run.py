@@ -49,7 +49,7 @@ class DrainingServer(uvicorn.Server):
     async def _drain(self) -> None:
         m = self.state.manager
         print(f"parley serve: stopping — finishing {m.running} running and {m.waiting} queued jobs; "
-              "new jobs are refused (signal again to stop now)", file=sys.stderr, flush=True)  # fmt: skip
+              "new jobs are refused (signal again to stop now)", file=sys.stderr, flush=True)
         await m.drain()
         await asyncio.sleep(self.state.config.drain_grace_s)
         self.should_exit = True
@@ -62,25 +62,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     s.add_argument("--port", type=int, default=8765)
     s.add_argument("--token", default=os.environ.get("PARLEY_TOKEN"),
                    help="bearer token every request but /v1/health must carry (default $PARLEY_TOKEN; generated "
-                   "and printed when binding beyond loopback without one)")  # fmt: skip
+                   "and printed when binding beyond loopback without one)")
     s.add_argument("--workers", type=int, default=d["workers"].default, help="jobs running at once (default 1)")
     s.add_argument("--max-queue", type=int, default=d["max_queue"].default,
-                   help="jobs waiting before new ones get 503 + Retry-After (default 8)")  # fmt: skip
+                   help="jobs waiting before new ones get 503 + Retry-After (default 8)")
     s.add_argument("--max-upload-mb", type=float, default=200.0, help="largest request body (default 200 MB)")
     s.add_argument("--job-timeout", type=float, default=d["job_timeout_s"].default, help="seconds per job (600)")
     s.add_argument("--result-ttl", type=float, default=d["result_ttl_s"].default,
-                   help="seconds a finished job's result is kept (3600)")  # fmt: skip
+                   help="seconds a finished job's result is kept (3600)")
     s.add_argument("--results-dir", default=None, help=f"job files (default {default_results_dir()})")
     s.add_argument("--models", default=None, help="folder of checkpoints (default: the shipped ones)")
     s.add_argument("--allow-host", action="append", default=[], help="extra accepted Host-header name (repeatable)")
     s.add_argument("--drain-grace", type=float, default=d["drain_grace_s"].default,
-                   help="after SIGTERM and the last job, seconds left to fetch results (5)")  # fmt: skip
+                   help="after SIGTERM and the last job, seconds left to fetch results (5)")
     s.add_argument("--no-warm-up", action="store_true", help="skip the warm-up animation after loading")
     s.add_argument("--device", default="auto",
                    help="where the networks run: auto (default: CUDA when torch sees a GPU), cpu, cuda, cuda:N")
     s.add_argument("--exit-on-load-failure", action="store_true",
                    help="stop (exit code 3, the reason on stderr) when the models cannot be loaded, instead of "
-                   "serving /v1/ready = 503 load_failed")  # fmt: skip
+                   "serving /v1/ready = 503 load_failed")
     s.set_defaults(func=cmd_serve)
 
 
@@ -92,7 +92,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         models_dir=Path(args.models) if args.models else None, allow_hosts=tuple(args.allow_host),
         drain_grace_s=args.drain_grace, warm_up=not args.no_warm_up, exit_on_load_failure=args.exit_on_load_failure,
         device=args.device,
-    )  # fmt: skip
+    )
 
 
 def share_cores(workers: int) -> None:
@@ -124,13 +124,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tempfile.tempdir = str(spool)
     app = create_app(config)
     uv = uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", lifespan="on",
-                        timeout_graceful_shutdown=30)  # fmt: skip
+                        timeout_graceful_shutdown=30)
     server = DrainingServer(uv, app.state.parley)
     if config.exit_on_load_failure:
         app.state.parley.on_load_failed = server.stop_now
     logging.getLogger("server").setLevel(logging.INFO)
     print(f"parley serve: http://{_url_host(config.host)}:{config.port}/v1 (models loading; /v1/ready says when)",
-          file=sys.stderr, flush=True)  # fmt: skip
+          file=sys.stderr, flush=True)
     try:
         server.run()
     except SystemExit as exc:  # uvicorn exits when it cannot bind (port in use, address not available)
@@ -139,7 +139,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
     if server.state.load_error:
         print(f"parley serve: error: the models failed to load: {server.state.load_error['message']}",
-              file=sys.stderr)  # fmt: skip
+              file=sys.stderr)
         return 3
     return 0
 

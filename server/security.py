@@ -97,10 +97,10 @@ class Guard:
         host = host_name(headers.get("host", ""))
         if host not in self.hosts:
             return ApiError(400, "bad_host", f"Host {headers.get('host', '(none)')!r} is not served here "
-                            "(allowed: localhost, 127.0.0.1, --allow-host names)")  # fmt: skip
+                            "(allowed: localhost, 127.0.0.1, --allow-host names)")
         origin = headers.get("origin")
         if origin is not None and not same_origin(origin, headers.get("host", ""), scope.get("scheme", "http"),
-                                                  self.hosts):  # fmt: skip
+                                                  self.hosts):
             return ApiError(403, "forbidden_origin", f"requests from web pages at {origin!r} are refused")
         if headers.get("sec-fetch-site") == "cross-site":
             return ApiError(403, "forbidden_origin", "cross-site requests from web pages are refused")
@@ -109,7 +109,7 @@ class Guard:
             scheme, _, given = auth.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 return ApiError(401, "unauthorized", "a valid 'Authorization: Bearer <token>' header is needed",
-                                {"WWW-Authenticate": "Bearer"})  # fmt: skip
+                                {"WWW-Authenticate": "Bearer"})
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():

@@ -51,7 +51,7 @@ class Form:
         ctype = request.headers.get("content-type", "")
         if not ctype.lower().startswith("multipart/form-data"):
             raise ApiError(415, "unsupported_media_type",
-                           f"send multipart/form-data with file parts {sorted(files)}")  # fmt: skip
+                           f"send multipart/form-data with file parts {sorted(files)}")
         try:
             form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
         except StarletteHTTPException as exc:

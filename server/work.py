@@ -40,10 +40,10 @@ def animate_runner(models: Models, max_seconds: float, portrait: Reference) -> R
                       seed=int(p.get("seed", 0)), max_seconds=max_seconds, progress=job.step,
                       articulation=float(p.get("articulation", 1.0)),
                       motion=Spontaneous(**p["motion"]) if p.get("motion") else None,
-                      language=p.get("language", "en"))  # fmt: skip
+                      language=p.get("language", "en"))
         res.meta["audio"]["source"] = job.names.get(str(job.dir / p["audio"]), "upload")
         res.meta["face"] = (job.names.get(str(face), "upload") if face else
-                            f"face {p['face_id']}" if given else "built-in portrait")  # fmt: skip
+                            f"face {p['face_id']}" if given else "built-in portrait")
         res.save(job.dir / RESULT_NPZ)
         job.result_files = [RESULT_NPZ]
 
@@ -80,7 +80,7 @@ def reconstruct_runner(models: Models) -> Runner:
         info = {"face_id": job.id, "identity": _round(rec.identity), "source": "video" if rec.fps else "photo",
                 "frame_index": rec.frame_index, "fps": rec.fps, "frames": len(rec.pose),
                 "vertices": len(head.vertices), "triangles": len(head.triangles), "texture_size": [w, h],
-                "rig": rig(), "notes": head.notes}  # fmt: skip
+                "rig": rig(), "notes": head.notes}
         (job.dir / RECONSTRUCT_JSON).write_text(json.dumps(info))
         job.result_files = [MESH_GLB, RECONSTRUCT_JSON, REFERENCE_NPZ]
 
@@ -118,7 +118,7 @@ def render_runner() -> Runner:
         p = job.params
         job.step(0.02, "placing the head in the photo")
         render(p["result"], p["face"], job.dir / RENDER_MP4, p.get("audio"), int(p.get("size", 512)),
-               progress=lambda f: job.step(0.05 + 0.93 * f, "rendering frames"))  # fmt: skip
+               progress=lambda f: job.step(0.05 + 0.93 * f, "rendering frames"))
         job.result_files = [RENDER_MP4]
 
     return run

@@ -71,7 +71,7 @@ _CHANNEL_WORDS = {"mono": 1, "stereo": 2, "quad": 4, "5.1": 6, "5.1(side)": 6, "
 
 
 def _run(cmd: list[str], path: Path, timeout: float, what: str,
-         text: bool = False) -> subprocess.CompletedProcess:  # type: ignore[type-arg]  # fmt: skip
+         text: bool = False) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     """ffmpeg under a time limit; one that overruns is killed and the file refused."""
     try:
         if text:
@@ -79,7 +79,7 @@ def _run(cmd: list[str], path: Path, timeout: float, what: str,
         return subprocess.run(cmd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise AudioDecodeError(f"{path}: ffmpeg was still {what} after {timeout:g} s; the file is damaged or not "
-                               "a recording") from None  # fmt: skip
+                               "a recording") from None
 
 
 def _probe(path: Path) -> _Probe:
@@ -207,7 +207,7 @@ def _decode_ffmpeg(path: Path, max_seconds: float) -> Audio:
         raise AudioDecodeError(f"{path}: the file has no audio stream")
     _check_source(path, probe.audio_rate, probe.audio_channels, probe.duration, max_seconds)
     cmd = [_ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-vn",
-           "-ac", "1", "-ar", str(SAMPLE_RATE), "-t", str(max_seconds + 1), "-f", "f32le", "pipe:1"]  # fmt: skip
+           "-ac", "1", "-ar", str(SAMPLE_RATE), "-t", str(max_seconds + 1), "-f", "f32le", "pipe:1"]
     proc = _run(cmd, path, DECODE_TIMEOUT_S + 0.2 * max_seconds, "decoding it")
     samples = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
     errors = proc.stderr.decode(errors="replace").strip()

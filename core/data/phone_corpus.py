@@ -35,7 +35,7 @@ RATE = 100  # labels per second
 _GRID = ({"b": "bin", "l": "lay", "p": "place", "s": "set"}, {"b": "blue", "g": "green", "r": "red", "w": "white"},
          {"a": "at", "b": "by", "i": "in", "w": "with"}, None,
          {"z": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
-          "8": "eight", "9": "nine"}, {"a": "again", "n": "now", "p": "please", "s": "soon"})  # fmt: skip
+          "8": "eight", "9": "nine"}, {"a": "again", "n": "now", "p": "please", "s": "soon"})
 
 
 def grid_sentence(key: str) -> str | None:
@@ -74,10 +74,10 @@ def save_clip(folder: Path, c: LabelledClip) -> dict[str, Any]:
     f.parent.mkdir(parents=True, exist_ok=True)
     tmp = f.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, audio=(np.clip(c.audio, -1, 1) * 32767).astype(np.int16), phones=c.phones,
-                        visemes=c.visemes, kind=np.str_(c.kind), text=np.str_(c.text))  # fmt: skip
+                        visemes=c.visemes, kind=np.str_(c.kind), text=np.str_(c.text))
     tmp.replace(f)
     return {"file": f"clips/{c.name}.npz", "name": c.name, "speaker": c.speaker, "sex": c.sex, "kind": c.kind,
-            "text": c.text}  # fmt: skip
+            "text": c.text}
 
 
 def write_manifest(folder: Path, entries: list[dict[str, Any]], how: str) -> None:
@@ -91,10 +91,10 @@ def load_corpus(folder: Path) -> list[LabelledClip]:
         with np.load(folder / c["file"]) as z:
             if "phones" not in z.files:
                 raise ParleyError(f"{folder}: made by an older `parley data phones` (mouth classes only); make it "
-                                  "again")  # fmt: skip
+                                  "again")
             out.append(LabelledClip(c.get("name", Path(c["file"]).stem), c["speaker"],
                                     z["audio"].astype(np.float32) / 32768.0, z["phones"], c.get("kind", ""),
-                                    c.get("sex", ""), c.get("text", "")))  # fmt: skip
+                                    c.get("sex", ""), c.get("text", "")))
     return out
 
 
@@ -134,7 +134,7 @@ def _label_one(job: tuple[str, str, str, str | None]) -> tuple[str, dict[str, An
         return name, None, "could not align"
     n = 1 + len(a) // 160
     clip = LabelledClip(name, path.parent.name, a, sphinx.frame_labels(seg, n), "aligned" if text else "recognised",
-                        text=" ".join(words))  # fmt: skip
+                        text=" ".join(words))
     return name, save_clip(Path(folder), clip), ""
 
 
@@ -155,7 +155,7 @@ def label_audio(inputs: list[Path], out_dir: Path, workers: int = 2) -> tuple[in
     files = []
     for p in inputs:
         files += sorted(q for q in p.rglob("*") if q.suffix.lower() in AUDIO_SUFFIXES + (".mp4",)) if p.is_dir() \
-            else [p]  # fmt: skip
+            else [p]
     if not files:
         raise ParleyError("no audio files in " + ", ".join(map(str, inputs)))
     sexes = _speakers_sex(inputs)
@@ -165,12 +165,12 @@ def label_audio(inputs: list[Path], out_dir: Path, workers: int = 2) -> tuple[in
     by_name = {j[2]: j for j in jobs}
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         for name, entry, why in tqdm(pool.map(_label_one, jobs, chunksize=4), total=len(jobs), desc="phones",
-                                     unit="file"):  # fmt: skip
+                                     unit="file"):
             if entry is None:
                 skipped.append((by_name[name][0], why))
                 continue
             speaker = Path(by_name[name][0]).parent.name
             entries.append({**entry, "speaker": speaker, "sex": sexes.get(speaker, ""),
-                            "source": os.path.relpath(by_name[name][0], out_dir)})  # fmt: skip
+                            "source": os.path.relpath(by_name[name][0], out_dir)})
     write_manifest(out_dir, entries, "PocketSphinx en-US: known words aligned, or recognised then aligned")
     return len(entries), skipped

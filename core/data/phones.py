@@ -37,7 +37,7 @@ def _decoder():  # type: ignore[no-untyped-def]
         raise ParleyError("phone labels need the pocketsphinx package (pip install pocketsphinx)") from exc
     mp = Path(get_model_path()) / "en-us"
     return Decoder(hmm=str(mp / "en-us"), allphone=str(mp / "en-us-phone.lm.bin"), lw=2.0, pip=0.3,
-                   beam=1e-20, pbeam=1e-20, loglevel="FATAL")  # fmt: skip
+                   beam=1e-20, pbeam=1e-20, loglevel="FATAL")
 
 
 def viseme_labels(samples: np.ndarray, decoder=None) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -92,11 +92,11 @@ def label_corpus(inputs: list[Path], out_dir: Path) -> int:
         if not target.exists():
             a = load_audio(f).samples
             np.savez_compressed(target, audio=(np.clip(a, -1, 1) * 32767).astype(np.int16),
-                                visemes=viseme_labels(a, dec))  # fmt: skip
+                                visemes=viseme_labels(a, dec))
         entries.append({"file": f"clips/{name}.npz", "speaker": speaker, "sex": sexes.get(speaker, ""),
-                        "source": os.path.relpath(f, out_dir)})  # fmt: skip
+                        "source": os.path.relpath(f, out_dir)})
     (out_dir / "manifest.json").write_text(json.dumps({"labels": "PocketSphinx en-US phone loop → core.data.phones"
-                                                       ".VISEMES, 100 Hz", "clips": entries}, indent=1))  # fmt: skip
+                                                       ".VISEMES, 100 Hz", "clips": entries}, indent=1))
     return len(entries)
 
 

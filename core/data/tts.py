@@ -67,7 +67,7 @@ def _clean(text: str) -> str:
 def _festival(text: str, voice: str, wav: Path, segs: Path) -> list[Phone]:
     script = wav.with_suffix(".scm")
     script.write_text(f'({voice})\n(set! utt (Utterance Text "{_clean(text)}"))\n(utt.synth utt)\n'
-                      f'(utt.save.wave utt "{wav}" \'riff)\n(utt.save.segs utt "{segs}")\n')  # fmt: skip
+                      f'(utt.save.wave utt "{wav}" \'riff)\n(utt.save.segs utt "{segs}")\n')
     subprocess.run(["festival", "-b", str(script)], check=True, capture_output=True, timeout=60)
     phones, start = [], 0.0
     for line in segs.read_text().splitlines():
@@ -81,7 +81,7 @@ def _festival(text: str, voice: str, wav: Path, segs: Path) -> list[Phone]:
 
 def _flite(text: str, voice: str, wav: Path) -> list[Phone]:
     out = subprocess.run(["flite", "-voice", voice, "-psdur", "-t", _clean(text), "-o", str(wav)],
-                         check=True, capture_output=True, text=True, timeout=60).stdout  # fmt: skip
+                         check=True, capture_output=True, text=True, timeout=60).stdout
     phones, start = [], 0.0
     for name, end in re.findall(r"(\w+):([0-9.]+)", out):
         phones.append(Phone(name, start, float(end)))
@@ -104,7 +104,7 @@ def synthesize(text: str, voice: str) -> Utterance:
         wav = Path(tmp) / "say.wav"
         try:
             phones = _festival(text, name, wav, wav.with_suffix(".segs")) if engine == "festival" else _flite(
-                text, name, wav)  # fmt: skip
+                text, name, wav)
         except (subprocess.SubprocessError, OSError) as exc:
             raise ParleyError(f"{voice}: synthesis failed ({exc})") from exc
         audio = load_audio(wav)
@@ -132,7 +132,7 @@ def espeak(text: str, voice: str) -> np.ndarray:
 #: benchmark's held-out speakers: SLT (festival and flite) and AWB.
 TRAIN_VOICES = ("festival:kal", "flite:kal", "flite:rms")
 _ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-029", "en-gb-x-rp", "en-us-nyc", "en-gb-x-gbclan",
-                   "en-gb-x-gbcwmd")  # fmt: skip
+                   "en-gb-x-gbcwmd")
 _ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5")
 
 
@@ -154,7 +154,7 @@ def espeak_utterance(text: str, voice: str, rate: int = 165, pitch: int = 50) ->
         wav = Path(tmp) / "say.wav"
         try:
             subprocess.run(["espeak-ng", "-v", name, "-s", str(rate), "-p", str(pitch), "-w", str(wav), _clean(text)],
-                           check=True, capture_output=True, timeout=60)  # fmt: skip
+                           check=True, capture_output=True, timeout=60)
         except (subprocess.SubprocessError, OSError) as exc:
             raise ParleyError(f"espeak-ng {name}: synthesis failed ({exc})") from exc
         x = load_audio(wav).samples
@@ -182,7 +182,7 @@ def plausible(segments: list, words: list, samples: np.ndarray) -> bool:  # type
 
 
 def synthetic_corpus(out_dir: Path, per_voice: int = 120, espeak_n: int = 24, per_espeak: int = 30,
-                     seed: int = 0) -> tuple[int, list[str]]:  # fmt: skip
+                     seed: int = 0) -> tuple[int, list[str]]:
     """Phone-labelled synthetic speech (``core.data.phone_corpus`` format): each of ``TRAIN_VOICES`` says
     ``per_voice`` sentences, ``espeak_n`` espeak-ng voices ``per_espeak`` each at varied rate and pitch; every voice
     its own sentences (``core.data.sentences``). Resumable. Returns (clips, voices that were not installed)."""

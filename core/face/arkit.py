@@ -22,7 +22,7 @@ ARKIT_NAMES: tuple[str, ...] = (
     "cheekPuff", "cheekSquintLeft", "cheekSquintRight",
     "noseSneerLeft", "noseSneerRight",
     "tongueOut",
-)  # fmt: skip
+)
 assert len(ARKIT_NAMES) == 52 and len(set(ARKIT_NAMES)) == 52
 
 INDEX = {n: i for i, n in enumerate(ARKIT_NAMES)}

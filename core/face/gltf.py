@@ -54,7 +54,7 @@ class _Buffer:
 
     def accessor(self, a: np.ndarray, kind: str, ctype: int, target: int | None = None, bounds: bool = False) -> int:
         acc: dict[str, Any] = {"bufferView": self.view(a.tobytes(), target), "componentType": ctype,
-                               "count": len(a), "type": kind}  # fmt: skip
+                               "count": len(a), "type": kind}
         if bounds:
             acc["min"] = a.min(0).tolist()
             acc["max"] = a.max(0).tolist()
@@ -65,11 +65,11 @@ class _Buffer:
         """A morph target's POSITION deltas (N, 3) as a sparse accessor over zeros."""
         moved = np.where(np.abs(delta).max(1) > MOVED)[0].astype(np.uint32)
         acc: dict[str, Any] = {"componentType": FLOAT, "count": len(delta), "type": "VEC3",
-                               "min": delta.min(0).tolist(), "max": delta.max(0).tolist()}  # fmt: skip
+                               "min": delta.min(0).tolist(), "max": delta.max(0).tolist()}
         if len(moved):
             values = self.view(delta[moved].astype(np.float32).tobytes())
             acc["sparse"] = {"count": len(moved), "values": {"bufferView": values},
-                             "indices": {"bufferView": self.view(moved.tobytes()), "componentType": UINT}}  # fmt: skip
+                             "indices": {"bufferView": self.view(moved.tobytes()), "componentType": UINT}}
         self.accessors.append(acc)
         return len(self.accessors) - 1
 
@@ -92,12 +92,12 @@ def write_glb(head: TexturedHead, path: str | Path) -> Path:
     attributes = {"POSITION": b.accessor(pos, "VEC3", FLOAT, ARRAY_BUFFER, bounds=True),
                   "NORMAL": b.accessor(normals, "VEC3", FLOAT, ARRAY_BUFFER),
                   "TEXCOORD_0": b.accessor(uv, "VEC2", FLOAT, ARRAY_BUFFER),
-                  "_VERTEX_ID": b.accessor(welded.astype(np.float32), "SCALAR", FLOAT, ARRAY_BUFFER)}  # fmt: skip
+                  "_VERTEX_ID": b.accessor(welded.astype(np.float32), "SCALAR", FLOAT, ARRAY_BUFFER)}
     targets = [{"POSITION": b.sparse_target(k[welded])} for k in head.shape_keys]
     images, textures, materials = [], [], []
     for m in head.materials:
         pbr: dict[str, Any] = {"baseColorFactor": [*m.colour, 1.0], "metallicFactor": 0.0,
-                               "roughnessFactor": m.roughness}  # fmt: skip
+                               "roughnessFactor": m.roughness}
         if m.texture is not None:
             raw, mime = _image_bytes(m.texture)
             images.append({"bufferView": b.view(raw), "mimeType": mime, "name": m.name})
@@ -126,7 +126,7 @@ def write_glb(head: TexturedHead, path: str | Path) -> Path:
         "accessors": b.accessors, "bufferViews": b.views,
         "buffers": [{"byteLength": len(b.data)}],
         "extras": {"parley": {"vertices_welded": len(head.vertices), "notes": head.notes}},
-    }  # fmt: skip
+    }
     if not textures:
         del gltf["textures"], gltf["images"], gltf["samplers"]
     js = json.dumps(gltf, separators=(",", ":")).encode()

@@ -26,13 +26,13 @@ TILE = 1024
 EYE_TEXTURE = 256
 #: MediaPipe's face oval, in order around the face.
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176,
-             149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)  # fmt: skip
+             149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
 BROWS = (105, 334, 66, 296, 107, 336)
 RIGHT_EYE = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 #: Plain colours (linear-ish sRGB 0–1) of the untextured parts.
 PLAIN = {"teeth": (0.92, 0.89, 0.80), "gums_tongue": (0.58, 0.25, 0.27), "mouth_socket": (0.30, 0.10, 0.11),
-         "eye_socket": (0.78, 0.50, 0.50), "eyelashes": (0.16, 0.12, 0.10)}  # fmt: skip
+         "eye_socket": (0.78, 0.50, 0.50), "eyelashes": (0.16, 0.12, 0.10)}
 SKIN_PARTS = ("face", "head")
 #: The head's vertices start with the ICT face part's (``scripts/build_ict_head.py`` keeps it first).
 FACE_VERTICES = 9409
@@ -71,7 +71,7 @@ def material_textures(head: TexturedHead) -> list[np.ndarray | None]:
 
 
 def albedo(head: TexturedHead, textures: list[np.ndarray | None], tri: np.ndarray, uv: np.ndarray,
-           plain_scale: float = 1.0) -> np.ndarray:  # fmt: skip
+           plain_scale: float = 1.0) -> np.ndarray:
     """The surface colour (N, 3) in [0, 1] at points on triangles ``tri`` with texture coordinates ``uv`` (N, 2):
     the material's texture (nearest texel), or its plain colour × ``plain_scale``."""
     mat = head.material[tri]
@@ -261,7 +261,7 @@ def bake_face(
     reg = texels.interpolate(region[head.triangles[face_tris]][..., None])[..., 0]
     weight = np.where(seen, np.clip((cos - 0.1) / 0.3, 0.0, 1.0) * reg, 0.0).astype(np.float32)
     colour = cv2.remap(rgb, (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32), cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE).astype(np.float32)  # fmt: skip
+                       borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     sure = weight > 0.9
     tone_px = colour[sure] if sure.sum() > 100 else rgb.reshape(-1, 3).astype(np.float32)
     lum = tone_px.mean(1)
@@ -294,7 +294,7 @@ def _broad(a: np.ndarray, sigma: float = 24.0, step: int = 4) -> np.ndarray:
 def textured_head(
     rgb: np.ndarray, image_landmarks: np.ndarray, frame_landmarks: np.ndarray, rest: np.ndarray,
     head: IctHead | None = None,
-) -> TexturedHead:  # fmt: skip
+) -> TexturedHead:
     """The person's head from one photo.
 
     Args:
@@ -318,7 +318,7 @@ def textured_head(
     iris_tex, sclera_tex = eye_textures(iris)
     names = list(h.part_names)
     materials = [Material("skin", tone, atlas, 0.65), Material("iris", iris, iris_tex, 0.2),
-                 Material("sclera", (0.9, 0.87, 0.84), sclera_tex, 0.2)]  # fmt: skip
+                 Material("sclera", (0.9, 0.87, 0.84), sclera_tex, 0.2)]
     materials += [Material(p, PLAIN[p], None, 0.35 if p == "teeth" else 0.6) for p in PLAIN]
     by_name = {m.name: i for i, m in enumerate(materials)}
     part_material = np.array([by_name["skin"] if n in SKIN_PARTS else by_name[n] for n in names])

@@ -73,12 +73,12 @@ def load_head(path: str | Path = HEAD_ASSET, correspondence: str | Path = CORRES
                         triangles_uv=z["triangles_uv"], uv=z["uv"].astype(np.float32), part=z["part"],
                         part_names=tuple(str(n) for n in z["part_names"]), identity=ident,
                         arkit=z["arkit"].astype(np.float32),
-                        face_texels=z["face_texels"] if "face_texels" in z.files else None)  # fmt: skip
+                        face_texels=z["face_texels"] if "face_texels" in z.files else None)
         with np.load(correspondence, allow_pickle=False) as z:
             tri, w = z["triangles"].astype(np.int64), z["weights"].astype(np.float32)
     except (OSError, KeyError, ValueError) as e:
         raise CheckpointError(f"{path}: the head asset cannot be read ({e}); rebuild it with "
-                              "scripts/build_ict_head.py") from e  # fmt: skip
+                              "scripts/build_ict_head.py") from e
     return IctHead(corr_vertices=tri, corr_weights=w, **head)
 
 
@@ -123,7 +123,7 @@ def _pose_columns(shape: np.ndarray) -> np.ndarray:
 def fit_head(
     landmarks: np.ndarray, head: IctHead | None = None, n_modes: int | None = None, expression: bool = True,
     identity: np.ndarray | None = None, iterations: int = 3,
-) -> HeadFit:  # fmt: skip
+) -> HeadFit:
     """Fit identity (unless given) and, with ``expression``, the ARKit shapes to canonical landmarks (468, 3) m.
 
     Args:

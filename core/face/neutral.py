@@ -76,7 +76,7 @@ class NeutralModel:
         t = {k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in (
             ("components", self.components), ("rest_mean", self.rest_mean),
             ("expression_var", self.expression_var), ("identity_var", self.identity_var),
-            ("opening", self.opening), ("closed_gap", np.array([self.closed_gap])))}  # fmt: skip
+            ("opening", self.opening), ("closed_gap", np.array([self.closed_gap])))}
         return save_checkpoint(path, KIND, self.config, t, self.metrics)
 
     @classmethod
@@ -87,7 +87,7 @@ class NeutralModel:
         cfg, t, meta = read_checkpoint(path, KIND)
         n = {k: v.numpy().astype(np.float32) for k, v in t.items()}
         return cls(n["components"], n["rest_mean"], n["expression_var"], n["identity_var"], n["opening"],
-                   float(n["closed_gap"][0]), config_from_dict(NeutralConfig, cfg), metrics_of(meta))  # fmt: skip
+                   float(n["closed_gap"][0]), config_from_dict(NeutralConfig, cfg), metrics_of(meta))
 
 
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "neutral.safetensors"
@@ -120,7 +120,7 @@ def clip_rest(landmarks: np.ndarray, quantile: float = 10.0) -> np.ndarray:
 def fit_neutral(
     expression_clips: list[np.ndarray], identity_rests: dict[str, list[np.ndarray]], components: np.ndarray,
     canonical: np.ndarray, cfg: NeutralConfig,
-) -> NeutralModel:  # fmt: skip
+) -> NeutralModel:
     """Fit v on ``expression_clips`` (T, 468, 3 each) and μ, s² on speakers' rests (one mean rest per speaker).
 
     Args:
@@ -149,4 +149,4 @@ def fit_neutral(
     cfg.rest_speakers = tuple(identity_rests)
     return NeutralModel(c.astype(np.float32), p.mean(0).astype(np.float32), (sq / max(n, 1)).astype(np.float32),
                         p.var(0, ddof=1).astype(np.float32) if len(p) > 1 else np.zeros(cfg.n_modes, np.float32),
-                        (num / max(den, 1e-12)).astype(np.float32), float(np.median(closed)), cfg)  # fmt: skip
+                        (num / max(den, 1e-12)).astype(np.float32), float(np.median(closed)), cfg)

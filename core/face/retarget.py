@@ -64,7 +64,7 @@ def arkit_basis(rest: np.ndarray, head: IctHead | None = None) -> ArkitBasis:
     weighted = (b * np.repeat(point_weights(), 3)[None]).T
     gram = b @ weighted
     return ArkitBasis(deltas.astype(np.float32), weighted.astype(np.float32), gram.astype(np.float32),
-                      float(np.linalg.eigvalsh(gram)[-1]), fit)  # fmt: skip
+                      float(np.linalg.eigvalsh(gram)[-1]), fit)
 
 
 _BASES: dict[bytes, ArkitBasis] = {}

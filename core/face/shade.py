@@ -44,7 +44,7 @@ class HeadRenderer:
         return v
 
     def render(self, weights: np.ndarray | None = None, pose: np.ndarray | None = None, yaw: float = 0.0,
-               distance: float | None = None) -> np.ndarray:  # fmt: skip
+               distance: float | None = None) -> np.ndarray:
         """(size, size, 3) uint8 of the head with ARKit ``weights`` (52,), head ``pose`` (6,) and the camera
         turned ``yaw`` radians around the head (positive: towards the subject's left)."""
         h = self.head
@@ -59,7 +59,7 @@ class HeadRenderer:
         tris = h.triangles
         t_xy = xy[tris]
         signed = (t_xy[:, 1, 0] - t_xy[:, 0, 0]) * (t_xy[:, 2, 1] - t_xy[:, 0, 1]) - (
-            t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])  # fmt: skip
+            t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])
         lashes = h.material == self._lashes
         keep = np.where((signed < 0) & ~lashes)[0]
         r = rasterize(t_xy[keep], self.size, self.size, depth=z[tris[keep]])

@@ -217,7 +217,7 @@ def interpolate_missing(seq: np.ndarray, found: np.ndarray) -> np.ndarray:
 def track_video(
     path: str | Path, keep_frames: bool = False, max_frames: int | None = None,
     progress: Callable[[float], None] | None = None,
-) -> VideoTrack:  # fmt: skip
+) -> VideoTrack:
     """Track every frame of a video file (see ``track_frames``); ``progress`` gets the fraction of frames done."""
     info = video_info(path)
     frames = iter_video_frames(path, max_frames=max_frames)

@@ -76,7 +76,7 @@ def fit_open_p90(openings: list[np.ndarray], speech: list[np.ndarray]) -> float:
 def shape_range(
     q: np.ndarray, rest: np.ndarray, components: np.ndarray, open_dir: np.ndarray, speech: np.ndarray,
     settings: RangeSettings, articulation: float = 1.0, visemes: np.ndarray | None = None, hold: int = 2,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Coefficients (T, K) relative to ``rest`` → the same with each frame's lip opening re-sized (see module doc).
 
     Args:
@@ -103,7 +103,7 @@ def shape_range(
             floor = settings.floor * p90
             if p90 >= settings.min_share * settings.open_p90:
                 gain = float(np.clip(settings.level * settings.open_p90 / ((1 - settings.floor) * p90),
-                                     settings.min_gain, settings.max_gain))  # fmt: skip
+                                     settings.min_gain, settings.max_gain))
     if visemes is not None and settings.open_p90 > 0:
         from core.speech.phoneset import NUCLEI
 

@@ -44,7 +44,7 @@ class BlinkModel:
 
     def save(self, path: str | Path, metrics: dict[str, object] | None = None) -> Path:
         state = {"profile": torch.from_numpy(self.profile.astype(np.float32)),
-                 "displacement": torch.from_numpy(self.displacement.astype(np.float32))}  # fmt: skip
+                 "displacement": torch.from_numpy(self.displacement.astype(np.float32))}
         return save_checkpoint(path, KIND, self.config, state, metrics)
 
     @classmethod
@@ -86,7 +86,7 @@ def closure(openness: np.ndarray) -> np.ndarray:
 
 
 def detect_blinks(openness: np.ndarray, fps: float, threshold: float = 0.15, peak: float = 0.2,
-                  max_s: float = 0.6) -> list[tuple[int, int]]:  # fmt: skip
+                  max_s: float = 0.6) -> list[tuple[int, int]]:
     """Blink spans (start, end) in a tracked clip: both lids dip ≥ ``peak`` below the open eye, for at most ``max_s``.
 
     MediaPipe's mesh under-reads lid closure (a real blink shows as a 25–40 % dip in lid gap), so
@@ -109,7 +109,7 @@ def detect_blinks(openness: np.ndarray, fps: float, threshold: float = 0.15, pea
 def fit_blinks(
     openness: list[np.ndarray], coeffs: list[np.ndarray], fps: float, components: np.ndarray, canonical: np.ndarray,
     data: str = "",
-) -> BlinkModel:  # fmt: skip
+) -> BlinkModel:
     """Fit rate, durations, profile and lid displacement from per-clip eye openness and expression coefficients."""
     durations, profiles, intervals = [], [], []
     frames = 0
@@ -152,7 +152,7 @@ def fit_blinks(
         disp[e, far] = 0.0
     cfg = BlinkConfig(rate_per_min=float(rate), interval_shape=shape,
                       durations_s=[round(d, 4) for d in durations] or [0.2], data=data,
-                      blinks=len(durations), minutes=float(minutes))  # fmt: skip
+                      blinks=len(durations), minutes=float(minutes))
     return BlinkModel(cfg, profile.astype(np.float32), disp.astype(np.float32))
 
 
@@ -161,4 +161,4 @@ def describe(model: BlinkModel) -> str:
     d = np.asarray(c.durations_s)
     return json.dumps({"rate_per_min": round(c.rate_per_min, 2), "blinks": c.blinks, "minutes": round(c.minutes, 1),
                        "duration_median_s": round(float(np.median(d)), 3), "interval_shape": round(c.interval_shape, 2),
-                       "config": {k: v for k, v in asdict(c).items() if k != "durations_s"}})  # fmt: skip
+                       "config": {k: v for k, v in asdict(c).items() if k != "durations_s"}})

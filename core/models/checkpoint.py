@@ -106,7 +106,7 @@ def load_module(cls: type[M], config_cls: type, path: str | Path, kind: str) -> 
     if "features" in meta and meta["features"] != features_meta()["features"]:
         raise CheckpointError(f"{path}: trained on audio features {meta['features']}, but this code computes "
                               f"{features_meta()['features']}: retrain it, or use the code it was made "
-                              "with")  # fmt: skip
+                              "with")
     net = cls(config_from_dict(config_cls, cfg_d))  # type: ignore[call-arg]
     try:
         net.load_state_dict(tensors)
@@ -137,7 +137,7 @@ def describe_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from exc
     made = {k: meta[k] for k in meta if k.startswith(("git_", "data")) or k == "features"}
     return {"kind": meta.get("kind", ""), "config": json.loads(meta.get("config", "{}")), "metrics": metrics_of(meta),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16], "provenance": made}  # fmt: skip
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16], "provenance": made}
 
 
 def metrics_of(meta: dict[str, str]) -> dict[str, Any]:

@@ -99,7 +99,7 @@ class _PaperEncoder(nn.Module):
             nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
-        )  # fmt: skip
+        )
         h, w = -(-cfg.window // 8), -(-cfg.n_mels // 8)
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(32 * h * w, cfg.hidden), nn.ReLU())
 
@@ -126,7 +126,7 @@ class _TemporalEncoder(nn.Module):
             nn.Sequential(nn.Conv1d(h, h, 3, padding=d, dilation=d), nn.GELU(), nn.Dropout(cfg.dropout),
                           nn.Conv1d(h, h, 1))
             for d in (1, 2, 4, 8, 1)
-        )  # fmt: skip
+        )
         self.norm = nn.GroupNorm(1, h)
 
     def features(self, mel: torch.Tensor) -> torch.Tensor:
@@ -156,13 +156,13 @@ class _EvidenceEncoder(nn.Module):
         h = cfg.hidden
         self.fuse = "mel" in cfg.inputs
         self.mel = nn.Sequential(nn.Conv1d(cfg.n_mels, cfg.mel_fusion, 5, stride=2, padding=2), nn.GELU()) \
-            if self.fuse else None  # fmt: skip
+            if self.fuse else None
         self.inp = nn.Conv1d(N_EVIDENCE + (cfg.mel_fusion if self.fuse else 0), h, 3, padding=1)
         self.blocks = nn.ModuleList(_Block(h, d, cfg.dropout) for d in (1, 2, 4, 8, 1))
         self.norm = nn.LayerNorm(h)
 
     def features(self, evidence: torch.Tensor, mel: torch.Tensor | None, keep_mel: torch.Tensor | None = None,
-                 ) -> torch.Tensor:  # fmt: skip
+                 ) -> torch.Tensor:
         """evidence (B, 41, L); mel (B, F, M) normalised; keep_mel (B,) 0/1 → (B, h, L)."""
         x = evidence
         if self.mel is not None:
@@ -195,14 +195,14 @@ class ExpressionNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.audio: nn.Module = _PaperEncoder(cfg) if cfg.variant == "paper" else (
-            _TemporalEncoder(cfg) if cfg.inputs == "mel" else _EvidenceEncoder(cfg))  # fmt: skip
+            _TemporalEncoder(cfg) if cfg.inputs == "mel" else _EvidenceEncoder(cfg))
         self.identity = nn.Sequential(nn.Linear(cfg.n_coeffs, cfg.id_dim), nn.ReLU())
         self.phones = nn.Conv1d(cfg.hidden, cfg.n_visemes, 1) if self.phonetic else None
         extra = cfg.n_visemes if self.phonetic else 0
         self.head = nn.Sequential(
             nn.Linear(cfg.hidden + extra + cfg.id_dim, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout),
             nn.Linear(cfg.hidden, cfg.n_coeffs),
-        )  # fmt: skip
+        )
         # input/output normalisation fitted on the training data (part of the checkpoint)
         self.register_buffer("mel_mean", torch.zeros(cfg.n_mels))
         self.register_buffer("mel_std", torch.ones(cfg.n_mels))
@@ -222,7 +222,7 @@ class ExpressionNet(nn.Module):
         return self.cfg.inputs != "mel"
 
     def forward(self, mel: torch.Tensor, times: torch.Tensor, identity: torch.Tensor,
-                evidence: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+                evidence: torch.Tensor | None = None) -> torch.Tensor:
         """mel (B, F, M) raw log-mel; times (B, T) frame starts in s; identity (B, 20); evidence (B, 41, L) for a Ψ
         that hears phones → (B, T, 20)."""
         return self.forward_with_phones(mel, times, identity, evidence)[0]
@@ -287,7 +287,7 @@ def identity_feature(reference: np.ndarray, canonical: np.ndarray, components: n
 def predict_expression(
     net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray,
     evidence: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """One clip: log-mel (F, 80) at 100 Hz (and its phone evidence, for a Ψ that hears phones) → (T, 20) float32."""
     return predict_with_visemes(net, mel, n_frames, fps, identity, evidence)[0]
 
@@ -296,7 +296,7 @@ def predict_expression(
 def predict_with_visemes(
     net: ExpressionNet, mel: np.ndarray, n_frames: int, fps: float, identity: np.ndarray,
     evidence: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray | None]:
     """One pass: (T, 20) coefficients and (T, n_visemes) mouth-class probabilities at the frames
     (``core.speech.phoneset.VISEMES``, sampled where Ψ samples its features; None without mouth classes).
 

@@ -87,7 +87,7 @@ class HeadMotionNet(nn.Module):
         a, h = cfg.audio_dim, cfg.hidden
         self.ref = nn.Sequential(
             nn.Conv1d(a + DOF, h, 5, padding=2), nn.GELU(), nn.Conv1d(h, h, 5, padding=2), nn.GELU()
-        )  # fmt: skip
+        )
         self.to_weights = nn.Sequential(nn.Linear(2 * h, h), nn.GELU(), nn.Linear(h, DOF * a + DOF))
         self.register_buffer("mel_mean", torch.zeros(cfg.n_mels))
         self.register_buffer("mel_std", torch.ones(cfg.n_mels))
@@ -145,7 +145,7 @@ class MeanStdDiscriminator(nn.Module):
 def predict_motion(
     net: HeadMotionNet, mel: np.ndarray, n_frames: int, fps: float,
     reference: tuple[np.ndarray, np.ndarray, float] | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """(T, 6) zero-mean head motion for a clip's log-mel (F, 80).
 
     Args:

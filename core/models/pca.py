@@ -88,7 +88,7 @@ class LandmarkPCA:
             tensors["coef_range"] = self.coef_range.astype(np.float32)
         save_file(tensors, str(path), metadata=meta)
         card = {"config": asdict(self.config), "metrics": self.metrics,
-                "explained_variance_ratio": [round(float(v), 6) for v in self.explained_variance_ratio]}  # fmt: skip
+                "explained_variance_ratio": [round(float(v), 6) for v in self.explained_variance_ratio]}
         if self.coef_range is not None:
             card["coefficient_range_sigma"] = np.round(self.coef_range, 3).tolist()
         path.with_suffix(".json").write_text(json.dumps(card, indent=1))
@@ -147,7 +147,7 @@ def fit_pca(clips: list[np.ndarray], n_components: int = 20, data: str = "") -> 
     comps *= np.sign(comps[np.arange(len(comps)), np.abs(comps).argmax(axis=1)])[:, None]  # deterministic signs
     cfg = PCAConfig(n_components=n_components, data=data, clips=len(clips), frames=n)
     return LandmarkPCA(comps.astype(np.float32), mean.astype(np.float32), vals[order].astype(np.float32),
-                       float(np.trace(cov)), cfg)  # fmt: skip
+                       float(np.trace(cov)), cfg)
 
 
 def explained_variance_on(pca: LandmarkPCA, clips: list[np.ndarray]) -> float:

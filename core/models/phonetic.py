@@ -64,7 +64,7 @@ class _Block(nn.Module):
         super().__init__()
         self.norm = nn.LayerNorm(h)
         self.conv = nn.Sequential(nn.Conv1d(h, h, 3, padding=d, dilation=d), nn.GELU(), nn.Dropout(dropout),
-                                  nn.Conv1d(h, h, 1))  # fmt: skip
+                                  nn.Conv1d(h, h, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, h, L)
         return x + self.conv(self.norm(x.transpose(1, 2)).transpose(1, 2))

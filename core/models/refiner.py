@@ -50,7 +50,7 @@ class RefinerConfig:
 
 def _block(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.LeakyReLU(0.1),
-                         nn.Conv2d(cout, cout, 3, padding=1), nn.LeakyReLU(0.1))  # fmt: skip
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.LeakyReLU(0.1))
 
 
 class RefinerNet(nn.Module):
@@ -84,7 +84,7 @@ class RefinerNet(nn.Module):
 
     def save(self, path: str | Path, metrics: dict[str, Any] | None = None) -> Path:
         return save_checkpoint(path, KIND, self.cfg, {k: v.detach().cpu() for k, v in self.state_dict().items()},
-                               metrics)  # fmt: skip
+                               metrics)
 
     @classmethod
     def load(cls, path: str | Path) -> RefinerNet:

@@ -97,7 +97,7 @@ def prosody(samples: np.ndarray, n: int, fps: float, sr: int = 16000) -> Prosody
     prominence = _smooth(np.clip(e / 6.0, -1, 1) + np.clip(semis / 4.0, -1, 1), max(1.0, 0.04 * fps))
     gap = max(1, int(round(0.3 * fps)))
     peaks = [t for t in range(1, n - 1) if speech[t] and prominence[t] > 0.35
-             and prominence[t] == prominence[max(0, t - gap): t + gap + 1].max()]  # fmt: skip
+             and prominence[t] == prominence[max(0, t - gap): t + gap + 1].max()]
     acc = np.asarray(peaks, np.int64)
     strength = np.clip(prominence[acc] / 1.5, 0.0, 1.0) if len(acc) else np.zeros(0)
     return Prosody(energy, f0, speech, acc, strength, semis[acc] if len(acc) else np.zeros(0))
@@ -167,7 +167,7 @@ def leaky_integral(x: np.ndarray, leak: float, block: int = 256) -> np.ndarray:
 
 
 def style_head(phi: np.ndarray, pr: Prosody, fps: float, style: HeadStyle = DEFAULT_STYLE,
-               intensity: float = 1.0, seed: int = 0) -> np.ndarray:  # fmt: skip
+               intensity: float = 1.0, seed: int = 0) -> np.ndarray:
     """Φ's head motion (T, 6) with ``style``'s spread and speed per axis, nods on accents, stillness in pauses."""
     n = len(phi)
     if n < 4 or intensity <= 0:
@@ -216,7 +216,7 @@ def _match(x: np.ndarray, std: float, speed: float, fps: float) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 def conversational_blinks(n: int, fps: float, speech: np.ndarray, profile: np.ndarray, durations: list[float],
                           rate_per_min: float = NATURAL_BLINK_RATE, seed: int = 0,
-                          min_gap_s: float = 0.5) -> np.ndarray:  # fmt: skip
+                          min_gap_s: float = 0.5) -> np.ndarray:
     """(T, 2) closure (right, left): blinks at ``rate_per_min`` on average, more in pauses and at phrase ends."""
     rng = np.random.default_rng(seed)
     out = np.zeros((n, 2), np.float32)

@@ -56,7 +56,7 @@ def stage_from(face: str | Path) -> Stage:
 
 
 def open_frame(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, avoid: list[int] | None = None,
-               max_turn_deg: float = 12.0) -> int | None:  # fmt: skip
+               max_turn_deg: float = 12.0) -> int | None:
     """The frame whose mouth is most open, among those turned less than ``max_turn_deg`` from the photo and at
     least 3 frames from every frame in ``avoid`` (the targets); None if there is none."""
     from core.face.geometry import mouth_aperture
@@ -107,7 +107,7 @@ def check_audio(audio: str | Path, fps: float, frames: int) -> None:
     n = frame_count(load_audio(audio, allow_silence=True).duration, fps)
     if abs(n - frames) > 1:
         raise ParleyError(f"{audio}: {n} frames at {fps:g} fps, but the result has {frames}: it was made from "
-                          "other audio or at another frame rate")  # fmt: skip
+                          "other audio or at another frame rate")
 
 
 REFINER = Path(__file__).resolve().parents[1] / "assets" / "refiner.safetensors"
@@ -142,7 +142,7 @@ def load_refiner(path: str | Path | None = REFINER) -> Any:
 
 def render(result: str | Path, face: str | Path, out: str | Path, audio: str | Path | None = None,
            size: int = 512, progress: Callable[[float], None] | None = None,
-           refiner: str | Path | None = REFINER) -> Path:  # fmt: skip
+           refiner: str | Path | None = REFINER) -> Path:
     """Render ``result`` with ``face`` to an MP4 ``out``; ``progress`` gets the fraction done (it may raise to
     cancel: nothing is left behind). ``refiner``: the network that repairs the warp (None: the plain warp; the
     default: the shipped one, or for a face video the shipped video one, ``refiner_for``).

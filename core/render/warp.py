@@ -136,7 +136,7 @@ class WarpRenderer:
         tris = head.triangles[self.keep]
         t_xy = xy[tris]
         signed = (t_xy[:, 1, 0] - t_xy[:, 0, 0]) * (t_xy[:, 2, 1] - t_xy[:, 0, 1]) - (
-            t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])  # fmt: skip
+            t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])
         idx = self.keep[self.front_sign * signed > 0]
         r = rasterize(xy[head.triangles[idx]], self.width, self.height, depth=z[head.triangles[idx]])
         hit = r.triangle >= 0
@@ -153,7 +153,7 @@ class WarpRenderer:
         flow = np.where(hit[..., None], flow, self._spread(flow, mask))
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float32), np.arange(self.height, dtype=np.float32))
         out = cv2.remap(self.photo, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)  # fmt: skip
+                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
         if hit.any():  # what the photo never showed: the mouth's inside, teeth, tongue — the head's own colours
             inner = np.isin(head.material[tri], self.inner)
             if inner.any():
@@ -185,7 +185,7 @@ class WarpRenderer:
         """The ``size``² square of ``img`` on the mouth window (sub-pixel, the border replicated)."""
         flags = cv2.INTER_AREA if self.window_side > size else cv2.INTER_LINEAR
         return cv2.warpAffine(np.ascontiguousarray(img), self._to_crop(size, window), (size, size), flags=flags,
-                              borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+                              borderMode=cv2.BORDER_REPLICATE)
 
     def _refined(self, frame: np.ndarray) -> np.ndarray:
         from core.models.refiner import refine
@@ -217,7 +217,7 @@ class WarpRenderer:
         head = self.stage.head
         t = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0][head.triangles[self.keep]]
         cross_z = (t[:, 1, 0] - t[:, 0, 0]) * (t[:, 2, 1] - t[:, 0, 1]) - (t[:, 1, 1] - t[:, 0, 1]) * (
-            t[:, 2, 0] - t[:, 0, 0])  # fmt: skip
+            t[:, 2, 0] - t[:, 0, 0])
         depth = t[:, :, 2].mean(1)
         return 1.0 if np.median(cross_z[depth < np.percentile(depth, 30)]) > 0 else -1.0
 

@@ -37,7 +37,7 @@ def audio_evidence(posteriors: np.ndarray, mel: np.ndarray) -> np.ndarray:
 
 
 def script_evidence(evidence: np.ndarray, phones: np.ndarray, matched: np.ndarray,
-                    confidence: float = SCRIPT_CONFIDENCE) -> np.ndarray:  # fmt: skip
+                    confidence: float = SCRIPT_CONFIDENCE) -> np.ndarray:
     """``evidence`` with the aligned ``phones`` (L,) written into the ``matched`` (L,) frames."""
     out = evidence.copy()
     n = min(len(out), len(phones), len(matched))

@@ -52,7 +52,7 @@ def cmudict() -> dict[str, tuple[str, ...]]:
 
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-         "seventeen eighteen nineteen").split()  # fmt: skip
+         "seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
@@ -104,7 +104,7 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
         ("l", "L"), ("m", "M"), ("n", "N"), ("p", "P"), ("r", "R"), ("s", "S"), ("t", "T"), ("v", "V"),
         ("w", "W"), ("z", "Z"),
     )
-)  # fmt: skip
+)
 
 
 def spell(word: str) -> tuple[str, ...]:
@@ -146,7 +146,7 @@ _IPA: dict[str, tuple[str, ...]] = {
         "ɔ": "AO", "o": "OW", "ʊ": "UH", "u": "UW", "ɯ": "UW", "ɨ": "IH", "aɪ": "AY", "aʊ": "AW", "ɔɪ": "OY",
         "eɪ": "EY", "oʊ": "OW", "əʊ": "OW", "ɔʏ": "OY", "ai": "AY", "au": "AW", "ei": "EY", "oi": "OY",
     }.items()
-}  # fmt: skip
+}
 _IPA_KEYS = sorted(_IPA, key=len, reverse=True)
 _IPA_DROP = re.compile("[ˈˌːˑ̩̯̃̊͡‿ʲʰʷ̪̥̞̝̠̟̺̻̬̤̰̹̜̈̆-]")
 
@@ -178,7 +178,7 @@ def espeak_ipa(words: list[str], language: str) -> list[str] | None:
         return None if exe is None else []
     try:
         out = subprocess.run([exe, "-q", "--ipa", "-v", LANGUAGES[language], "--stdin"], input="\n".join(words),
-                             capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
+                             capture_output=True, text=True, timeout=60, check=True).stdout
     except (subprocess.SubprocessError, OSError) as exc:
         raise ParleyError(f"espeak-ng could not phonemise the script ({exc})") from exc
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
@@ -186,7 +186,7 @@ def espeak_ipa(words: list[str], language: str) -> list[str] | None:
         lines = []
         for w in words:
             r = subprocess.run([exe, "-q", "--ipa", "-v", LANGUAGES[language], w], capture_output=True, text=True,
-                               timeout=30, check=False)  # fmt: skip
+                               timeout=30, check=False)
             lines.append(" ".join(r.stdout.split()))
     return lines
 

@@ -12,7 +12,7 @@ import numpy as np
 PHONES: tuple[str, ...] = (
     "SIL", "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G", "HH", "IH", "IY",
     "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH", "UH", "UW", "V", "W", "Y", "Z", "ZH",
-)  # fmt: skip
+)
 N_PHONES = len(PHONES)
 SIL = 0
 INDEX: dict[str, int] = {p: i for i, p in enumerate(PHONES)}

@@ -97,10 +97,10 @@ def hear(phonetic: Any, mel: np.ndarray, text: str | None = None, language: str 
         "aligner": "Parley's Viterbi aligner on the phonetic encoder's posteriors (50 Hz)",
         "lexicon": "CMU dictionary (pocketsphinx)" if language == "en" else f"espeak-ng {language} → English phones",
         "guessed_words": guessed[:50],
-    }  # fmt: skip
+    }
     if missing:
         said = "; ".join(f"{a:.1f}–{b:.1f} s: {t!r}" for a, b, t in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         out.notes.append(f"script: {sum(not w.matched for w in al.words)} of {len(al.words)} words not heard in the "
-                         f"audio ({said}{more}); there the mouth follows the audio alone")  # fmt: skip
+                         f"audio ({said}{more}); there the mouth follows the audio alone")
     return out

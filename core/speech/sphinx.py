@@ -44,7 +44,7 @@ def decoder(lm: bool = False) -> Any:
     mp = _model()
     # alignment: wide beams, so an unusual voice (a synthetic one, a child) is still aligned, not pruned away
     kw: dict[str, Any] = {"lm": str(mp / "en-us.lm.bin")} if lm else {"lm": None, "beam": 1e-80, "pbeam": 1e-80,
-                                                                     "wbeam": 1e-70}  # fmt: skip
+                                                                     "wbeam": 1e-70}
     return Decoder(hmm=str(mp / "en-us"), dict=str(mp / "cmudict-en-us.dict"), loglevel="FATAL", **kw)
 
 
@@ -126,7 +126,7 @@ def align(samples: np.ndarray, words: list[Word], dec: Any = None) -> list[Segme
         sub = _phone_pass(d, _pcm(samples[lo * 160 : (b + 1 + pad) * 160]), name)
         segs = [] if sub is None or sub[0] is None else [
             Segment(p.name, (lo + p.start) * FRAME_S, (lo + p.start + p.duration) * FRAME_S, label)
-            for w in sub[0] if not w.name.startswith("<") for p in w]  # fmt: skip
+            for w in sub[0] if not w.name.startswith("<") for p in w]
         if len(segs) != len(phones_of[name]):
             segs = _spread(phones_of[name], a, b, label)
         else:  # the word's own frames, as the word pass placed them

@@ -41,7 +41,7 @@ def save_state(
     p = state_path(out)
     p.parent.mkdir(parents=True, exist_ok=True)
     payload = {"epoch": epoch, "model": model.state_dict(), "opt": opt.state_dict(),
-               "torch_rng": torch.get_rng_state(), **extra}  # fmt: skip
+               "torch_rng": torch.get_rng_state(), **extra}
     tmp = p.with_suffix(".tmp")
     torch.save(payload, tmp)
     tmp.replace(p)

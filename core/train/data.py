@@ -71,5 +71,5 @@ def load_clips(
         out[split].append(Clip(c["key"], c["speaker"], split, fps, audio, coeffs, ident, pose,
                                eye_openness(lm).astype(np.float32), mouth_aperture(lm).astype(np.float32),
                                int(c.get("frontal_index", 0)), rest, rest_coeffs, lip_gap(lm).astype(np.float32),
-                               keep))  # fmt: skip
+                               keep))
     return out

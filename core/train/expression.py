@@ -47,7 +47,7 @@ class Batch:
 
 
 def _raw_features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
-                  train: bool) -> np.ndarray:  # fmt: skip
+                  train: bool) -> np.ndarray:
     """Room, channel, noise and another voice (training), then the clip's ``model_features``."""
     if train:
         x = augment(x, rng, pool, cfg.noise_snr_db, cfg.clean_fraction, cfg.reverb_prob, cfg.bandlimit_prob)
@@ -59,7 +59,7 @@ def _raw_features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator
 
 
 def _features(x: np.ndarray, cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
-              train: bool) -> np.ndarray:  # fmt: skip
+              train: bool) -> np.ndarray:
     """What the network reads of a clip after ``_raw_features``."""
     return read_mel(_raw_features(x, cfg, rng, pool, train), cfg)
 
@@ -102,7 +102,7 @@ def _pad_labels(labels: list[np.ndarray], frames: int) -> torch.Tensor:
 
 
 def phone_batch(items: list[tuple[np.ndarray, np.ndarray]], cfg: ExpressionConfig, rng: np.random.Generator,
-                pool: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+                pool: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Random ``cfg.phone_crop_s`` crops of audio-only labelled speech → (mel (B, F, 80), visemes (B, F))."""
     n = int(cfg.phone_crop_s * SR)
     mels, labs = [], []
@@ -127,7 +127,7 @@ def phone_loss(logits: torch.Tensor, visemes: torch.Tensor) -> torch.Tensor:
 def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generator, pool: list[np.ndarray],
                id_std: np.ndarray | None, train: bool,
                visemes: dict[str, np.ndarray] | None = None, phonetic: PhoneticNet | None = None,
-               text: bool | None = None) -> Batch:  # fmt: skip
+               text: bool | None = None) -> Batch:
     """A batch of clips (augmented when ``train``). A Ψ that hears phones gets each clip's phone evidence from
     ``phonetic``; a share ``cfg.text_prob`` of the clips (or all, or none: ``text``) with its GRID sentence aligned."""
     mels, targets, idents, times, labs, raws, scripts = [], [], [], [], [], [], []
@@ -171,7 +171,7 @@ def make_batch(clips: list[Clip], cfg: ExpressionConfig, rng: np.random.Generato
         keep = torch.from_numpy((rng.random(b) >= cfg.mel_dropout if train else np.ones(b, bool)).astype(np.float32))
     return Batch(torch.from_numpy(mel), torch.from_numpy(tim), torch.from_numpy(np.stack(idents)),
                  torch.from_numpy(tgt), torch.from_numpy(mask), _pad_labels(labs, fmax) if labs else None,
-                 evidence, keep)  # fmt: skip
+                 evidence, keep)
 
 
 def loss_fn(pred: torch.Tensor, b: Batch, velocity_weight: float) -> torch.Tensor:
@@ -228,7 +228,7 @@ def score_clips(
         msi_ratio.append(msi_lips(lm) / msi_lips(c.landmarks))
     return {"aperture_r_lag0": float(np.median(r0)), "best_lag": float(np.median(lag)),
             "amplitude_ratio": float(np.median(amp)), "lip_msi_ratio": float(np.median(msi_ratio)),
-            "clips": float(len(clips))}  # fmt: skip
+            "clips": float(len(clips))}
 
 
 def energy_baseline(clips: list[Clip]) -> dict[str, float]:
@@ -243,7 +243,7 @@ def energy_baseline(clips: list[Clip]) -> dict[str, float]:
 
 
 def psi_predictions(psi: ExpressionNet, clips: list[Clip], phonetic: PhoneticNet | None = None,
-                    text: bool = False) -> list[np.ndarray]:  # fmt: skip
+                    text: bool = False) -> list[np.ndarray]:
     """Ψ's coefficients for each clip (clean audio; with ``text``, its GRID sentence as the script)."""
     out = []
     for c in clips:
@@ -257,7 +257,7 @@ def psi_predictions(psi: ExpressionNet, clips: list[Clip], phonetic: PhoneticNet
 
 
 def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray, phonetic: PhoneticNet | None = None,
-             ) -> dict[str, float]:  # fmt: skip
+             ) -> dict[str, float]:
     net.eval()
     out = score_clips(psi_predictions(net, clips, phonetic), clips, components, net.cfg.target)
     if net.hears_phones and net.cfg.text_prob > 0:
@@ -269,7 +269,7 @@ def validate(net: ExpressionNet, clips: list[Clip], components: np.ndarray, phon
 def groups(clips: list[Clip]) -> dict[str, list[Clip]]:
     """Validation groups: all held-out clips, s4 (the large held-out speaker) and the small speakers apart."""
     return {"all": clips, "s4": [c for c in clips if c.speaker == "s4"],
-            "small": [c for c in clips if c.speaker != "s4"]}  # fmt: skip
+            "small": [c for c in clips if c.speaker != "s4"]}
 
 
 def train_expression(
@@ -277,7 +277,7 @@ def train_expression(
     device: str = "cpu", resume: bool = True, progress: bool = True,
     visemes: dict[str, np.ndarray] | None = None, phones: list[tuple[np.ndarray, np.ndarray]] | None = None,
     phonetic: PhoneticNet | None = None,
-) -> tuple[ExpressionNet, dict[str, Any]]:  # fmt: skip
+) -> tuple[ExpressionNet, dict[str, Any]]:
     """Train Ψ on split['train'], reporting 'val_unseen' each epoch; the last epoch is kept (no selection).
 
     With ``cfg.phone_weight`` > 0, ``visemes`` (clip key → mouth class per 10 ms of the training clips) and
@@ -298,7 +298,7 @@ def train_expression(
     if state is not None:
         if int(state.get("epochs", cfg.epochs)) != cfg.epochs:
             raise ParleyError(f"{out}: the saved state is for a {state['epochs']}-epoch schedule, not {cfg.epochs}; "
-                              "resume with the same --epochs or pass --restart")  # fmt: skip
+                              "resume with the same --epochs or pass --restart")
         start, history = int(state["epoch"]), list(state["history"])
         sched.load_state_dict(state["sched"])
         rng = np.random.default_rng(cfg.seed + start)
@@ -313,12 +313,12 @@ def train_expression(
         total = 0.0
         for idx in bar:
             b = make_batch([train[i] for i in idx], cfg, rng, pool, id_std, train=True,
-                           visemes=visemes if net.phonetic else None, phonetic=phonetic)  # fmt: skip
+                           visemes=visemes if net.phonetic else None, phonetic=phonetic)
             ev = None if b.evidence is None else b.evidence.to(dev)
             keep = None if b.keep_mel is None else b.keep_mel.to(dev)
             pred, logits = net.forward_with_phones(b.mel.to(dev), b.times.to(dev), b.identity.to(dev), ev, keep)
             loss = loss_fn(pred, Batch(b.mel, b.times, b.identity, b.target.to(dev), b.mask.to(dev)),
-                           cfg.velocity_weight)  # fmt: skip
+                           cfg.velocity_weight)
             if logits is not None and b.visemes is not None:
                 loss = loss + cfg.phone_weight * phone_loss(logits, b.visemes.to(dev))
             if net.phonetic and phones:

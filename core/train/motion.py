@@ -48,7 +48,7 @@ def _ref_inputs(ref: Clip, tau: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 def train_motion(
     split: dict[str, list[Clip]], out: Path, cfg: MotionConfig, device: str = "cpu",
     resume: bool = True, progress: bool = True,
-) -> tuple[HeadMotionNet, dict[str, Any]]:  # fmt: skip
+) -> tuple[HeadMotionNet, dict[str, Any]]:
     """Train Φ on split['train'] with references from other clips of the same speaker."""
     rng = seed_everything(cfg.seed)
     dev = pick_device(device)
@@ -137,7 +137,7 @@ def set_default_style(net: HeadMotionNet, train: list[Clip], by_speaker: dict[st
     for c in train[:: max(1, len(train) // 200)]:
         mel, pose, times = _ref_inputs(c, tau)
         wb = net.encode_reference(torch.from_numpy(mel)[None], torch.from_numpy(times).float()[None],
-                                  torch.from_numpy(pose)[None])  # fmt: skip
+                                  torch.from_numpy(pose)[None])
         wbs.append(wb[0])
         stds.append(pose.std(0))
     net.default_wb.copy_(torch.stack(wbs).mean(0))
@@ -169,4 +169,4 @@ def validate_motion(net: HeadMotionNet, clips: list[Clip], use_reference: bool =
         err.append(float(np.degrees(np.abs(pred[:, :3] - real[:, :3]).mean())))
         static.append(float(np.degrees(np.abs(real[:, :3]).mean())))
     return {"rot_std_ratio": float(np.median(std_r)), "speed_ratio": float(np.median(speed_r)),
-            "rot_err_deg": float(np.median(err)), "static_err_deg": float(np.median(static))}  # fmt: skip
+            "rot_err_deg": float(np.median(err)), "static_err_deg": float(np.median(static))}

@@ -41,7 +41,7 @@ def rest_errors(model: NeutralModel, clips: list[np.ndarray], canonical: np.ndar
             "mouth_mm_estimated_p90": float(np.percentile(e, 90)),
             "mouth_mm_frame_as_rest_p90": float(np.percentile(r, 90)),
             "rest_aperture_median": float(np.median(a)), "rest_aperture_p95": float(np.percentile(a, 95)),
-            "frames": float(len(e))}  # fmt: skip
+            "frames": float(len(e))}
 
 
 def train_neutral(data_dir: Path, pca_path: Path, out: Path, cfg: NeutralConfig | None = None) -> dict[str, Any]:

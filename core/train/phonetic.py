@@ -52,7 +52,7 @@ class Crop:
 
 
 def make_crop(c: LabelledClip, cfg: PhoneticConfig, rng: np.random.Generator, pool: list[np.ndarray],
-              rooms: list[np.ndarray], train: bool = True) -> Crop:  # fmt: skip
+              rooms: list[np.ndarray], train: bool = True) -> Crop:
     """One training (or, ``train=False``, clean whole-clip) example."""
     audio, labels = c.audio, c.phones
     if train:
@@ -141,13 +141,13 @@ def evaluate(net: PhoneticNet, clips: list[LabelledClip]) -> dict[str, float]:
         opn += int((vl == OPEN).sum())
         opn_hit += int(((vl == OPEN) & (vp == OPEN)).sum())
     return {"phone_acc": hit / max(n, 1), "viseme_acc": vhit / max(n, 1), "bilabial_recall": bil_hit / max(bil, 1),
-            "open_recall": opn_hit / max(opn, 1), "frames": float(n)}  # fmt: skip
+            "open_recall": opn_hit / max(opn, 1), "frames": float(n)}
 
 
 def train_phonetic(
     train: list[LabelledClip], val: dict[str, list[LabelledClip]], out: Path, cfg: PhoneticConfig,
     device: str = "cpu", resume: bool = True, progress: bool = True, every: int = 250, rooms_cache: Path | None = None,
-) -> tuple[PhoneticNet, dict[str, Any]]:  # fmt: skip
+) -> tuple[PhoneticNet, dict[str, Any]]:
     """Train on ``train``; every ``every`` steps validate on each group of ``val``, save the checkpoint and the
     resumable state. Returns the final network and the report (history of validation figures)."""
     rng = seed_everything(cfg.seed)
@@ -176,7 +176,7 @@ def train_phonetic(
         net.train()
         picks = rng.choice(len(names), size=cfg.batch, p=share)
         crops = [make_crop(kinds[names[k]][int(rng.integers(len(kinds[names[k]])))], cfg, rng, pool, rooms)
-                 for k in picks]  # fmt: skip
+                 for k in picks]
         mel, lab = collate(crops)
         loss = loss_fn(net(mel.to(dev)), lab.to(dev), net)
         opt.zero_grad()

@@ -20,7 +20,7 @@ def git_commit(repo: Path = REPO) -> str:
         if head.returncode != 0:
             return "unknown"
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "core", "server"],
-                               cwd=repo, capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+                               cwd=repo, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head.stdout.strip() + ("+dirty" if dirty else "")

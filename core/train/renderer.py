@@ -39,7 +39,7 @@ def bench_clips(clips: list[dict[str, Any]], n: int = 6) -> list[dict[str, Any]]
 
 
 def clip_pairs(source: Path, clip_npz: Path, frames: list[int], crop: int,
-               reference: str = "photo") -> list[tuple[np.ndarray, ...]]:  # fmt: skip
+               reference: str = "photo") -> list[tuple[np.ndarray, ...]]:
     """(warped, inner-mouth mask, reference, real) windows for ``frames`` of one clip (its frame 0 the photo; the
     reference the photo's mouth, or with ``reference="open"`` the clip's most open mouth away from the targets)."""
     from core.face.media import iter_video_frames
@@ -51,13 +51,13 @@ def clip_pairs(source: Path, clip_npz: Path, frames: list[int], crop: int,
     wanted = [t for t in frames if t < n]
     u = open_frame(lm[:n], pose[:n], 0, avoid=wanted) if reference == "open" else None
     return warp_pairs(video[0], lm, pose, 0, {t: video[t] for t in wanted}, crop,
-                      None if u is None else (video[u], u))  # fmt: skip
+                      None if u is None else (video[u], u))
 
 
 def warp_pairs(
     photo: np.ndarray, landmarks: np.ndarray, pose: np.ndarray, photo_index: int, frames: dict[int, np.ndarray],
     crop: int, reference: tuple[np.ndarray, int] | None = None,
-) -> list[tuple[np.ndarray, ...]]:  # fmt: skip
+) -> list[tuple[np.ndarray, ...]]:
     """(warped, inner-mouth mask, reference, real) windows: ``photo`` (frame ``photo_index`` of a track with
     expression ``landmarks`` (T, 468, 3) and ``pose`` (T, 6)) warped to each of ``frames`` {index: real frame}; the
     reference window is the photo's mouth, or ``reference`` (another frame, its index)'s."""
@@ -99,7 +99,7 @@ def _fit(rgb: np.ndarray, size: int) -> np.ndarray:
 def person_pairs(
     video: Path, crop: int, pairs: int = 320, max_seconds: float = 180.0, size: int = 512,
     progress: Any = None, reference: str = "photo",
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:  # fmt: skip
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Pairs from a person's own footage (``parley train renderer --person``): the most frontal frame of the first
     four fifths is the photo, ``pairs`` frames spread over the first ``max_seconds`` the targets; the last fifth (in
     time) is kept apart for validation. (train, val), each at most ``size`` px on the long side.
@@ -120,7 +120,7 @@ def person_pairs(
     n = len(track.landmarks)
     if n < 5 * track.fps:
         raise ParleyError(f"{video}: {n / max(track.fps, 1):.1f} s of video; --person needs at least 5 s of the "
-                          "person talking (a minute is better)")  # fmt: skip
+                          "person talking (a minute is better)")
     parts = parley_filter(track.landmarks, canonical_face())
     split = int(n * 0.8)
     usable = np.where(track.found)[0]
@@ -149,7 +149,7 @@ def make_pairs(
     every = json.loads((data / "manifest.json").read_text())["clips"]
     scored = {c["key"] for c in bench_clips(every)}
     clips = [c for c in every if split_of(c["key"], c["speaker"]) == split and (REPO / c["source"]).is_file()
-             and c["key"] not in scored and (split != "val_unseen" or c["speaker"] == VAL_SPEAKER)]  # fmt: skip
+             and c["key"] not in scored and (split != "val_unseen" or c["speaker"] == VAL_SPEAKER)]
     rng.shuffle(clips)  # type: ignore[arg-type]
     pairs: list[tuple[np.ndarray, ...]] = []
     for c in clips[:limit]:
@@ -165,7 +165,7 @@ def make_pairs(
 def cached_pairs(data: Path, split: str, cfg: RefinerConfig, limit: int, cache: Path | None) -> dict[str, np.ndarray]:
     """``make_pairs``, kept in ``cache`` (a folder) under a name of what made them, so a second run skips the warp."""
     key = json.dumps([split, limit, cfg.crop, cfg.frames_per_clip, cfg.seed, str(data)]
-                     + ([cfg.reference] if cfg.reference != "photo" else []))  # fmt: skip
+                     + ([cfg.reference] if cfg.reference != "photo" else []))
     path = None if cache is None else cache / f"pairs_{split}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.npz"
     if path is not None and path.is_file():
         with np.load(path) as z:
@@ -222,14 +222,14 @@ def evaluate(net: RefinerNet, pairs: dict[str, np.ndarray]) -> dict[str, float]:
     w, m, r, y = _batch(pairs, np.arange(len(pairs["real"])))
     got = net.eval()(w, m, r)
     return {"l1_warp": float((w - y).abs().mean()), "l1_refined": float((got - y).abs().mean()),
-            "psnr_warp": psnr_t(w, y), "psnr_refined": psnr_t(got, y)}  # fmt: skip
+            "psnr_warp": psnr_t(w, y), "psnr_refined": psnr_t(got, y)}
 
 
 def train_renderer(
     data: Path, out: Path, cfg: RefinerConfig, val_clips: int = 16, cache: Path | None = None,
     init: Path | None = None, train_pairs: dict[str, np.ndarray] | None = None,
     val_pairs: dict[str, np.ndarray] | None = None,
-) -> tuple[RefinerNet, dict[str, Any]]:  # fmt: skip
+) -> tuple[RefinerNet, dict[str, Any]]:
     """Train (or, from ``init``, fine-tune) a refiner; the step with the lowest validation L1 is the one saved.
     ``train_pairs``, ``val_pairs``: pairs made elsewhere (a person's own video) instead of GRID's."""
     torch.manual_seed(cfg.seed)
@@ -268,6 +268,6 @@ def train_renderer(
     net.eval()
     metrics = {"val_pairs": len(val["real"]), "train_pairs": n, "kept_step": best["step"],
                **{f"val_{k}": v for k, v in best.items() if k != "step"}, "steps": cfg.steps,
-               "seconds": round(time.perf_counter() - t0, 1), "history": history, "config": asdict(cfg)}  # fmt: skip
+               "seconds": round(time.perf_counter() - t0, 1), "history": history, "config": asdict(cfg)}
     net.save(out, metrics)
     return net, metrics

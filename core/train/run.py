@@ -12,7 +12,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: Each model's file name, in ``runs/`` (where training writes) and in ``core/assets`` (what ships).
 FILE = {"expression": "expression.safetensors", "motion": "motion.safetensors", "smoother": "smoother.safetensors",
         "blinks": "blink.safetensors", "neutral": "neutral.safetensors", "renderer": "refiner.safetensors",
-        "phonetic": "phonetic.safetensors"}  # fmt: skip
+        "phonetic": "phonetic.safetensors"}
 RUNS = Path("runs")
 
 
@@ -66,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     with recording(provenance(*sources)):
         rep, made = _train(args, out)
     print(json.dumps({k: v for k, v in rep.items() if k != "history"} | {"last": rep.get("history", [{}])[-1:]},
-                     indent=1, ensure_ascii=False))  # fmt: skip
+                     indent=1, ensure_ascii=False))
     print("→ " + ", ".join(str(p) for p in made))
     if args.promote:
         print("promoted → " + ", ".join(str(p) for p in promote(made)))
@@ -85,7 +85,7 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         ecfg = ExpressionConfig(variant=args.variant or "tcn", seed=args.seed, target=args.target,
                                 use_identity=args.target == "reference", feature_norm=args.feature_norm,
                                 voice_prob=args.voice_prob, phone_weight=0.0 if hears else args.phone_weight,
-                                inputs=args.inputs, text_prob=args.text_prob if hears else 0.0)  # fmt: skip
+                                inputs=args.inputs, text_prob=args.text_prob if hears else 0.0)
         ecfg = replace(ecfg, epochs=args.epochs or ecfg.epochs)
         visemes, phones, phonetic = None, None, None
         if hears:
@@ -100,7 +100,7 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
             visemes = cached_visemes(Path(args.data), [(c.key, c.audio) for c in split["train"]])
             phones = [(a, v) for d in args.phones for _, a, v in load_labelled(Path(d))]
         _, rep = train_expression(split, pca.components, out, ecfg, args.device, resume=not args.restart,
-                                  visemes=visemes, phones=phones, phonetic=phonetic)  # fmt: skip
+                                  visemes=visemes, phones=phones, phonetic=phonetic)
     elif args.what == "motion":
         from core.models.motion import MotionConfig
         from core.train.motion import train_motion
@@ -132,7 +132,7 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
         rep.update(val_seen=chosen_on, val_unseen=table, choice=choose_smoothing(chosen_on))
         made.append(out.with_name("smoothing.json"))
         made[-1].write_text(json.dumps({"choice": rep["choice"], "rule": CHOICE_RULE + " (on val_seen)",
-                                        "val_seen": chosen_on, "val_unseen": table}, indent=1))  # fmt: skip
+                                        "val_seen": chosen_on, "val_unseen": table}, indent=1))
     elif args.what == "renderer":
         from core.models.refiner import RefinerConfig
         from core.train.renderer import train_renderer
@@ -189,15 +189,15 @@ def _phonetic(args: argparse.Namespace, out: Path) -> dict:  # type: ignore[type
             else:
                 train.append(c)
     val = {k: v for k, v in (("grid_val_seen", val_seen[:60]), ("grid_unseen", val_unseen),
-                             ("libri_test_other", val_other)) if v}  # fmt: skip
+                             ("libri_test_other", val_other)) if v}
     kinds = sorted({c.kind for c in train})
     cfg = PhoneticConfig(seed=args.seed, data=f"{len(train)} clips ({', '.join(kinds)}) from "
-                         + ", ".join(Path(p).name for p in args.corpora))  # fmt: skip
+                         + ", ".join(Path(p).name for p in args.corpora))
     cfg = replace(cfg, steps=args.epochs or cfg.steps)
     print(f"phonetic encoder: {len(train)} training clips ({sum(len(c.audio) for c in train) / 16000 / 60:.1f} min), "
-          + ", ".join(f"{k} {len(v)}" for k, v in val.items()), flush=True)  # fmt: skip
+          + ", ".join(f"{k} {len(v)}" for k, v in val.items()), flush=True)
     _, rep = train_phonetic(train, val, out, cfg, args.device, resume=not args.restart,
-                            rooms_cache=out.parent / f"rooms_{cfg.rooms}_{cfg.seed}.npz")  # fmt: skip
+                            rooms_cache=out.parent / f"rooms_{cfg.rooms}_{cfg.seed}.npz")
     return rep
 
 

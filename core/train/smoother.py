@@ -20,7 +20,7 @@ from core.train.expression import psi_predictions, score_clips
 def train_smoother(
     psi: ExpressionNet, split: dict[str, list[Clip]], components: np.ndarray, out: Path, cfg: SmootherConfig,
     resume: bool = True, progress: bool = True, phonetic: PhoneticNet | None = None,
-) -> tuple[AdaptiveSmoother, dict[str, Any]]:  # fmt: skip
+) -> tuple[AdaptiveSmoother, dict[str, Any]]:
     """Learn per-frame weights that bring Ψ's predictions closest to the tracked truth (value and acceleration).
     A Ψ that hears phones predicts through ``phonetic``."""
     rng = seed_everything(cfg.seed)
@@ -41,7 +41,7 @@ def train_smoother(
         order = rng.permutation(len(train))
         total = 0.0
         for i in tqdm(range(0, len(order), cfg.batch_clips), disable=not progress, leave=False,
-                      desc=f"smoother {epoch + 1}/{cfg.epochs}"):  # fmt: skip
+                      desc=f"smoother {epoch + 1}/{cfg.epochs}"):
             idx = order[i : i + cfg.batch_clips]
             x = torch.from_numpy(np.stack([preds[j][:n] for j in idx])).float()
             y = torch.from_numpy(np.stack([truth[j][:n] for j in idx])).float()
@@ -62,7 +62,7 @@ def train_smoother(
 def compare_smoothing(
     psi: ExpressionNet, smoother: AdaptiveSmoother | None, clips: list[Clip], components: np.ndarray,
     sigmas: tuple[float, ...] = (1.0, 2.0), phonetic: PhoneticNet | None = None,
-) -> dict[str, dict[str, float]]:  # fmt: skip
+) -> dict[str, dict[str, float]]:
     """Lip MSI ratio and aperture figures for no smoothing, fixed Gaussians and the adaptive smoother."""
     preds = psi_predictions(psi, clips, phonetic)
     t = psi.cfg.target

@@ -19,7 +19,7 @@ def test_match_lists_found_and_missing_and_ignores_the_rest() -> None:
     keys = ["Basis", "JawOpen", "eyeBlink_L", "eyeBlink_R", "Smile_Custom", "mouthClose"]
     found, missing = match_rig(ARKIT_NAMES, keys)
     assert found == {"eyeBlinkLeft": "eyeBlink_L", "eyeBlinkRight": "eyeBlink_R", "jawOpen": "JawOpen",
-                     "mouthClose": "mouthClose"}  # fmt: skip
+                     "mouthClose": "mouthClose"}
     assert len(missing) == 48 and missing[0] == "eyeLookDownLeft" and "tongueOut" in missing
 
 

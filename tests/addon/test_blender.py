@@ -38,16 +38,16 @@ def ext(tmp_path_factory: pytest.TempPathFactory, server: Live) -> Iterator[Modu
 
     dist = tmp_path_factory.mktemp("dist")
     out = subprocess.run([sys.executable, "scripts/build_addon.py", "--out", str(dist)], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+                         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     zips = list(dist.glob("parley-*.zip"))
     assert len(zips) == 1 and "Success" in out.stdout  # Blender's validator passed
     bpy.ops.wm.read_factory_settings(use_empty=True)
     repo = bpy.context.preferences.extensions.repos.new(name="parley_test", module="parley_test",
                                                         custom_directory=str(tmp_path_factory.mktemp("ext")),
-                                                        source="USER")  # fmt: skip
+                                                        source="USER")
     assert bpy.ops.extensions.package_install_files(filepath=str(zips[0]), repo=repo.module,
-                                                    enable_on_install=True) == {"FINISHED"}  # fmt: skip
+                                                    enable_on_install=True) == {"FINISHED"}
     prefs = bpy.context.preferences.addons[MODULE].preferences
     prefs.server_url, prefs.token, prefs.auto_start = server.url, TOKEN, False
     module = sys.modules[MODULE]
@@ -130,7 +130,7 @@ def state() -> tuple[Any, ...]:
     """What a failed run must leave exactly as it was."""
     strips = sound_strips(bpy.context.scene)
     return (sorted(a.name for a in bpy.data.actions), sorted(o.name for o in bpy.data.objects),
-            sorted(s.name for s in strips), bpy.context.scene.frame_end)  # fmt: skip
+            sorted(s.name for s in strips), bpy.context.scene.frame_end)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def test_animate_into_an_armature_bone(fresh: ModuleType) -> None:
 
 
 def test_operator_returns_at_once_and_a_timer_applies_the_result(fresh: ModuleType, long_video: bytes,
-                                                                  tmp_path: Path) -> None:  # fmt: skip
+                                                                  tmp_path: Path) -> None:
     obj = face_object(fresh)
     video = tmp_path / "long.mp4"
     video.write_bytes(long_video)  # a face video: the job takes seconds on the server
@@ -267,7 +267,7 @@ def test_operator_returns_at_once_and_a_timer_applies_the_result(fresh: ModuleTy
 
 
 def test_cancel_and_a_killed_server_leave_the_scene_as_it_was(fresh: ModuleType, long_video: bytes,
-                                                              tmp_path: Path) -> None:  # fmt: skip
+                                                              tmp_path: Path) -> None:
     obj = face_object(fresh)
     video = tmp_path / "long.mp4"
     video.write_bytes(long_video)  # a face video takes seconds to track: time to cancel
@@ -410,7 +410,7 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
     env = {"PARLEY_TOKEN": TOKEN, "PATH": "/usr/bin:/bin", "TMPDIR": str(scratch)}
     cmd = [sys.executable, "addon/cli.py", "--", "--audio", str(clips), "--face", str(FACE),
            "--out", str(tmp_path / "out"), "--format", "blend", "--fps", "25", "--server", server.url,
-           "--no-start"]  # fmt: skip
+           "--no-start"]
     r = r_batch = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert not list(scratch.glob("blender_*"))  # Blender's temporary folder does not outlive the run
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]  # one input failed
@@ -420,7 +420,7 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
 
     single = tmp_path / "single.glb"
     r = subprocess.run([*cmd[:3], "--audio", str(VOICE), "--face", str(FACE), "--out", str(single), "--server",
-                        server.url], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+                        server.url], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and single.stat().st_size > 10_000, r.stdout[-2000:] + r.stderr[-2000:]
     bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out" / "two.blend"))
     scene = bpy.context.scene
@@ -432,7 +432,7 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
         assert "warning: two.flac: no sound strip" in r_batch.stdout
     r = subprocess.run([*cmd[:3], "--audio", str(VOICE), "--face", str(FACE), "--out", str(tmp_path / "x.glb"),
                         "--server", f"http://127.0.0.1:{free_port()}", "--no-start"], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "0 of 1 done" in r.stdout and not (tmp_path / "x.glb").exists()
     assert "no Parley server answers" in r.stdout
 
@@ -501,14 +501,14 @@ def test_the_script_and_its_language_reach_the_server(fresh: ModuleType, monkeyp
     (["--out", "x.glb", "--blink-rate", "often"], "--blink-rate often: must be 'natural' or between 0 and 60"),
     (["--out", "x.glb", "--rig", "hero.blend"], "--rig hero.blend: must be an existing .blend file"),
     (["--out", "x.glb", "--object", "Face"], "--object and --bone go with --rig"),
-])  # fmt: skip
+])
 def test_cli_arguments_are_checked_before_a_server_starts(tmp_path: Path, extra: list[str], words: str) -> None:
     args = ["--audio", str(VOICE), "--face", str(FACE), *extra]
     if "--face" in extra:
         args = ["--audio", str(VOICE), *extra]
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "addon/cli.py", "--", *args, "--server", f"http://127.0.0.1:{free_port()}"],
-                       cwd=REPO, capture_output=True, text=True, timeout=60)  # fmt: skip
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and words in r.stderr, r.stdout + r.stderr
     assert time.perf_counter() - t0 < 10 and not (REPO / "x.abc").exists()  # no server was started, nothing made
 
@@ -573,16 +573,16 @@ def test_cli_drives_a_rig_in_a_blend(fresh: ModuleType, server: Live, tmp_path: 
     bpy.ops.wm.save_as_mainfile(filepath=str(rig), copy=True)
     env = {"PARLEY_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
     base = [sys.executable, "addon/cli.py", "--", "--audio", str(VOICE), "--rig", str(rig), "--server", server.url,
-            "--no-start"]  # fmt: skip
+            "--no-start"]
     r = subprocess.run([*base, "--object", "Nobody", "--out", str(tmp_path / "x.fbx")], cwd=REPO, env=env,
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "has no object 'Nobody'" in r.stderr and "Body" in r.stderr, r.stderr
     r = subprocess.run([*base, "--object", "Body", "--bone", "Neck", "--out", str(tmp_path / "x.fbx")], cwd=REPO,
-                       env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+                       env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no bone 'Neck'" in r.stderr
     for out in (tmp_path / "out.blend", tmp_path / "out.fbx"):
         r = subprocess.run([*base, "--object", "Body", "--bone", "Head", "--out", str(out)], cwd=REPO, env=env,
-                           capture_output=True, text=True, timeout=300)  # fmt: skip
+                           capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
         assert "4 shape keys of 'Body' driven" in r.stdout and "lacks 48 of the ARKit shapes" in r.stdout
     bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "out.blend"))
@@ -598,7 +598,7 @@ def test_cli_drives_a_rig_in_a_blend(fresh: ModuleType, server: Live, tmp_path: 
 
 
 def test_render_photoreal_writes_the_video_beside_the_blend_or_says_why_not(fresh: ModuleType,
-                                                                           tmp_path: Path) -> None:  # fmt: skip
+                                                                           tmp_path: Path) -> None:
     obj = face_object(fresh)
     assert bpy.ops.parley.render_photoreal.poll() is False  # nothing to render before Animate
     audio = tmp_path / "line.wav"

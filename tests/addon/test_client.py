@@ -37,7 +37,7 @@ def test_reconstruct_animate_and_fetch(server: Live) -> None:
     assert base64.b64decode(face["mesh_glb"])[:4] == b"glTF" and len(face["rig"]["names"]) == 52
     seen: list[float] = []
     job = c.submit_animation(Upload("line.wav", wav_bytes(1.2)), Upload("me.jpg", demo_face()), fps=24,
-                             articulation=0.5)  # fmt: skip
+                             articulation=0.5)
     status = c.wait(job, on_progress=lambda p, s: seen.append(p), poll=0.05)
     assert status["state"] == "done" and seen and seen[-1] == 1.0
     with np.load(io.BytesIO(c.result_npz(job))) as z:
@@ -101,7 +101,7 @@ def test_models_that_failed_to_load_are_reported_with_the_reason(tmp_path: Path)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--results-dir",
                              str(tmp_path / "jobs"), "--models", str(models), "--no-warm-up"], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         c = ParleyClient(f"http://127.0.0.1:{port}")
         status = ""
@@ -122,7 +122,7 @@ def test_motion_fields_are_the_servers_form_fields() -> None:
     from addon.workflow import motion_fields
 
     assert motion_fields() == {"head_motion": "1.0", "blink_rate": "natural", "gaze": "free", "brows": "true",
-                               "seed": "0"}  # fmt: skip
+                               "seed": "0"}
     f = motion_fields(0.5, 12.0, "camera", False, 7)
     assert (f["blink_rate"], f["gaze"], f["brows"], f["seed"]) == ("12.0", "camera", "false", "7")
 
@@ -141,7 +141,7 @@ def test_scripts_go_with_their_lines(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="one audio file"):
         cli.scripts([a, b], "Hi", None)
     args = cli.parse_args(["--audio", str(a), "--face", str(a), "--out", str(tmp_path / "o.glb"), "--text", "x",
-                           "--text-file", str(tmp_path / "a.txt")])  # fmt: skip
+                           "--text-file", str(tmp_path / "a.txt")])
     assert cli.check_args(args) == "--text and --text-file: give one of them"
     args = cli.parse_args(["--audio", str(a), "--face", str(a), "--out", "/proc/parley/o.glb"])
     assert cli.check_args(args).startswith("--out /proc/parley/o.glb: cannot write there")  # before any server

@@ -18,7 +18,7 @@ def npz(**over: object) -> bytes:
     t = 12
     arrays: dict[str, object] = {"fps": np.float32(30.0), "expression": np.zeros((t, 20), np.float32),
                                  "pose": np.zeros((t, 6), np.float32), "blink": np.zeros((t, 2), np.float32),
-                                 "meta": json.dumps({"audio": {"duration": 0.4}})}  # fmt: skip
+                                 "meta": json.dumps({"audio": {"duration": 0.4}})}
     arrays.update(over)
     buf = io.BytesIO()
     np.savez(buf, **{k: v for k, v in arrays.items() if v is not None})  # type: ignore[arg-type]
@@ -32,7 +32,7 @@ def test_parse_result_accepts_the_contract_and_names_what_is_wrong() -> None:
     bad_pose[3, 2] = np.nan
     for data, words in [(b"not a zip", "not a readable NPZ"), (npz(blink=None), "no blink array"),
                         (npz(pose=np.zeros((11, 6), np.float32)), "shapes"), (npz(pose=bad_pose), "pose curve"),
-                        (npz(fps=np.float32(0)), "fps")]:  # fmt: skip
+                        (npz(fps=np.float32(0)), "fps")]:
         with pytest.raises(mo.ResultError, match=words):
             mo.parse_result(data)
 
@@ -75,14 +75,14 @@ def test_head_pose_in_blender_axes_is_the_canonical_rotation_seen_z_up() -> None
     point = np.array([0.01, 0.05, 0.09])  # a canonical point moves the same either way
     _, loc = mo.object_pose(pose)
     assert np.allclose(mo.to_blender_points(canonical_rotation(*pose[7, :3]) @ point + pose[7, 3:]),
-                       r[7] @ mo.to_blender_points(point) + loc[7])  # fmt: skip
+                       r[7] @ mo.to_blender_points(point) + loc[7])
 
 
 def quat_matrix(q: np.ndarray) -> np.ndarray:
     w, x, y, z = q
     return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
                      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])  # fmt: skip
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
 
 
 def test_bone_pose_quaternions_are_continuous_and_in_the_bones_frame() -> None:

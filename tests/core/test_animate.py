@@ -85,7 +85,7 @@ def test_people_errors_are_clear(tmp_path: Path, models, photo) -> None:  # type
 def test_cli_animate_writes_result_and_preview(tmp_path: Path, wav_path: Path) -> None:
     out, mp4 = tmp_path / "r.npz", tmp_path / "p.mp4"
     cmd = [str(Path(__import__("sys").executable).parent / "parley"), "animate", str(wav_path), "--fps", "24",
-           "--out", str(out), "--preview", str(mp4)]  # fmt: skip
+           "--out", str(out), "--preview", str(mp4)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     with np.load(out) as z:
@@ -191,7 +191,7 @@ def test_head_blinks_gaze_brows_and_seed_controls(models, photo) -> None:  # typ
     again = run_animate(audio, photo, models=models)
     assert not np.array_equal(other.blink, default.blink) and np.array_equal(again.blink, default.blink)
     for bad, words in ((Spontaneous(head_motion=2.5), "head-motion"), (Spontaneous(blink_rate=90.0), "blink-rate"),
-                       (Spontaneous(gaze="sideways"), "gaze")):  # fmt: skip
+                       (Spontaneous(gaze="sideways"), "gaze")):
         with pytest.raises(ParleyError, match=words):
             run_animate(audio, photo, models=models, motion=bad)
     assert Spontaneous.parse_blink_rate("natural") is None and Spontaneous.parse_blink_rate("12") == 12.0

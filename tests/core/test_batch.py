@@ -31,7 +31,7 @@ def _result(path: Path) -> AnimationResult:
 
     with np.load(path) as z:
         return AnimationResult(float(z["fps"]), meta=json.loads(str(z["meta"])),
-                               **{k: z[k] for k in z.files if k not in ("fps", "meta")})  # fmt: skip
+                               **{k: z[k] for k in z.files if k not in ("fps", "meta")})
 
 
 def _arrays(path: Path) -> dict[str, np.ndarray]:
@@ -66,7 +66,7 @@ def test_inputs_are_collected_and_named(lines: Path, tmp_path: Path) -> None:
 
 
 def test_batch_animates_every_line_skips_finished_ones_and_reports_bad_files(lines: Path, tmp_path: Path,
-                                                                             capsys) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+                                                                             capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert main(["batch", str(lines), "--out", str(out), "--workers", "2", "--fps", "25"]) == 1  # one bad file
     text = capsys.readouterr().out
@@ -124,6 +124,6 @@ def test_the_face_is_reconstructed_after_the_workers_fork(lines: Path, tmp_path:
     assert len(s.done) == 3 and not s.failed and seen and seen[0] >= 2
     single = tmp_path / "single.npz"
     assert main(["animate", str(lines / "line0.wav"), "--face", str(DEMO_FACE), "--seed", "2", "--out",
-                 str(single)]) == 0  # fmt: skip
+                 str(single)]) == 0
     a, b = _arrays(out / "line0.npz"), _arrays(single)
     assert all(np.array_equal(a[k], b[k]) for k in a)

@@ -52,7 +52,7 @@ def test_reconstruct_head_views_and_mask(tmp_path: Path, capsys) -> None:  # typ
     from PIL import Image
 
     assert main(["reconstruct", str(DEMO_FACE), "--out", str(tmp_path / "head.glb"), "--obj",
-                 "--views", str(tmp_path / "views.png")]) == 0  # fmt: skip
+                 "--views", str(tmp_path / "views.png")]) == 0
     raw = (tmp_path / "head.glb").read_bytes()
     doc = json.loads(raw[20 : 20 + struct.unpack_from("<I", raw, 12)[0]])
     assert doc["meshes"][0]["extras"]["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
@@ -108,7 +108,7 @@ def test_outputs_and_options_are_refused_before_any_work(tmp_path: Path, capsys)
          "between 0 and 2"),
         (["animate", str(DEMO_AUDIO), "--out", str(tmp_path / "r.npz"), "--blink-rate", "often"], "--blink-rate",
          "'natural' or a number"),
-    ]  # fmt: skip
+    ]
     for argv, flag, words in cases:
         t0 = time.perf_counter()
         assert main(argv) == 2
@@ -137,7 +137,7 @@ def test_animate_motion_options_reach_the_result(tmp_path: Path) -> None:
 
     out = tmp_path / "r.npz"
     assert main(["animate", str(DEMO_AUDIO), "--out", str(out), "--head-motion", "0", "--blink-rate", "0",
-                 "--gaze", "camera", "--brows", "off", "--seed", "3"]) == 0  # fmt: skip
+                 "--gaze", "camera", "--brows", "off", "--seed", "3"]) == 0
     with np.load(out) as z:
         meta = json.loads(str(z["meta"]))
         assert np.abs(z["pose"]).max() == 0 and z["blink"].max() == 0
@@ -157,7 +157,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path: P
         cases = [["animate", str(DEMO_AUDIO), "--out", "/proc/parley/r.npz"],
                  ["reconstruct", str(DEMO_FACE), "--out", "/proc/parley/head.glb"],
                  ["render", str(tmp_path / "r.npz"), "--face", str(DEMO_FACE), "--out", "/proc/v.mp4"],
-                 ["batch", str(DEMO_AUDIO), "--out", "/proc/parley-out"]]  # fmt: skip
+                 ["batch", str(DEMO_AUDIO), "--out", "/proc/parley-out"]]
         if os.geteuid() != 0:  # root writes into a read-only folder anyway
             cases.append(["animate", str(DEMO_AUDIO), "--out", str(locked / "r.npz")])
         for argv in cases:
@@ -167,7 +167,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path: P
             assert "cannot write there" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
             assert time.perf_counter() - t0 < 2.0  # before any model loads
         assert main(["render", str(tmp_path / "r.npz"), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.mp4"),
-                     "--size", "10"]) == 2  # fmt: skip
+                     "--size", "10"]) == 2
         assert "--size 10: must be between 64" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)

@@ -80,7 +80,7 @@ def test_cli_text_file_and_its_errors(line_wav: Path, tmp_path: Path, capsys) ->
         meta = json.loads(str(z["meta"]))
     assert meta["script"]["text"] == LINE and meta["script"]["matched_share"] >= 0.85
     for argv, words in ((["--text", "hi", "--text-file", str(script)], "give one of them"),
-                        (["--text-file", str(tmp_path / "missing.txt")], "script file not found")):  # fmt: skip
+                        (["--text-file", str(tmp_path / "missing.txt")], "script file not found")):
         assert main(["animate", str(line_wav), *argv, "--out", str(tmp_path / "x.npz")]) == 2
         assert words in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()

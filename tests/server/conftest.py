@@ -133,7 +133,7 @@ class Live:
 def start_live(results: Path, *args: str, token: str | None = TOKEN, port: int | None = None) -> Live:
     port = port or free_port()
     cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--results-dir", str(results),
-           "--no-warm-up", *args]  # fmt: skip
+           "--no-warm-up", *args]
     env = {**os.environ, "PARLEY_TOKEN": token or ""}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     live = Live(proc, port, results, token)
@@ -150,6 +150,6 @@ def start_live(results: Path, *args: str, token: str | None = TOKEN, port: int |
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A real server: token set, 2 workers, queue of 4, 5 MB upload limit."""
     srv = start_live(tmp_path_factory.mktemp("live"), "--workers", "2", "--max-queue", "4", "--max-upload-mb", "5",
-                     "--drain-grace", "0.5")  # fmt: skip
+                     "--drain-grace", "0.5")
     yield srv
     srv.stop()

@@ -22,7 +22,7 @@ CAPACITY = {"queue_full", "not_ready", "shutting_down"}
 FILE_PARTS = ["audio"] * 12 + ["face"] * 4 + ["junk", ""]  # mostly the real names, sometimes not
 FIELD_PARTS = ["fps"] * 6 + ["text"] * 3 + ["seed"] * 3 + ["junk", ""]
 CONTENT_TYPES = ["multipart/form-data; boundary=xyz", "multipart/form-data", "application/json",
-                 "application/octet-stream", "text/plain", "multipart/form-data; boundary="]  # fmt: skip
+                 "application/octet-stream", "text/plain", "multipart/form-data; boundary="]
 junk_text = st.text(max_size=40)
 small_bytes = st.binary(max_size=256)
 
@@ -38,7 +38,7 @@ def multipart() -> st.SearchStrategy[dict[str, Any]]:
         "files": st.dictionaries(st.sampled_from(FILE_PARTS), file_part, min_size=1, max_size=3),
         "data": st.dictionaries(st.sampled_from(FIELD_PARTS), st.one_of(st.sampled_from(
             ["30", "25", "1", "0", "-1", "nan", "inf", "1e309", "240", "240.0001", "abc", ""]), junk_text), max_size=3),
-    })  # fmt: skip
+    })
 
 
 def request() -> st.SearchStrategy[dict[str, Any]]:
@@ -54,7 +54,7 @@ def request() -> st.SearchStrategy[dict[str, Any]]:
         "body": st.tuples(st.integers(0, 9), small_bytes, multipart()).map(
             lambda t: None if t[0] == 0 else ("raw", t[1]) if t[0] == 1 else ("form", t[2])),
         "content_type": st.one_of(st.none(), st.sampled_from(CONTENT_TYPES)),
-    })  # fmt: skip
+    })
 
 
 def test_fuzz_every_route_no_5xx(client: TestClient) -> None:

@@ -36,7 +36,7 @@ def crashing_runner(job: Job) -> None:
 
 
 def run_with(config: ServerConfig, runners: dict[str, Callable[[Job], None]],
-             body: Callable[[JobManager], Awaitable[None]]) -> None:  # fmt: skip
+             body: Callable[[JobManager], Awaitable[None]]) -> None:
     async def main() -> None:
         m = JobManager(config, runners)
         await m.start()

@@ -25,7 +25,7 @@ from tests.server.conftest import (
 
 
 def wait_state(c: httpx.Client, job_id: str, states: tuple[str, ...] = ("done", "failed", "cancelled"),
-               timeout: float = 120) -> dict:  # type: ignore[type-arg]  # fmt: skip
+               timeout: float = 120) -> dict:  # type: ignore[type-arg]
     t0 = time.time()
     while time.time() - t0 < timeout:
         s = c.get(f"/v1/jobs/{job_id}").json()
@@ -70,7 +70,7 @@ def test_security_over_http(live: Live) -> None:
 
 def test_413_is_answered_before_the_body_is_sent(live: Live) -> None:
     head = (f"POST /v1/animate HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nAuthorization: Bearer {TOKEN}\r\n"
-            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000000\r\n\r\n")  # fmt: skip
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 10000000000\r\n\r\n")
     t0 = time.perf_counter()
     status, text = raw_request(live.port, head)  # not one byte of the 10 GB body is sent
     assert status == 413 and '"too_large"' in text and time.perf_counter() - t0 < 5
@@ -96,7 +96,7 @@ def test_chunked_upload_over_the_limit(live: Live) -> None:
     ({"audio": ("a.wav", wav_bytes()), "face": ("wall.png", blank_png())}, "face_not_found", "wall.png: no face"),
     ({"audio": ("a.wav", wav_bytes()), "face": ("me.png", b"\x89PNG broken")}, "image_decode_error", "me.png: "),
     ({"audio": ("a.wav", wav_bytes()), "face": ("tiny.png", small_face_png())}, "face_too_small", "tiny.png: "),
-])  # fmt: skip
+])
 def test_bad_inputs_over_http(live: Live, files: dict, code: str, start: str) -> None:  # type: ignore[type-arg]
     with live.client() as c:
         r = c.post("/v1/animate", files=files, params={"wait": "true"})
@@ -118,7 +118,7 @@ def test_sixteen_concurrent_clients(live: Live) -> None:
         with live.client() as c:
             for _attempt in range(30):
                 r = c.post("/v1/animate", files={"audio": (f"client{i}.wav", wav_bytes(seconds, seed=i))},
-                           data={"fps": "25"})  # fmt: skip
+                           data={"fps": "25"})
                 if r.status_code == 503:
                     assert r.json()["error"] == "queue_full" and int(r.headers["retry-after"]) >= 1
                     refusals.append(i)
@@ -149,7 +149,7 @@ def test_disconnected_client_cancels_its_job(live: Live, long_video: bytes) -> N
     with live.client(timeout=httpx.Timeout(60, read=1.5)) as c:  # give up waiting after 1.5 s
         with pytest.raises(httpx.ReadTimeout):
             c.post("/v1/animate", params={"wait": "true"},
-                   files={"audio": ("a.wav", wav_bytes()), "face": ("long.mp4", long_video)})  # fmt: skip
+                   files={"audio": ("a.wav", wav_bytes()), "face": ("long.mp4", long_video)})
     new = [p for p in live.results.iterdir() if p not in before and (p / "job.json").is_file()]
     assert len(new) == 1
     t0 = time.time()

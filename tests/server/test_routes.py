@@ -51,7 +51,7 @@ def test_health_ready_openapi(client: TestClient) -> None:
     assert client.get("/v1/ready").json()["ready"] is True
     spec = client.get("/v1/openapi.json").json()
     assert set(spec["paths"]) == {"/v1/health", "/v1/ready", "/v1/models", "/v1/reconstruct", "/v1/animate",
-                                  "/v1/render", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result"}  # fmt: skip
+                                  "/v1/render", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result"}
     assert "multipart/form-data" in spec["paths"]["/v1/animate"]["post"]["requestBody"]["content"]
 
 
@@ -71,7 +71,7 @@ def test_models_lists_checkpoints_and_cards(client: TestClient) -> None:
 @pytest.mark.parametrize("fps", [24.0, 29.97])
 def test_animate_default_face_follows_contract(client: TestClient, fps: float) -> None:
     s = run_job(client, {"audio": ("line one.wav", wav_bytes(1.7))}, {"fps": str(fps), "seed": "3",
-                                                                     "articulation": "1.5"})  # fmt: skip
+                                                                     "articulation": "1.5"})
     assert s["state"] == "done" and s["progress"] == 1.0 and s["result_url"]
     res = result_of(client, s["id"])
     check_contract(res, 1.7)
@@ -93,7 +93,7 @@ def test_animate_default_face_follows_contract(client: TestClient, fps: float) -
 
 def test_animate_with_photo_video_and_transcript(client: TestClient) -> None:
     s = run_job(client, {"audio": ("a.wav", wav_bytes(1.0)), "face": ("me.jpg", demo_face())},
-                {"text": "Bonjour papa", "language": "fr"})  # fmt: skip
+                {"text": "Bonjour papa", "language": "fr"})
     res = result_of(client, s["id"])
     assert res.meta["face"] == "me.jpg" and res.meta["transcript"] == "Bonjour papa"
     assert res.meta["script"]["language"] == "fr" and res.meta["script"]["words"] == 2
@@ -113,7 +113,7 @@ BAD_INPUTS = [
     ({"audio": ("a.wav", wav_bytes()), "face": ("tiny.png", small_face_png())}, {}, "face_too_small", "tiny.png: "),
     ({"audio": ("a.wav", wav_bytes()), "face": ("me.jpg", b"\xff\xd8 not a jpeg")}, {}, "image_decode_error",
      "me.jpg: not an image"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("files", "data", "code", "message"), BAD_INPUTS)
@@ -140,7 +140,7 @@ def test_bad_inputs_fail_their_job_with_their_own_message(
     ({"audio": ("a.wav", b"x")}, {"text": "y" * (65 * 1024)}, 400, "bad_multipart"),
     ({"audio": ("a.wav", b"x")}, {"text": "hola", "language": "xx"}, 422, "invalid_request"),
     ({"audio": ("a.wav", b"x")}, {"text": "word " * 5000}, 422, "invalid_request"),
-])  # fmt: skip
+])
 def test_bad_requests_are_refused_before_a_job(
     client: TestClient, files: dict, data: dict, status: int, code: str  # type: ignore[type-arg]
 ) -> None:
@@ -291,14 +291,14 @@ def test_a_reconstructed_face_is_animated_by_its_id(client: TestClient) -> None:
     r = client.post("/v1/animate", files={"audio": ("a.wav", wav_bytes(1.0))}, data={"face_id": "f" * 32})
     assert r.status_code == 404 and r.json()["error"] == "face_not_known" and "upload" in r.json()["message"]
     both = client.post("/v1/animate", files={"audio": ("a.wav", wav_bytes()), "face": ("me.jpg", demo_face())},
-                       data={"face_id": face_id})  # fmt: skip
+                       data={"face_id": face_id})
     assert both.status_code == 422
 
 
 def test_animate_motion_fields_are_checked_and_used(client: TestClient) -> None:
     audio = {"audio": ("line.wav", wav_bytes(1.5))}
     for field, value, words in (("gaze", "sideways", "gaze"), ("blink_rate", "often", "blink_rate"),
-                                ("head_motion", "4", "head_motion"), ("brows", "maybe", "brows")):  # fmt: skip
+                                ("head_motion", "4", "head_motion"), ("brows", "maybe", "brows")):
         r = client.post("/v1/animate", files=audio, data={field: value})
         assert r.status_code == 422 and words in r.json()["message"], r.text
     r = client.post("/v1/animate", params={"wait": "true"}, files=audio,
@@ -340,7 +340,7 @@ def test_the_server_and_the_cli_give_the_same_result(client: TestClient, tmp_pat
     s = run_job(client, {"audio": ("line.wav", wav.read_bytes())}, {"fps": "25", "seed": "4", "gaze": "camera"})
     served = client.get(f"/v1/jobs/{s['id']}/result?format=npz").content
     assert main(["animate", str(wav), "--out", str(tmp_path / "cli.npz"), "--fps", "25", "--seed", "4",
-                 "--gaze", "camera"]) == 0  # fmt: skip
+                 "--gaze", "camera"]) == 0
     with np.load(io.BytesIO(served)) as a, np.load(tmp_path / "cli.npz") as b:
         for k in ("expression", "pose", "blink", "landmarks", "arkit"):
             assert np.array_equal(a[k], b[k]), k  # bit for bit: one thread for torch and BLAS on both sides

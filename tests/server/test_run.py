@@ -12,7 +12,7 @@ from tests.conftest import REPO
 
 def serve(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server.cli", "serve", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+                          text=True, timeout=120)
 
 
 def test_bad_settings_exit_2_with_the_option_named() -> None:
@@ -42,7 +42,7 @@ def test_exit_on_load_failure_says_why(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     r = serve("--port", str(port), "--results-dir", str(tmp_path / "jobs"), "--models", str(models),
-              "--exit-on-load-failure", "--no-warm-up")  # fmt: skip
+              "--exit-on-load-failure", "--no-warm-up")
     assert r.returncode == 3, r.stderr
     assert "the models failed to load" in r.stderr and "motion.safetensors" in r.stderr
 

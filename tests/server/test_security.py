@@ -18,7 +18,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with make_client(tmp_path_factory.mktemp("sec"), token=TOKEN, max_upload_bytes=64 * 1024,
-                     allow_hosts=("parley.lan",)) as c:  # fmt: skip
+                     allow_hosts=("parley.lan",)) as c:
         wait_ready(lambda p: c.get(p, headers=AUTH))
         yield c
 
@@ -107,7 +107,7 @@ def test_body_limit(guarded: TestClient) -> None:
             yield b"\0" * 8192
 
     r = guarded.post("/v1/animate", content=chunks(),
-                     headers={"content-type": "multipart/form-data; boundary=b", **AUTH})  # fmt: skip
+                     headers={"content-type": "multipart/form-data; boundary=b", **AUTH})
     assert r.status_code == 413 and r.json()["error"] == "too_large"
 
 

@@ -21,7 +21,7 @@ def test_formats_decode_to_mono_16k(tmp_path: Path, wav_path: Path, fmt: str) ->
         ffmpeg("-i", str(wav_path), str(out))
     else:
         ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=64x64:r=25", "-i", str(wav_path), "-shortest",
-               "-c:v", "mpeg4", "-c:a", "aac", str(out))  # fmt: skip
+               "-c:v", "mpeg4", "-c:a", "aac", str(out))
     audio = load_audio(out)
     assert audio.sample_rate == SAMPLE_RATE
     assert audio.samples.dtype == np.float32 and audio.samples.ndim == 1

@@ -25,7 +25,7 @@ def outputs() -> dict[str, np.ndarray]:
                                   "motion", "blink", "smoother",
                                   "neutral_rest", "neutral_expression", "pca", "head_fit", "arkit", "spont_f0",
                                   "spont_pose", "spont_blink", "spont_gaze", "spont_brows", "refiner",
-                                  "refiner_video"])  # fmt: skip
+                                  "refiner_video"])
 def test_shipped_checkpoint_gives_its_golden_output(outputs: dict[str, np.ndarray], name: str) -> None:
     with np.load(GOLDEN) as z:
         want = z[name]

@@ -112,7 +112,7 @@ def test_adaptive_smoother_keeps_shape_and_reduces_jitter(tmp_path: Path) -> Non
 
 def test_blink_sampling_rate_range_and_determinism() -> None:
     m = BlinkModel(BlinkConfig(rate_per_min=20.0, durations_s=[0.2]), np.sin(np.linspace(0, np.pi, 16)),
-                   np.zeros((2, 468, 3), np.float32))  # fmt: skip
+                   np.zeros((2, 468, 3), np.float32))
     b = m.sample(30 * 60, 30.0, seed=1)
     assert b.shape == (1800, 2) and b.min() >= 0 and b.max() <= 1
     assert np.array_equal(b, m.sample(30 * 60, 30.0, seed=1))

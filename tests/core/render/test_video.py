@@ -88,7 +88,7 @@ def test_cancel_leaves_nothing_and_bad_inputs_are_refused(result: tuple[Path, Pa
 
 def test_cli_render(result: tuple[Path, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["render", str(result[0]), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.mp4"),
-                 "--size", "96", "--audio", str(result[1])]) == 0  # fmt: skip
+                 "--size", "96", "--audio", str(result[1])]) == 0
     assert (tmp_path / "v.mp4").stat().st_size > 1000 and "→" in capsys.readouterr().out
     assert main(["render", str(result[0]), "--face", str(DEMO_FACE), "--out", str(tmp_path / "v.gif")]) == 2
 
@@ -132,5 +132,5 @@ def test_a_video_keeps_every_frame_of_the_result(tmp_path: Path) -> None:
 
     n = frame_count(load_audio(DEMO_AUDIO).duration, 30.0)
     out = encode_video((np.full((32, 32, 3), i % 200, np.uint8) for i in range(n)), 32, 30.0, DEMO_AUDIO,
-                       tmp_path / "v.mp4")  # fmt: skip
+                       tmp_path / "v.mp4")
     assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == n

@@ -12,7 +12,7 @@ from core.speech.lexicon import check_phones, ipa_phones, normalise, number_word
 
 def test_normalise_reads_digits_and_symbols() -> None:
     assert normalise("Hello, World! It's 42 & 7%.") == ["hello", "world", "it's", "forty", "two", "and", "seven",
-                                                        "percent"]  # fmt: skip
+                                                        "percent"]
     assert number_words(1999) == ["one", "thousand", "nine", "hundred", "ninety", "nine"]
     assert normalise("3pm") == ["three", "pm"]
     assert normalise("Ça va, l’été") == ["ça", "va", "l'été"]

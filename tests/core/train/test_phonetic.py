@@ -74,7 +74,7 @@ def test_psi_that_hears_phones(tmp_path: Path) -> None:
 
     phon = PhoneticNet(TINY).eval()
     split = {"train": [synthetic_clip(i, "s1", "train") for i in range(3)],
-             "val_unseen": [synthetic_clip(10, "s9", "val_unseen")]}  # fmt: skip
+             "val_unseen": [synthetic_clip(10, "s9", "val_unseen")]}
     cfg = ExpressionConfig(epochs=1, hidden=16, id_dim=4, batch_clips=2, inputs="phones+mel", text_prob=0.0)
     net, rep = train_expression(split, COMPONENTS, tmp_path / "psi.safetensors", cfg, progress=False, phonetic=phon)
     assert isinstance(net, ExpressionNet) and net.hears_phones

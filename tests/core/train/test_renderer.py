@@ -26,7 +26,7 @@ def _pairs(n: int, seed: int) -> dict[str, np.ndarray]:
 def test_the_trainer_learns_a_repair_and_keeps_its_best_step(tmp_path: Path) -> None:
     cfg = RefinerConfig(channels=8, crop=32, steps=120, batch=8, lr=3e-3, colour=0.1, jitter=1.0)
     net, rep = train_renderer(tmp_path, tmp_path / "r.safetensors", cfg, train_pairs=_pairs(24, 0),
-                              val_pairs=_pairs(8, 1))  # fmt: skip
+                              val_pairs=_pairs(8, 1))
     assert rep["val_l1_refined"] < 0.6 * rep["val_l1_warp"]  # the dark half is (mostly) repaired on unseen pairs
     assert rep["val_psnr_refined"] > rep["val_psnr_warp"] and rep["kept_step"] > 0
     again = RefinerNet.load(tmp_path / "r.safetensors")

@@ -34,13 +34,13 @@ def synthetic_clip(i: int, speaker: str, split: str) -> Clip:
 
     return Clip(f"{speaker}_{i}", speaker, split, 25.0, audio, coeffs, np.zeros((n, 20), np.float32), pose,
                 np.full((n, 2), 0.3, np.float32), mouth_aperture(lm), 0, base, np.zeros(20, np.float32),
-                lip_gap(lm), lm)  # fmt: skip
+                lip_gap(lm), lm)
 
 
 @pytest.fixture(scope="module")
 def split() -> dict[str, list[Clip]]:
     return {"train": [synthetic_clip(i, "s1", "train") for i in range(4)],
-            "val_unseen": [synthetic_clip(10 + i, "s9", "val_unseen") for i in range(2)]}  # fmt: skip
+            "val_unseen": [synthetic_clip(10 + i, "s9", "val_unseen") for i in range(2)]}
 
 
 def test_expression_trainer_saves_resumes_and_validates(split: dict[str, list[Clip]], tmp_path: Path) -> None:
