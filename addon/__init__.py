@@ -31,10 +31,7 @@ def unregister() -> None:
 
     from . import local_server, props, tasks
 
-    task = tasks.active()
-    if task is not None:
-        task.cancel()
-    tasks.stop_timer()
+    tasks.shutdown()
     props.unregister_props()
     for module in reversed(_modules()):
         for cls in reversed(module.CLASSES):

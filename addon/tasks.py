@@ -109,6 +109,19 @@ def wait(timeout: float = 600.0) -> None:
     stop_timer()
 
 
+def shutdown() -> None:
+    """On unregister: cancel the running task and forget it — its result is never applied (its operators and
+    properties are gone) — and drop the polling timer, which would otherwise outlive the add-on."""
+    global _active
+    task = _active
+    if task is not None:
+        task.cancel()
+        _active = None
+        _status(None)
+    if bpy.app.timers.is_registered(pump):
+        bpy.app.timers.unregister(pump)
+
+
 def stop_timer() -> None:
     """Drop the polling timer (on unregister, and where timers never fire: a timer left registered there
     keeps the bpy module from exiting)."""

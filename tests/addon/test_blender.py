@@ -325,6 +325,22 @@ def test_bad_inputs_are_reported_and_nothing_is_written(fresh: ModuleType, tmp_p
     assert "no ARKit-named shape keys" in fresh.scene.why_not_face(plain) and fresh.scene.why_not_face(obj) == ""
 
 
+def test_unregister_stops_the_timer_and_drops_a_running_task(ext: ModuleType) -> None:
+    """Disabling the add-on mid-task must not leave its timer running an operator that no longer exists."""
+    finished: list[Any] = []
+    task = ext.tasks.Task("slow", lambda report, stop: time.sleep(0.3), lambda res, err: finished.append(err))
+    ext.tasks.start(task)
+    assert bpy.app.timers.is_registered(ext.tasks.pump)
+    ext.unregister()
+    try:
+        assert not bpy.app.timers.is_registered(ext.tasks.pump) and ext.tasks.active() is None
+        assert task.cancelled
+        time.sleep(0.5)
+        assert ext.tasks.pump() is None and finished == []  # the result is never applied
+    finally:
+        ext.register()
+
+
 def test_server_down_message_says_how_to_start_one(ext: ModuleType) -> None:
     client = ext.client.ParleyClient(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ext.client.ServerUnavailable, match="Start Server"):
