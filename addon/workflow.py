@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import local_server
-from .client import ParleyClient, ServerError, ServerUnavailable, Upload
+from .client import Cancelled, ParleyClient, ServerError, ServerUnavailable, Upload
 from .motion import Motion, parse_result
 
 Progress = Callable[[float, str], None]
@@ -55,11 +55,19 @@ def ensure_server(client: ParleyClient, auto_start: bool, executable: str, repor
     local_server.wait_ready(client)
 
 
+def check_stop(should_stop: Stop) -> None:
+    """Raise Cancelled when the animator pressed Cancel (checked between every upload, wait and download)."""
+    if should_stop():
+        raise Cancelled("cancelled")
+
+
 def reconstruct(client: ParleyClient, face_path: str, report: Progress, should_stop: Stop) -> dict[str, Any]:
     """Photo/video → {"mesh": GLB bytes, "rig": …, "identity": …, "source": …, "face_path": …}."""
     face = read_upload(face_path, "face")
+    check_stop(should_stop)
     report(0.1, "reconstructing the face")
     rec = client.reconstruct(face)
+    check_stop(should_stop)  # pressed while the server worked: nothing is built
     rec["mesh"] = base64.b64decode(rec.pop("mesh_glb"))
     rec["face_path"] = str(Path(face_path).resolve())
     return rec
@@ -75,6 +83,7 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     the server no longer knows it (restarted, expired), ``face`` is uploaded instead.
     """
     audio = read_upload(audio_path, "audio")
+    check_stop(should_stop)
     report(0.02, "uploading")
     job = ""
     if face_id:
@@ -87,9 +96,13 @@ def animate(client: ParleyClient, audio_path: str, face: Upload | None, fps: flo
     if not job:
         job = client.submit_animation(audio, face, fps=fps, text=text or None, articulation=articulation,
                                       motion=motion, language=language)
+    if should_stop():  # pressed during the upload: the job the server just took is cancelled there too
+        client.cancel(job)
+        raise Cancelled("cancelled")
     client.wait(job, on_progress=lambda f, s: report(0.05 + 0.9 * f, s), should_stop=should_stop)
     report(0.96, "downloading the result")
     data = client.result_npz(job)
+    check_stop(should_stop)  # pressed during the download: nothing is written
     m = parse_result(data)
     m.job = job
     return m
@@ -104,9 +117,13 @@ def render(client: ParleyClient, animation_job: str, out: str, size: int, report
     """
     report(0.01, "starting the render")
     job = client.submit_render(animation_job, size)
+    if should_stop():
+        client.cancel(job)
+        raise Cancelled("cancelled")
     client.wait(job, on_progress=lambda f, s: report(0.02 + 0.95 * f, s), should_stop=should_stop)
     report(0.98, "downloading the video")
     data = client.result_mp4(job)
+    check_stop(should_stop)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")

@@ -145,3 +145,38 @@ def test_scripts_go_with_their_lines(tmp_path: Path) -> None:
     assert cli.check_args(args) == "--text and --text-file: give one of them"
     args = cli.parse_args(["--audio", str(a), "--face", str(a), "--out", "/proc/parley/o.glb"])
     assert cli.check_args(args).startswith("--out /proc/parley/o.glb: cannot write there")  # before any server
+
+
+def test_cancel_is_heard_during_uploads_downloads_and_reconstruct(server: Live) -> None:
+    """Cancel pressed while a request is on the wire stops the work at its end: nothing more is sent, built or
+    written, and the job the server took is cancelled there too."""
+    from addon import workflow
+
+    c = ParleyClient(server.url, TOKEN)
+    f = Path(__file__).resolve().parents[2] / "core" / "assets" / "demo_face.jpg"
+    with pytest.raises(Cancelled):
+        workflow.reconstruct(c, str(f), lambda p, s: None, lambda: True)
+    pressed = iter([False, True])  # not before the upload, but once it is done
+    seen: list[str] = []
+    real = c.submit_animation
+
+    def submit(*a, **k):  # type: ignore[no-untyped-def]
+        job = real(*a, **k)
+        seen.append(job)
+        return job
+
+    c.submit_animation = submit  # type: ignore[method-assign]
+    voice = Path(__file__).resolve().parents[2] / "core" / "assets" / "demo_voice.flac"
+    with pytest.raises(Cancelled):
+        workflow.animate(c, str(voice), None, 30.0, None, lambda p, s: None, lambda: next(pressed))
+    assert len(seen) == 1  # uploaded once, then stopped: no wait, no download
+    state = "running"
+    for _ in range(100):  # the server stops it at its next progress step
+        try:
+            state = c.job(seen[0])["state"]
+        except ServerError as exc:  # it had already finished: the DELETE removed it
+            state = exc.code
+        if state not in ("queued", "running"):
+            break
+        time.sleep(0.1)
+    assert state in ("cancelled", "job_not_found")
