@@ -320,37 +320,41 @@ def _strips(scene: bpy.types.Scene) -> Any:
     return se.strips if hasattr(se, "strips") else se.sequences  # 4.4 renamed sequences → strips
 
 
+def _swap_sound(scene: bpy.types.Scene, obj: bpy.types.Object, audio: str, title: str, warnings: list[str]) -> str:
+    """The voice as a sound strip in place of the face's previous one; '' (and a warning) when Blender cannot."""
+    strips = _strips(scene)
+    previous = obj.get("parley_strip")
+    used = {s.channel for s in strips if s.name != previous}
+    channel = next(c for c in range(1, 129) if c not in used)
+    try:
+        strip = strips.new_sound(name=f"Parley {title}", filepath=audio, channel=channel, frame_start=1)
+    except (RuntimeError, TypeError) as exc:
+        # a Blender built without audio (the 4.2 bpy module) refuses every sound: the animation is still worth
+        # having, and a .glb/.fbx never carries the sound anyway
+        why = str(exc).strip().removeprefix("Error: ").strip()
+        warnings.append(f"no sound strip: Blender could not add {os.path.basename(audio)} ({why}); "
+                        "add the sound in the Video Sequencer to play it in sync")
+        return ""
+    if previous and previous in strips and previous != strip.name:
+        strips.remove(strips[previous])
+    obj["parley_strip"] = strip.name
+    return str(strip.name)
+
+
 def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio: str | None,
           target: HeadTarget | None = None, title: str = "") -> dict[str, Any]:
     """Write a result onto a Parley face: shape-key and head actions, scene fps and range, the sound strip.
 
     A previous Parley animation on the same face (its actions, its sound strip) is replaced.
-    Raises SceneError before anything changes when the face or target is unusable.
+    Raises SceneError before anything changes when the face or target is unusable. The sound strip is swapped
+    last, once the actions are written: a write that fails before leaves the old strip in place (the new actions
+    are removed again by ``operators.write_safely``).
     """
     target = target or HeadTarget()
     p = plan(obj, m, target)
     scene = context.scene
     title = title or obj.name
-    strip_name = ""
     warnings: list[str] = list(p.warnings)
-    if audio:
-        strips = _strips(scene)
-        previous = obj.get("parley_strip")
-        used = {s.channel for s in strips if s.name != previous}
-        channel = next(c for c in range(1, 129) if c not in used)
-        try:
-            strip = strips.new_sound(name=f"Parley {title}", filepath=audio, channel=channel, frame_start=1)
-        except (RuntimeError, TypeError) as exc:
-            # a Blender built without audio (the 4.2 bpy module) refuses every sound: the animation is still
-            # worth having, and a .glb/.fbx never carries the sound anyway
-            why = str(exc).strip().removeprefix("Error: ").strip()
-            warnings.append(f"no sound strip: Blender could not add {os.path.basename(audio)} ({why}); "
-                            "add the sound in the Video Sequencer to play it in sync")
-        else:
-            if previous and previous in strips and previous != strip.name:
-                strips.remove(strips[previous])
-            strip_name = strip.name
-            obj["parley_strip"] = strip_name
     key = obj.data.shape_keys
     for name, (lo, hi) in p.sliders.items():
         kb = key.key_blocks[name]
@@ -369,6 +373,7 @@ def apply(context: bpy.types.Context, obj: bpy.types.Object, m: mo.Motion, audio
     scene.frame_start, scene.frame_end = 1, p.frames
     scene.frame_current = 1
     scene.sync_mode = "AUDIO_SYNC"
+    strip_name = _swap_sound(scene, obj, audio, title, warnings) if audio else ""
     return {"frames": p.frames, "fps": m.fps, "keys": len(p.keys), "head_curves": len(p.head), "strip": strip_name,
             "warnings": warnings, "keyed": sorted(p.keys)}
 

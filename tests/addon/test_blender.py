@@ -341,6 +341,24 @@ def test_unregister_stops_the_timer_and_drops_a_running_task(ext: ModuleType) ->
         ext.register()
 
 
+@pytest.mark.skipif(not AUDIO, reason="this Blender build has no audio: it makes no sound strips")
+def test_a_failed_write_keeps_the_old_sound_strip(fresh: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    obj = face_object(fresh)
+    assert bpy.ops.parley.animate() == {"FINISHED"}
+    before = [s.name for s in sound_strips(bpy.context.scene)]
+    assert before and obj.get("parley_strip") in before
+    m = fresh.workflow.animate(fresh.prefs.client(), str(VOICE), None, 30.0, None, lambda f, s: None,
+                               lambda: False)
+
+    def broken(*a: Any, **k: Any) -> Any:
+        raise RuntimeError("a write that fails half-way")
+
+    monkeypatch.setattr(fresh.scene, "_new_action", broken)
+    with pytest.raises(RuntimeError):
+        fresh.operators.write_safely(lambda: fresh.scene.apply(bpy.context, obj, m, str(VOICE), title="again"))
+    assert [s.name for s in sound_strips(bpy.context.scene)] == before and obj["parley_strip"] == before[0]
+
+
 def test_server_down_message_says_how_to_start_one(ext: ModuleType) -> None:
     client = ext.client.ParleyClient(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ext.client.ServerUnavailable, match="Start Server"):
