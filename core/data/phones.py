@@ -54,54 +54,9 @@ def viseme_labels(samples: np.ndarray, decoder=None) -> np.ndarray:  # type: ign
     return out
 
 
-def _speakers(folder: Path) -> dict[str, str]:
-    """LibriSpeech SPEAKERS.TXT: reader id → 'F'/'M' (empty when absent)."""
-    f = folder / "SPEAKERS.TXT"
-    out: dict[str, str] = {}
-    if f.is_file():
-        for line in f.read_text(errors="replace").splitlines():
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) >= 2 and not line.startswith(";"):
-                out[parts[0]] = parts[1]
-    return out
-
-
-def label_corpus(inputs: list[Path], out_dir: Path) -> int:
-    """Label every audio file under ``inputs``: ``out_dir/clips/<name>.npz`` (audio int16, visemes) + manifest.
-
-    Resumable: files already labelled are kept. Returns the number of clips in the manifest.
-    """
-    files = []
-    for p in inputs:
-        files += sorted(q for q in p.rglob("*") if q.suffix.lower() in AUDIO_SUFFIXES) if p.is_dir() else [p]
-    if not files:
-        raise ParleyError("no audio files in " + ", ".join(map(str, inputs)))
-    sexes: dict[str, str] = {}
-    for p in inputs:
-        if p.is_dir():
-            for f in [p, *[q for q in p.iterdir() if q.is_dir()]]:
-                sexes.update(_speakers(f))
-    cdir = out_dir / "clips"
-    cdir.mkdir(parents=True, exist_ok=True)
-    dec = _decoder()
-    entries = []
-    for f in tqdm(files, desc="phones", unit="file"):
-        speaker = f.parent.name
-        name = f"{speaker}_{f.stem}"
-        target = cdir / f"{name}.npz"
-        if not target.exists():
-            a = load_audio(f).samples
-            np.savez_compressed(target, audio=(np.clip(a, -1, 1) * 32767).astype(np.int16),
-                                visemes=viseme_labels(a, dec))
-        entries.append({"file": f"clips/{name}.npz", "speaker": speaker, "sex": sexes.get(speaker, ""),
-                        "source": os.path.relpath(f, out_dir)})
-    (out_dir / "manifest.json").write_text(json.dumps({"labels": "PocketSphinx en-US phone loop → core.data.phones"
-                                                       ".VISEMES, 100 Hz", "clips": entries}, indent=1))
-    return len(entries)
-
-
 def load_labelled(data_dir: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(speaker, audio float32, visemes) of every clip of a ``label_corpus`` folder."""
+    """(speaker, audio float32, visemes) of every clip of a phone corpus (``parley data phones``,
+    ``core.data.phone_corpus``)."""
     out = []
     for c in manifest_clips(data_dir, "parley data phones AUDIO..."):
         with np.load(data_dir / c["file"]) as z:
