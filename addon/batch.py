@@ -21,15 +21,40 @@ class Outcome:
     error: str = ""
 
 
-def _write(face: Path, rec: dict[str, Any], audio: Path, m: Any, out: Path) -> None:
-    """A fresh scene with the face, the animation and the sound, written to ``out``."""
+def _write(face: Path, rec: dict[str, Any], audio: Path | None, m: Any, out: Path, line: str = "") -> None:
+    """A fresh scene with the face, the animation and the sound (if any), written to ``out``."""
+    line = line or (audio.stem if audio is not None else out.stem)
     scene.clear_scene(bpy.context.scene)
     obj = scene.build_face(bpy.context, f"Parley_{face.stem}", rec)
     obj["parley_source"] = str(face.resolve())
-    info = scene.apply(bpy.context, obj, m, str(audio.resolve()), title=f"{obj.name} {audio.stem}")
+    info = scene.apply(bpy.context, obj, m, str(audio.resolve()) if audio else None, title=f"{obj.name} {line}")
     for w in info["warnings"] if out.suffix.lower() == ".blend" else []:  # a .glb/.fbx never carries the sound
-        print(f"Parley: warning: {audio.name}: {w}", flush=True)
+        print(f"Parley: warning: {line}: {w}", flush=True)
     operators.export(bpy.context, obj, str(out))
+
+
+def write_result(head: Path, result: Path, audio: Path | None, out: Path) -> None:
+    """A result as it is, on the head Parley wrote for it (``parley reconstruct --out head.glb``), with its sound:
+    no server, nothing re-animated — the curves a person reviewed are the curves written.
+
+    Raises:
+        ResultError, GLBError, SceneError: not a result, not a Parley head, or a head without the ARKit keys.
+    """
+    from .glb import read_head
+    from .motion import parse_result
+
+    m = parse_result(result.read_bytes())
+    mesh = head.read_bytes()
+    names = read_head(mesh).key_names
+    if m.arkit is not None and names != m.arkit_names:
+        raise scene.SceneError(f"{head}: its shape keys are not the result's {len(m.arkit_names)} ARKit curves "
+                               "(give the head `parley reconstruct --out head.glb` wrote)")
+    rec = {"mesh": mesh, "rig": {"kind": "arkit", "names": names}}
+    try:
+        _write(head, rec, audio, m, out, result.stem)
+    except BaseException:
+        out.unlink(missing_ok=True)  # nothing half-written
+        raise
 
 
 def run(audio: list[Path], face: Path, outs: list[Path], fps: float, texts: list[str | None] | None = None,

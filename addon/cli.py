@@ -6,6 +6,8 @@
     python addon/cli.py -- --audio lines.txt --face F.jpg --out out/            (… or a list, one path a line)
     python addon/cli.py -- --audio A.wav --rig RIG.blend --object FaceMesh [--bone head] --out OUT.fbx
                                                                   (your own rig: its ARKit shape keys driven)
+    python addon/cli.py -- --result A.npz --head HEAD.glb [--audio A.wav] --out OUT.fbx
+                                                                  (a result as it is: no server)
 
 One output per audio file (``.glb``, ``.fbx`` or ``.blend``, by suffix or ``--format``), each made in a
 fresh scene through the same code as the add-on's buttons, run synchronously (background Blender has no
@@ -52,8 +54,12 @@ def _package() -> ModuleType:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="addon/cli.py", description="Speech → animated Parley face (.glb/.fbx/.blend).")
-    p.add_argument("--audio", required=True, nargs="+",
-                   help="audio file(s), a folder of them, or a .txt list (one path a line)")
+    p.add_argument("--audio", nargs="+", default=[],
+                   help="audio file(s), a folder of them, or a .txt list (one path a line); with --result, the "
+                   "result's sound (optional)")
+    p.add_argument("--result", help="write this result (.npz from parley animate/batch) as it is, on --head: no "
+                   "server, nothing re-animated")
+    p.add_argument("--head", help="with --result: the head .glb parley reconstruct wrote for it")
     p.add_argument("--face", help="photo or video of the face (required unless --rig is given)")
     p.add_argument("--rig", help="a .blend holding your character: drive its mesh's ARKit shape keys instead")
     p.add_argument("--object", help="with --rig: the mesh whose shape keys have ARKit names")
@@ -80,6 +86,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def check_args(args: argparse.Namespace) -> str:
     """What is wrong with the arguments, found before a server starts ('' when nothing is)."""
+    if args.result or args.head:
+        return check_result_args(args)
+    if not args.audio:
+        return "--audio is required (or write an existing result with --result and --head)"
     if not 1.0 <= args.fps <= 240.0:
         return f"--fps {args.fps:g}: must be between 1 and 240"
     if not 0.0 <= args.articulation <= 2.0:
@@ -115,6 +125,43 @@ def check_args(args: argparse.Namespace) -> str:
     if out.suffix and not out.is_dir() and out.suffix.lower().lstrip(".") not in FORMATS:
         return f"--out {args.out}: must end in {', '.join('.' + f for f in FORMATS)}, or be a folder"
     return writable(out if not out.suffix or out.is_dir() else out.parent, args.out)
+
+
+def check_result_args(args: argparse.Namespace) -> str:
+    """``--result R --head H --out F [--audio A]``: what is wrong ('' when nothing is)."""
+    if not (args.result and args.head):
+        return "--result and --head go together: the result's curves and the head they play on"
+    if args.rig or args.face:
+        return "--result writes on --head; --face and --rig are for animating audio"
+    for flag, value in (("--result", args.result), ("--head", args.head), *(("--audio", a) for a in args.audio)):
+        if not Path(value).is_file():
+            return f"{flag} {value}: no such file"
+    if len(args.audio) > 1:
+        return "--result takes one --audio (its sound)"
+    if Path(args.head).suffix.lower() != ".glb":
+        return f"--head {args.head}: must be the .glb parley reconstruct wrote"
+    out = Path(args.out)
+    if out.suffix.lower().lstrip(".") not in FORMATS:
+        return f"--out {args.out}: must end in {', '.join('.' + f for f in FORMATS)}"
+    return writable(out.parent, args.out)
+
+
+def write_result(args: argparse.Namespace) -> int:
+    """One existing result written as it is (no server)."""
+    pkg = _package()
+    batch = importlib.import_module(f"{pkg.__name__}.batch")
+    workflow = importlib.import_module(f"{pkg.__name__}.workflow")
+    pkg.register()
+    try:
+        audio = Path(args.audio[0]) if args.audio else None
+        batch.write_result(Path(args.head), Path(args.result), audio, Path(args.out))
+    except Exception as exc:  # a bad result or head: one line, nothing written
+        print(f"addon/cli.py: {workflow.message(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        pkg.unregister()
+    print(f"Parley: {args.result} → {args.out}")
+    return 0
 
 
 def writable(folder: Path, given: str) -> str:
@@ -187,6 +234,8 @@ def main(argv: list[str]) -> int:
     if why:  # before anything starts: no server, no Blender data
         print(f"addon/cli.py: {why}", file=sys.stderr)
         return 2
+    if args.result:
+        return write_result(args)
     audio = audio_list(args.audio)
     if not audio:
         print("addon/cli.py: no audio files found in " + " ".join(args.audio), file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -17,6 +18,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from core.animate import DEMO_FACE
     from core.face.reconstruct import reconstruct
 
+    if take.missing_face:
+        print(f"parley preview: this result's face ({take.missing_face}) is not on this machine: showing the built-in "
+              "portrait, and exports are refused (give --face)", file=sys.stderr)
     head = reconstruct(take.face or DEMO_FACE).full_head()
     rc = window.run(take, head, args.screenshot, args.at)
     if args.screenshot and rc == 0:
@@ -28,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("preview", help="review a result in a window: the head with the sound, scrubber, curves, "
                        "export")
     p.add_argument("result", help="a result .npz from parley animate or parley batch")
-    p.add_argument("--face", help="the photo or video (default: the one the result was made with, else the portrait)")
+    p.add_argument("--face", help="the photo or video (default: the one the result was made with; when that is not "
+                   "here, the portrait is shown and exports are refused)")
     p.add_argument("--audio", help="the audio (default: the one the result was made with, if it is still there)")
     p.add_argument("--screenshot", help="render the window off-screen to this PNG and exit (no display needed with "
                    "QT_QPA_PLATFORM=offscreen)")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.errors import ParleyError
+
+if TYPE_CHECKING:
+    from core.face.head import TexturedHead
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,6 +35,7 @@ class Take:
     meta: dict[str, Any]
     audio: Path | None
     face: Path | None
+    missing_face: str = ""  # the face the result names, when it is not on this machine
 
     @property
     def frames(self) -> int:
@@ -63,31 +68,99 @@ def load_take(result: str | Path, face: str | Path | None = None, audio: str | P
     r = load_result(result)
     fps, arkit, pose, meta, blink = r.fps, r.arkit, r.pose, r.meta, r.blink
     a = result_audio(meta, fps, len(arkit), audio)
-    f = Path(face) if face else _existing(str(meta.get("face", "")))
     if face and not Path(face).is_file():
         raise ParleyError(f"--face {face}: no such file")
-    return Take(Path(result), fps, arkit, pose, blink, meta, a, f)
+    named = str(meta.get("face", ""))
+    f = Path(face) if face else _existing(named)
+    return Take(Path(result), fps, arkit, pose, blink, meta, a, f, "" if f is not None or not named else named)
 
 
 def _existing(path: str) -> Path | None:
-    return Path(path) if path and Path(path).is_file() else None
+    """The file a result names, if it is here; the built-in portrait wherever this copy of Parley keeps it."""
+    from core.animate import DEMO_FACE
+
+    if not path:
+        return None
+    p = Path(path)
+    if p.is_file():
+        return p
+    return DEMO_FACE if p.name == DEMO_FACE.name and p.parent.name == DEMO_FACE.parent.name else None
 
 
-def export_command(take: Take, out: Path) -> list[str]:
-    """The add-on's command line that writes ``out`` (.glb/.fbx/.blend) for this take: the same audio, face, frame
-    rate and take settings, so the server makes the same curves (one input and seed give identical results)."""
-    if take.audio is None:
-        raise ParleyError("this result's audio is not on this machine: give --audio to export")
-    sp = take.meta.get("spontaneous", {})
-    rate = sp.get("blink_rate")
-    cmd = [sys.executable, str(REPO / "addon" / "cli.py"), "--", "--audio", str(take.audio),
-           "--face", str(take.face or REPO / "core" / "assets" / "demo_face.jpg"), "--out", str(out),
-           "--fps", repr(take.fps), "--articulation", repr(float(take.meta.get("articulation", 1.0))),
-           "--head-motion", repr(float(sp.get("head_motion", 1.0))),
-           "--blink-rate", "natural" if rate in (None, "natural") else repr(float(rate)),
-           "--gaze", str(sp.get("gaze", "free")), "--brows", "on" if sp.get("brows", True) else "off",
-           "--seed", str(int(take.meta.get("seed", 0)))]
-    return cmd
+EXPORTS = (".glb", ".fbx", ".blend", ".mp4")
+
+
+def check_exportable(take: Take, out: Path) -> None:
+    """Raises ParleyError when ``out`` cannot be exported for this take: a suffix Parley does not write, or a take
+    whose face is not on this machine (the window then shows the built-in portrait, which is not that person —
+    an export is refused rather than written with a stranger's head)."""
+    if out.suffix.lower() not in EXPORTS:
+        raise ParleyError(f"{out.name}: choose {', '.join(EXPORTS)}")
+    if take.missing_face:
+        raise ParleyError(f"this result's face ({take.missing_face}) is not on this machine: give --face to export")
+
+
+def export_take(take: Take, head: TexturedHead, out: Path, frames: Callable[[int], np.ndarray] | None = None,
+                size: int = 384, should_stop: Callable[[], bool] | None = None) -> Path:
+    """Write the reviewed curves as they are — nothing re-animated, no server — to ``out``:
+
+    - ``.glb``: core's glTF writer, the head with its 52 morph targets and the take as a glTF animation;
+    - ``.fbx`` / ``.blend``: the add-on's own scene and exporter (``addon/cli.py --result``), which needs Blender's
+      ``bpy`` module; the sound goes into the .blend as a strip;
+    - ``.mp4``: the shaded head (``frames(i)`` when given, e.g. the window's cache) with the sound.
+
+    Raises:
+        ParleyError: see ``check_exportable``; bpy missing; the exporter failed (its last line).
+    """
+    check_exportable(take, out)
+    suffix = out.suffix.lower()
+    if suffix == ".glb":
+        from core.face.gltf import Take as Curves
+        from core.face.gltf import write_glb
+
+        return write_glb(head, out, Curves(take.fps, take.arkit, take.pose))
+    if suffix == ".mp4":
+        from core.face.shade import HeadRenderer
+        from core.preview import encode_video
+
+        if frames is None:
+            renderer = HeadRenderer(head, size)
+
+            def frames(i: int) -> np.ndarray:
+                return renderer.render(take.arkit[i], take.pose[i])
+
+        def each() -> Iterator[np.ndarray]:
+            for i in range(take.frames):
+                if should_stop is not None and should_stop():
+                    raise ParleyError("export cancelled")
+                yield frames(i)
+
+        return encode_video(each(), size, take.fps, take.audio, out)
+    return _export_blender(take, head, out)
+
+
+def _export_blender(take: Take, head: TexturedHead, out: Path) -> Path:
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    from core.face.gltf import write_glb
+
+    if importlib.util.find_spec("bpy") is None:
+        raise ParleyError(f"{out.suffix} export needs Blender's bpy module (pip install 'bpy==4.2.*'); "
+                          ".glb needs nothing")
+    with tempfile.TemporaryDirectory(prefix="parley-export-") as tmp:
+        glb = write_glb(head, Path(tmp) / "head.glb")
+        cmd = [sys.executable, str(REPO / "addon" / "cli.py"), "--", "--result", str(take.path), "--head", str(glb),
+               "--out", str(out)] + (["--audio", str(take.audio)] if take.audio else [])
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired as exc:
+            raise ParleyError(f"{out.name}: the Blender export took over 10 minutes") from exc
+    if r.returncode != 0:
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("addon/cli.py:")] or r.stderr.splitlines()
+        raise ParleyError(f"{out.name}: {lines[-1] if lines else 'the Blender export failed'}")
+    return out
 
 
 def describe(take: Take) -> str:

@@ -4,7 +4,8 @@ curves under it and export buttons, for directors who review outside Blender.
 Frames are rendered by the head renderer (``core.face.shade``) in a worker thread, nearest-first from the playhead,
 and cached; playback shows the newest rendered frame at or before the playhead while the rest fill in. The sound
 plays through QtMultimedia and is the clock when there is one (else a monotonic timer). Nothing here draws Blender
-data: GLB/FBX export runs the add-on's own command line (``review.model.export_command``) as a separate process.
+data: exports (``review.model.export_take``) write the reviewed curves as they are, in a worker thread — GLB through
+core's glTF writer, FBX/.blend through the add-on's own exporter in a separate process, MP4 from the frame cache.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QObject, QProcess, QRectF, Qt, QTimer, QUrl, pyqtSignal
+from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, QUrl, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import (
     QApplication,
@@ -30,7 +31,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from review.model import CURVES, Take, describe, export_command
+from core.errors import ParleyError
+from review.model import CURVES, EXPORTS, Take, check_exportable, describe, export_take
 
 SIZE = 384
 
@@ -137,9 +139,12 @@ class CurvePlot(QWidget):
 
 
 class PreviewWindow(QMainWindow):
+    exported = pyqtSignal(str)  # the status line an export ends with, sent from its worker thread
+
     def __init__(self, take: Take, head: Any, background: bool = True) -> None:
         super().__init__()
         self.take = take
+        self.head = head
         self.setWindowTitle(f"Parley preview — {describe(take)}")
         self.cache = FrameCache(take, head)
         self.view = QLabel()
@@ -150,12 +155,14 @@ class PreviewWindow(QMainWindow):
         self.plot = CurvePlot(take)
         self.play_button = QPushButton("Play")
         self.time_label = QLabel()
-        self.status = QLabel(describe(take))
+        self.status = QLabel(describe(take) if not take.missing_face else
+                             f"the result's face ({Path(take.missing_face).name}) is not here: the built-in portrait "
+                             "is shown, exports are refused (give --face)")
         buttons = QHBoxLayout()
         buttons.addWidget(self.play_button)
         buttons.addWidget(self.time_label, 1)
         self.exports = {}
-        for suffix in ("glb", "fbx", "mp4"):
+        for suffix in (e.lstrip(".") for e in EXPORTS):
             b = QPushButton(f"Export {suffix.upper()}")
             b.clicked.connect(lambda _=False, s=suffix: self.export(s))
             buttons.addWidget(b)
@@ -195,7 +202,9 @@ class PreviewWindow(QMainWindow):
         self.plot.seek.connect(self.seek)
         self.play_button.clicked.connect(self.toggle)
         self.cache.ready.connect(self._frame_ready)
-        self.process: QProcess | None = None
+        self.export_thread: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.exported.connect(self._exported)
         self.show_time(0.0, exact=True)
         if background:
             self.cache.start()
@@ -268,42 +277,65 @@ class PreviewWindow(QMainWindow):
 
     # -- export ---------------------------------------------------------------------------------------------
     def export(self, suffix: str, path: str | None = None) -> None:
+        """Export in a worker thread (the window keeps playing); the status line says when it is written."""
+        if self.export_thread is not None and self.export_thread.is_alive():
+            self.status.setText("an export is already running")
+            return
         if path is None:
             default = str(self.take.path.with_suffix("." + suffix))
             path, _ = QFileDialog.getSaveFileName(self, f"Export {suffix.upper()}", default, f"*.{suffix}")
             if not path:
                 return
-        if suffix == "mp4":
-            self._export_mp4(Path(path))
-            return
-        if self.process is not None:
-            self.status.setText("an export is already running")
-            return
+        out = Path(path)
         try:
-            cmd = export_command(self.take, Path(path))
-        except Exception as exc:  # noqa: BLE001 — shown to the person, not raised into Qt
+            check_exportable(self.take, out)
+        except ParleyError as exc:
             self.status.setText(str(exc))
             return
-        self.process = QProcess(self)
-        self.process.finished.connect(lambda code, _s, p=path: self._exported(p, code))
-        self.status.setText(f"exporting {Path(path).name} through the Blender add-on …")
-        self.process.start(cmd[0], cmd[1:])
+        for b in self.exports.values():
+            b.setEnabled(False)
+        self.status.setText(f"writing {out.name} …")
+        self.export_thread = threading.Thread(target=self._export, args=(out,), name="parley-export", daemon=True)
+        self.export_thread.start()
 
-    def _exported(self, path: str, code: int) -> None:
-        err = bytes(self.process.readAllStandardError().data()).decode(errors="replace") if self.process else ""
-        self.process = None
-        self.status.setText(f"wrote {path}" if code == 0 else f"export failed: {err.strip()[-300:]}")
+    def _export(self, out: Path) -> None:
+        from core.face.shade import HeadRenderer
 
-    def _export_mp4(self, path: Path) -> None:
-        from core.preview import encode_video
+        renderer: list[Any] = []
 
-        frames = (self.cache.render_now(i) for i in range(self.take.frames))
-        self.status.setText(f"writing {path.name} …")
+        def frame(i: int) -> np.ndarray:  # the cache's frame when it has one, else this thread's own renderer
+            got = self.cache.frames.get(i)
+            if got is not None:
+                return got
+            if not renderer:
+                renderer.append(HeadRenderer(self.head, SIZE))
+            return renderer[0].render(self.take.arkit[i], self.take.pose[i])
+
+        try:
+            export_take(self.take, self.head, out, frame, SIZE, self._closing.is_set)
+            line = f"wrote {out}"
+        except ParleyError as exc:
+            line = f"export failed: {exc}"
+        except Exception as exc:  # noqa: BLE001 — shown to the person, never raised into Qt
+            line = f"export failed: {type(exc).__name__}: {exc}"
+        self.exported.emit(line)
+
+    def _exported(self, line: str) -> None:
+        for b in self.exports.values():
+            b.setEnabled(True)
+        self.status.setText(line)
+
+    def wait_export(self, timeout: float = 120.0) -> bool:
+        """Wait for a running export (tests, and closing the window); True when none is left running."""
+        deadline = time.monotonic() + timeout
+        while self.export_thread is not None and self.export_thread.is_alive() and time.monotonic() < deadline:
+            self.export_thread.join(0.05)
+            QApplication.processEvents()
         QApplication.processEvents()
-        encode_video(frames, SIZE, self.take.fps, self.take.audio, path)
-        self.status.setText(f"wrote {path}")
+        return self.export_thread is None or not self.export_thread.is_alive()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self._closing.set()  # an MP4 being written stops (its part file is removed); a GLB/FBX finishes
         self.cache.stop()
         if self.player is not None:
             self.player.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,45 @@ def _image_bytes(texture: np.ndarray) -> tuple[bytes, str]:
     return buf.getvalue(), "image/jpeg"
 
 
-def write_glb(head: TexturedHead, path: str | Path) -> Path:
-    """The head as GLB: materials, textures, 52 named morph targets."""
+@dataclass
+class Take:
+    """Curves to play on the head: ``arkit`` (T, 52) morph weights and ``pose`` (T, 6) — XYZ Euler radians and
+    metres, canonical frame, which is glTF's (x right, y up, z to the viewer) — at ``fps``."""
+
+    fps: float
+    arkit: np.ndarray
+    pose: np.ndarray
+
+
+def _animation(b: _Buffer, take: Take, targets: int) -> dict[str, Any]:
+    """One glTF animation: the mesh's weights and the head node's rotation and translation, a key per frame."""
+    from scipy.spatial.transform import Rotation
+
+    t = len(take.arkit)
+    if take.arkit.shape != (t, targets) or take.pose.shape != (t, 6) or t == 0 or take.fps <= 0:
+        raise ValueError(f"curves {take.arkit.shape} / {take.pose.shape} do not fit a head with {targets} targets")
+    times = (np.arange(t) / take.fps).astype(np.float32)
+    inp = b.accessor(times, "SCALAR", FLOAT, bounds=True)
+    b.accessors[inp]["min"], b.accessors[inp]["max"] = [float(times[0])], [float(times[-1])]
+    quat = Rotation.from_euler("xyz", take.pose[:, :3]).as_quat().astype(np.float32)  # x, y, z, w as glTF
+    for i in range(1, t):  # one sign per rotation, frame to frame, so the interpolation takes the short way
+        if float(quat[i] @ quat[i - 1]) < 0:
+            quat[i] = -quat[i]
+    outputs = [b.accessor(take.arkit.astype(np.float32).reshape(-1), "SCALAR", FLOAT),
+               b.accessor(quat, "VEC4", FLOAT), b.accessor(take.pose[:, 3:].astype(np.float32), "VEC3", FLOAT)]
+    paths = ("weights", "rotation", "translation")
+    return {"name": "ParleyTake",
+            "samplers": [{"input": inp, "output": o, "interpolation": "LINEAR"} for o in outputs],
+            "channels": [{"sampler": i, "target": {"node": 0, "path": p}} for i, p in enumerate(paths)]}
+
+
+def write_glb(head: TexturedHead, path: str | Path, take: Take | None = None) -> Path:
+    """The head as GLB: materials, textures, 52 named morph targets; with ``take``, also its animation (morph
+    weights and head pose per frame), which Blender's, three.js's and other glTF importers play.
+
+    Raises:
+        ValueError: the take's curves do not fit the head.
+    """
     path = Path(path)
     welded, uv_id, tris = split_seams(head)
     b = _Buffer()
@@ -115,6 +153,7 @@ def write_glb(head: TexturedHead, path: str | Path) -> Path:
         if len(sel):
             idx = b.accessor(sel.reshape(-1).astype(np.uint32), "SCALAR", UINT, ELEMENT_ARRAY_BUFFER)
             primitives.append({"attributes": attributes, "indices": idx, "material": i, "targets": targets})
+    animations = [_animation(b, take, len(targets))] if take is not None else []
     gltf: dict[str, Any] = {
         "asset": {"version": "2.0", "generator": "Parley"},
         "scene": 0, "scenes": [{"nodes": [0]}],
@@ -127,6 +166,9 @@ def write_glb(head: TexturedHead, path: str | Path) -> Path:
         "buffers": [{"byteLength": len(b.data)}],
         "extras": {"parley": {"vertices_welded": len(head.vertices), "notes": head.notes}},
     }
+    if take is not None:
+        gltf["animations"] = animations
+        gltf["extras"]["parley"]["fps"] = take.fps
     if not textures:
         del gltf["textures"], gltf["images"], gltf["samplers"]
     js = json.dumps(gltf, separators=(",", ":")).encode()

@@ -674,3 +674,35 @@ def test_render_photoreal_writes_the_video_beside_the_blend_or_says_why_not(fres
     fresh.operators.ASYNC_IN_BACKGROUND = False
     obj["parley_job"] = "0" * 32  # the server forgot the animation (restarted, expired)
     refused(bpy.ops.parley.render_photoreal, "press Animate again")
+
+
+def test_cli_writes_a_result_as_it_is_without_a_server(fresh: ModuleType, tmp_path: Path) -> None:
+    """``--result R --head H``: the reviewed curves are the curves written — no server, nothing re-animated."""
+    import soundfile as sf
+
+    from core.animate import animate
+    from core.face.gltf import write_glb
+    from core.face.reconstruct import reconstruct
+    from tests.conftest import speechlike
+
+    wav = tmp_path / "line.wav"
+    sf.write(wav, speechlike(1.0, seed=2), 16000)
+    res = animate(wav, None, fps=12.0, seed=3)
+    npz = res.save(tmp_path / "line.npz")
+    head = write_glb(reconstruct(FACE).full_head(), tmp_path / "head.glb")
+    env = {"PATH": "/usr/bin:/bin", "PARLEY_URL": "http://127.0.0.1:9"}  # no server answers there
+    base = [sys.executable, "addon/cli.py", "--", "--result", str(npz), "--head", str(head), "--audio", str(wav)]
+    r = subprocess.run([*base, "--out", str(tmp_path / "take.blend")], cwd=REPO, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    r = subprocess.run([*base[:5], "--head", str(npz), "--out", str(tmp_path / "bad.fbx")], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=120)  # the result given as the head
+    assert r.returncode == 2 and "--head" in r.stderr and "must be the .glb" in r.stderr
+    assert not (tmp_path / "bad.fbx").exists()
+    bpy.ops.wm.open_mainfile(filepath=str(tmp_path / "take.blend"))
+    obj = next(o for o in bpy.data.objects if o.type == "MESH")
+    fcs = curves(obj.data.shape_keys.animation_data.action)
+    assert len(fcs) == 52 and bpy.context.scene.frame_end == 12
+    jaw = values_of(key_curve(fcs, "jawOpen"))
+    assert np.allclose(jaw, res.arkit[:, ARKIT_NAMES.index("jawOpen")], atol=1e-5)
+    assert len(sound_strips(bpy.context.scene)) == (1 if AUDIO else 0)  # the sound came along
