@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -51,25 +52,40 @@ def _face_size(lm: np.ndarray) -> float:
 
 
 #: Set by the ``parley`` command line (unless ``-v``): MediaPipe's native start-up chatter (TFLite's INFO line,
-#: absl's W0000 warnings) goes to /dev/null. Only around a tracker's start and first frame, and never in the
+#: absl's W0000 warnings) goes to /dev/null. Only around a tracker's start and first frames, and never in the
 #: server: file descriptor 2 is the whole process's, and other threads may be writing to it.
 QUIET_NATIVE = False
+#: Frames whose processing may still print start-up chatter: in video mode the landmark model's own warning comes
+#: with the first frame tracked from the previous one, not the first frame.
+NOISY_FRAMES = 3
+
+
+_MUTE = {"depth": 0, "saved": -1}
+_MUTE_LOCK = threading.Lock()
 
 
 @contextmanager
 def _native_stderr_muted(on: bool) -> Iterator[None]:
+    """fd 2 to /dev/null while any muting tracker is open (counted, so trackers may close in any order)."""
     if not on:
         yield
         return
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    with _MUTE_LOCK:
+        if _MUTE["depth"] == 0:
+            sys.stderr.flush()
+            null = os.open(os.devnull, os.O_WRONLY)
+            _MUTE["saved"] = os.dup(2)
+            os.dup2(null, 2)
+            os.close(null)
+        _MUTE["depth"] += 1
     try:
-        os.dup2(null, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+        with _MUTE_LOCK:
+            _MUTE["depth"] -= 1
+            if _MUTE["depth"] == 0:
+                os.dup2(_MUTE["saved"], 2)
+                os.close(_MUTE["saved"])
 
 
 class MediaPipeTracker:
@@ -81,8 +97,12 @@ class MediaPipeTracker:
     """
 
     def __init__(self, video: bool = False, max_faces: int = 4) -> None:
-        self._first = True
-        with _native_stderr_muted(QUIET_NATIVE):
+        self._calls = 0
+        # The graph's own threads print their start-up lines a moment after construction returns: stderr stays
+        # muted from here through the first NOISY_FRAMES frames (or close), not only around the constructor.
+        self._mute = ExitStack()
+        self._mute.enter_context(_native_stderr_muted(QUIET_NATIVE))
+        try:
             import mediapipe as mp
 
             self._mesh = mp.solutions.face_mesh.FaceMesh(
@@ -92,6 +112,9 @@ class MediaPipeTracker:
                 min_detection_confidence=0.5,
                 min_tracking_confidence=0.5,
             )
+        except BaseException:
+            self._mute.close()
+            raise
 
     def __enter__(self) -> MediaPipeTracker:
         return self
@@ -102,14 +125,18 @@ class MediaPipeTracker:
         self.close()
 
     def close(self) -> None:
-        self._mesh.close()
+        try:
+            self._mesh.close()
+        finally:
+            self._mute.close()
 
     def track(self, rgb: np.ndarray) -> FaceObservation | None:
         """Landmarks of the largest face in an RGB uint8 image, or None when there is none."""
         h, w = rgb.shape[:2]
-        with _native_stderr_muted(QUIET_NATIVE and self._first):
-            res = self._mesh.process(np.ascontiguousarray(rgb))
-        self._first = False
+        res = self._mesh.process(np.ascontiguousarray(rgb))
+        self._calls += 1
+        if self._calls >= NOISY_FRAMES:
+            self._mute.close()
         faces = res.multi_face_landmarks or []
         if not faces:
             return None

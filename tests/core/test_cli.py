@@ -171,3 +171,19 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path: P
         assert "--size 10: must be between 64" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
+
+
+def test_a_video_face_leaves_no_native_chatter_on_stderr(tmp_path: Path) -> None:
+    """MediaPipe's start-up lines (TFLite's INFO, absl's W0000) come from its own threads just after the graph is
+    built; the command line mutes them through a tracker's first frames, so a person sees only Parley's lines."""
+    import subprocess
+    import sys
+
+    from tests.conftest import FIXTURE_VIDEO, REPO
+
+    r = subprocess.run([sys.executable, "-m", "core.cli", "reconstruct", str(FIXTURE_VIDEO), "--out",
+                        str(tmp_path / "head.glb")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    for noise in ("W0000", "absl", "XNNPACK", "INFO:"):
+        assert noise not in r.stderr, r.stderr
+    assert (tmp_path / "head.glb").stat().st_size > 1_000_000
