@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,29 @@ def _ready(_: int) -> int:
     return os.getpid()
 
 
+def ignore_interrupt() -> None:
+    """A worker's initializer: Ctrl-C reaches the whole process group, but only the parent answers it (it stops
+    the workers); a worker that took it too would print its own traceback ("Process ForkProcess-2: …"). A
+    Ctrl-C that came while the worker was being forked (see ``forking``) was held back, and is dropped here."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def forking() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes are forked (a child must not take it before its initializer runs);
+    the parent gets a held one as soon as the workers exist."""
+    import signal
+
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def run_local(items: list[Item], settings: Settings, workers: int,
               progress: Callable[[Outcome], None] | None = None) -> Iterator[Outcome]:
     """Animate ``items`` on ``workers`` processes (1: in this process), yielding outcomes as they finish.
@@ -266,8 +290,10 @@ def run_local(items: list[Item], settings: Settings, workers: int,
 
     _models(settings)  # loaded before the fork: every worker shares the parent's copy
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        list(pool.map(_ready, range(workers)))  # every worker forked now, before MediaPipe runs here
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_interrupt)
+    try:
+        with forking():
+            list(pool.map(_ready, range(workers)))  # every worker forked now, before MediaPipe runs here
         settings = with_face(settings)
         futures = [pool.submit(_chunk, c, settings) for c in chunks(items, workers * 2)]
         for fut in as_completed(futures):
@@ -275,6 +301,12 @@ def run_local(items: list[Item], settings: Settings, workers: int,
                 if progress:
                     progress(o)
                 yield o
+    except BaseException:  # Ctrl-C, or the caller stopped early: no waiting for the chunks in flight
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def run_ray(items: list[Item], settings: Settings, address: str, workers: int,

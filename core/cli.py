@@ -263,7 +263,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     # the face is reconstructed once, by run_batch, after the worker processes are forked
     settings = Settings(None, args.fps, args.seed, args.articulation, motion, args.models, args.language,
                         not args.ignore_scripts, args.face)
-    bar = tqdm(desc="animating", unit="line")
+    bar = tqdm(desc="animating", unit="line", disable=None)  # a bar on a terminal; none in a log file
 
     def step(o, total: int) -> None:  # type: ignore[no-untyped-def]
         bar.total = total
@@ -289,7 +289,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     from core.render.video import REFINER, render
 
-    with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
+    with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%", disable=None) as bar:
         out = render(args.result, args.face, args.out, args.audio, args.size,
                      progress=lambda f: bar.update(100 * f - bar.n),
                      refiner=None if args.plain_warp else (args.refiner or REFINER))

@@ -60,9 +60,12 @@ def _ring_order(xy: np.ndarray) -> np.ndarray:
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(head: TexturedHead, size: int) -> None:
+def _init_worker(head: TexturedHead, size: int, worker: bool = True) -> None:
+    from core.batch import ignore_interrupt
     from core.face.shade import HeadRenderer
 
+    if worker:
+        ignore_interrupt()
     _WORKER["renderer"] = HeadRenderer(head, size)
 
 
@@ -84,10 +87,14 @@ def head_frames(head: TexturedHead, arkit: np.ndarray, pose: np.ndarray, size: i
     n = workers or min(4, os.cpu_count() or 1)
     jobs = list(zip(arkit.astype(np.float32), pose.astype(np.float32), strict=True))
     if n <= 1 or len(jobs) < 8:
-        _init_worker(head, size)
+        _init_worker(head, size, worker=False)
         yield from map(_render_one, jobs)
         return
-    with mp.get_context("fork").Pool(n, initializer=_init_worker, initargs=(head, size)) as pool:
+    from core.batch import forking
+
+    with forking():
+        pool = mp.get_context("fork").Pool(n, initializer=_init_worker, initargs=(head, size))
+    with pool:
         yield from pool.imap(_render_one, jobs, chunksize=4)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -11,6 +12,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     from review.model import load_take
 
     take = load_take(args.result, args.face, args.audio)
+    if not getattr(args, "verbose", False):  # Qt's multimedia and platform plug-ins narrate their start-up
+        os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa*=false")
     try:
         from review import window
     except ImportError as exc:  # PyQt6 missing, or no Qt platform libraries
@@ -22,7 +25,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(f"parley preview: this result's face ({take.missing_face}) is not on this machine: showing the built-in "
               "portrait, and exports are refused (give --face)", file=sys.stderr)
     head = reconstruct(take.face or DEMO_FACE).full_head()
-    rc = window.run(take, head, args.screenshot, args.at)
+    rc = window.run(take, head, args.screenshot, args.at, quiet=not getattr(args, "verbose", False))
     if args.screenshot and rc == 0:
         print(f"{args.result} → {args.screenshot}")
     return rc

@@ -10,6 +10,7 @@ core's glTF writer, FBX/.blend through the add-on's own exporter in a separate p
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from itertools import chain
@@ -342,9 +343,24 @@ class PreviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def run(take: Take, head: Any, screenshot: str | Path | None = None, at: float | None = None) -> int:
+def quiet_qt() -> None:
+    """Keep Qt's own warnings (no PulseAudio server, an off-screen platform's missing features) out of the
+    person's terminal; errors still show. ``parley -v preview`` keeps them all."""
+    from PyQt6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, _context: Any, message: str | None) -> None:
+        if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+            print(f"Qt: {message}", file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
+def run(take: Take, head: Any, screenshot: str | Path | None = None, at: float | None = None,
+        quiet: bool = True) -> int:
     """Open the window (``screenshot``: render it off-screen at ``at`` seconds, default a third in, save a PNG and
     close)."""
+    if quiet:
+        quiet_qt()
     app = QApplication.instance() or QApplication([])
     win = PreviewWindow(take, head, background=screenshot is None)
     if screenshot is not None:

@@ -163,3 +163,20 @@ def test_fbx_export_goes_through_the_add_ons_exporter_without_a_server(take_file
     monkeypatch.setenv("PARLEY_URL", "http://127.0.0.1:9")  # nothing answers: none is needed
     out = export_take(load_take(take_files[0]), reconstruct(DEMO_FACE).full_head(), tmp_path / "take.fbx")
     assert out.stat().st_size > 100_000 and out.read_bytes()[:18] == b"Kaydara FBX Binary"
+
+
+def test_the_window_keeps_qt_s_chatter_out_of_the_terminal(take_files: tuple[Path, Path], tmp_path: Path) -> None:
+    """No PulseAudio, multimedia-plug-in or off-screen-platform lines: only Parley's own line."""
+    pytest.importorskip("PyQt6.QtWidgets")
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("QT_LOGGING_RULES", None)
+    r = subprocess.run([sys.executable, "-m", "server.cli", "preview", str(take_files[0]), "--screenshot",
+                        str(tmp_path / "w.png")], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == "", r.stderr
+    assert r.stdout.strip().endswith("w.png")
