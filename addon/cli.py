@@ -26,8 +26,11 @@ import argparse
 import importlib
 import importlib.util
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -50,6 +53,26 @@ def _package() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold Ctrl-C back while Blender starts (importing bpy, registering the add-on): one that lands inside bpy's
+    start-up is swallowed there (it surfaces as a failed numpy import and the run goes on). Held, it is answered
+    the moment start-up is over."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _start_blender() -> ModuleType:
+    """The add-on package, imported (bpy with it) and registered."""
+    with _interrupt_held():
+        pkg = _package()
+        pkg.register()
+    return pkg
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -148,10 +171,9 @@ def check_result_args(args: argparse.Namespace) -> str:
 
 def write_result(args: argparse.Namespace) -> int:
     """One existing result written as it is (no server)."""
-    pkg = _package()
+    pkg = _start_blender()
     batch = importlib.import_module(f"{pkg.__name__}.batch")
     workflow = importlib.import_module(f"{pkg.__name__}.workflow")
-    pkg.register()
     try:
         audio = Path(args.audio[0]) if args.audio else None
         batch.write_result(Path(args.head), Path(args.result), audio, Path(args.out))
@@ -248,12 +270,11 @@ def main(argv: list[str]) -> int:
         return 2
     if args.server:
         os.environ["PARLEY_URL"] = args.server
-    pkg = _package()
+    pkg = _start_blender()
     batch = importlib.import_module(f"{pkg.__name__}.batch")
     workflow = importlib.import_module(f"{pkg.__name__}.workflow")
     rate = None if args.blink_rate == "natural" else float(args.blink_rate)
     motion = workflow.motion_fields(args.head_motion, rate, args.gaze, args.brows == "on", args.seed)
-    pkg.register()
     try:
         t0 = time.perf_counter()
         if args.rig:

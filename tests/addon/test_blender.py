@@ -706,3 +706,23 @@ def test_cli_writes_a_result_as_it_is_without_a_server(fresh: ModuleType, tmp_pa
     jaw = values_of(key_curve(fcs, "jawOpen"))
     assert np.allclose(jaw, res.arkit[:, ARKIT_NAMES.index("jawOpen")], atol=1e-5)
     assert len(sound_strips(bpy.context.scene)) == (1 if AUDIO else 0)  # the sound came along
+
+
+def test_cli_ctrl_c_during_start_up_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    """A Ctrl-C that lands while Blender starts (bpy swallowed it there, and the run went on) ends the run: exit
+    130, one line, no traceback, nothing written."""
+    import os
+    import signal
+
+    env = {"PATH": "/usr/bin:/bin", "PARLEY_URL": "http://127.0.0.1:9"}
+    out = tmp_path / "x.glb"
+    for after in (0.1, 0.2):  # bpy is importing then: its start-up takes ~0.3 s here
+        p = subprocess.Popen([sys.executable, "addon/cli.py", "--", "--audio", str(VOICE), "--face", str(FACE),
+                              "--out", str(out), "--no-start"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        time.sleep(after)
+        assert p.poll() is None
+        os.killpg(p.pid, signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 130 and "interrupted" in err and "Traceback" not in err, (after, err)
+        assert not out.exists()
