@@ -34,7 +34,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".m4a", ".aac", ".opus", ".webm", ".mp4"}
+#: The audio picked up from folders, and the video taken when named: ``core.batch``'s own (a test keeps them equal;
+#: the add-on ships without core). A folder of lines often holds previews and renders: video is never picked up.
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aif", ".aiff", ".wma"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".webm"})
 FORMATS = ("glb", "fbx", "blend")
 LANGUAGES = ("en", "fr", "de", "es", "it", "pt")  # the scripts' languages (the server phonemises them)
 
@@ -113,19 +116,9 @@ def check_args(args: argparse.Namespace) -> str:
         return check_result_args(args)
     if not args.audio:
         return "--audio is required (or write an existing result with --result and --head)"
-    if not 1.0 <= args.fps <= 240.0:
-        return f"--fps {args.fps:g}: must be between 1 and 240"
-    if not 0.0 <= args.articulation <= 2.0:
-        return f"--articulation {args.articulation:g}: must be between 0 and 2"
-    if not 0.0 <= args.head_motion <= 2.0:
-        return f"--head-motion {args.head_motion:g}: must be between 0 and 2"
-    if args.blink_rate != "natural":
-        try:
-            rate = float(args.blink_rate)
-        except ValueError:
-            rate = -1.0
-        if not 0.0 <= rate <= 60.0:
-            return f"--blink-rate {args.blink_rate}: must be 'natural' or between 0 and 60 per minute"
+    why = _take_options(args)
+    if why:
+        return why
     if args.rig:
         if Path(args.rig).suffix.lower() != ".blend" or not Path(args.rig).is_file():
             return f"--rig {args.rig}: must be an existing .blend file"
@@ -148,6 +141,33 @@ def check_args(args: argparse.Namespace) -> str:
     if out.suffix and not out.is_dir() and out.suffix.lower().lstrip(".") not in FORMATS:
         return f"--out {args.out}: must end in {', '.join('.' + f for f in FORMATS)}, or be a folder"
     return writable(out if not out.suffix or out.is_dir() else out.parent, args.out)
+
+
+def _take_options(args: argparse.Namespace) -> str:
+    """The take's options against the limits core sets (``limits.LIMITS``, checked equal to ``core.take``'s)."""
+    limits = _limits()
+    for name in ("fps", "articulation", "head_motion"):
+        why = limits.out_of_range(name, float(getattr(args, name)))
+        if why:
+            return why
+    if args.blink_rate != "natural":
+        try:
+            rate = float(args.blink_rate)
+        except ValueError:
+            rate = float("nan")
+        if limits.out_of_range("blink_rate", rate):
+            return f"--blink-rate {args.blink_rate}: must be 'natural' or between 0 and 60 per minute"
+    return ""
+
+
+def _limits() -> ModuleType:
+    """``addon/limits.py`` by file location, without importing the add-on package (and bpy) before the checks."""
+    here = Path(__file__).resolve().parent
+    spec = importlib.util.spec_from_file_location("parley_addon_limits", here / "limits.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def check_result_args(args: argparse.Namespace) -> str:
@@ -200,18 +220,29 @@ def writable(folder: Path, given: str) -> str:
 
 
 def audio_list(items: list[str]) -> list[Path]:
-    """Expand folders and .txt lists into audio files, in a stable order."""
+    """Audio files from files, folders (searched recursively, sorted) and ``.txt`` lists (one path a line, relative
+    to the list; blank lines and ``#`` comments ignored), each once — ``core.batch.collect``'s rules, which a test
+    checks this against.
+
+    Raises:
+        ValueError: an input that does not exist.
+    """
     out: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES)
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES)
         elif p.suffix.lower() == ".txt" and p.is_file():
-            lines = [ln.strip() for ln in p.read_text().splitlines()]
-            out += [(p.parent / ln) if not Path(ln).is_absolute() else Path(ln) for ln in lines if ln and ln[0] != "#"]
+            for line in p.read_text().splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    f = Path(line)
+                    out.append(f if f.is_absolute() else p.parent / f)
+        elif p.is_file() or p.suffix.lower() in AUDIO_SUFFIXES | VIDEO_SUFFIXES:
+            out.append(p)  # a listed file that is missing fails as its own item, with its message
         else:
-            out.append(p)
-    return out
+            raise ValueError(f"{item}: no such file or folder")
+    return list(dict.fromkeys(out))
 
 
 def read_script(path: Path) -> str:
@@ -258,7 +289,11 @@ def main(argv: list[str]) -> int:
         return 2
     if args.result:
         return write_result(args)
-    audio = audio_list(args.audio)
+    try:
+        audio = audio_list(args.audio)
+    except ValueError as exc:
+        print(f"addon/cli.py: {exc}", file=sys.stderr)
+        return 2
     if not audio:
         print("addon/cli.py: no audio files found in " + " ".join(args.audio), file=sys.stderr)
         return 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpy
 
+from .limits import LIMITS
+
 
 def _is_armature(_self: bpy.types.PropertyGroup, obj: bpy.types.Object) -> bool:
     return bool(obj.type == "ARMATURE")
@@ -25,19 +27,20 @@ class ParleySettings(bpy.types.PropertyGroup):
                                 ("es", "Spanish", ""), ("it", "Italian", ""), ("pt", "Portuguese", "")],
         default="en", description="The script's language")
     fps: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="FPS", default=0.0, min=0.0, max=240.0,
+        name="FPS", default=0.0, min=0.0, max=LIMITS["fps"][1],
         description="Frame rate of the animation (0: the scene's)")
     articulation: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Articulation", default=1.0, min=0.0, max=2.0,
+        name="Articulation", default=1.0, min=LIMITS["articulation"][0], max=LIMITS["articulation"][1],
         description="How far the mouth moves: 0 still, 1 a real talker's range, 2 exaggerated")
     head_motion: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Head Motion", default=1.0, min=0.0, max=2.0,
+        name="Head Motion", default=1.0, min=LIMITS["head_motion"][0], max=LIMITS["head_motion"][1],
         description="How much the head moves: 0 still, 1 a talker in conversation, 2 twice as much")
     natural_blinks: bpy.props.BoolProperty(  # type: ignore[valid-type]
         name="Natural Blinks", default=True,
         description="Blink at a conversational rate, more at pauses and phrase ends (off: the rate below)")
     blink_rate: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Blinks/min", default=17.0, min=0.0, max=60.0, description="Blinks per minute")
+        name="Blinks/min", default=17.0, min=LIMITS["blink_rate"][0], max=LIMITS["blink_rate"][1],
+        description="Blinks per minute")
     gaze: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Gaze", items=[("free", "Free", "Fixations with small saccades, shifting at blinks"),
                             ("camera", "Camera", "The eyes stay on the camera as the head moves"),

@@ -47,10 +47,13 @@ def speech(seconds: float) -> tuple[np.ndarray, str]:
 def main() -> None:
     import torch
 
-    from core.animate import animate, face_reference, load_models, one_thread
+    from core.animate import animate
     from core.audio.decode import load_audio
     from core.audio.features import model_features
     from core.cli import DEMO_FACE
+    from core.loading import load_models
+    from core.reference import face_reference
+    from core.threads import one_thread
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)

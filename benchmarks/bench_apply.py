@@ -41,9 +41,11 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=7)
     args = p.parse_args()
 
-    from core.animate import animate, face_reference, load_models
+    from core.animate import animate
     from core.face.gltf import write_glb
     from core.face.reconstruct import reconstruct
+    from core.loading import load_models
+    from core.reference import face_reference
     from server.work import rig
 
     models = load_models()

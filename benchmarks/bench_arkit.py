@@ -28,13 +28,14 @@ import numpy as np
 
 
 def main() -> int:
-    from core.animate import apply_smoothing, load_models, shape_lips
     from core.data.splits import REST_SPEAKERS
     from core.face.geometry import mouth_aperture
     from core.face.ict import fit_head, load_head
     from core.face.retarget import SOLVED, arkit_basis, reproduce, solve_arkit, solve_per_frame
+    from core.loading import load_models
     from core.metrics.regions import LIPS
     from core.models.expression import identity_feature, predict_with_visemes
+    from core.shaping import apply_smoothing, shape_lips
     from core.train.data import load_clips
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -139,11 +139,13 @@ def main() -> int:
         ap.error(f"--modes: each of {', '.join(MODES)}")
     import torch
 
-    from core.animate import animate, default_models, face_reference, load_models
+    from core.animate import animate
     from core.audio.decode import Audio
     from core.data.tts import VOICES, available, espeak, synthesize
     from core.errors import ParleyError
     from core.face.geometry import lip_gap
+    from core.loading import default_models, load_models
+    from core.reference import face_reference
 
     torch.set_num_threads(2)
     m = load_models(args.models) if args.models else default_models()

@@ -21,9 +21,10 @@ import torch
 
 
 def main() -> None:
-    from core.animate import apply_smoothing, load_models
+    from core.loading import load_models
     from core.models.expression import ExpressionNet
     from core.models.motion import HeadMotionNet
+    from core.shaping import apply_smoothing
     from core.train.data import load_clips
     from core.train.expression import energy_baseline, groups, psi_predictions, score_clips
     from core.train.motion import validate_motion

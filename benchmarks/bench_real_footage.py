@@ -46,13 +46,14 @@ class Row:
 
 def score_clip(group: str, clip, m, articulation: float, plot_dir: Path | None,  # type: ignore[no-untyped-def]
                style: tuple | None = None, text: str | None = None) -> Row:  # type: ignore[type-arg]
-    from core.animate import Reference, animate
+    from core.animate import animate
     from core.audio.decode import Audio
     from core.audio.features import frame_energy, model_features
     from core.face.geometry import mouth_aperture
     from core.metrics.motion import axis_speeds, blink_events, blinks_per_minute
     from core.metrics.sync import closure_recall, pearson, range_ratio, sync_scores
     from core.models.spontaneous import HeadStyle
+    from core.reference import Reference
 
     audio = Audio(clip.audio, 16000, 16000, 1, clip.key)
     ref = Reference.from_frames(clip.landmarks[0], clip.key)  # the first frame as the photo
@@ -187,10 +188,10 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from core.animate import default_models, load_models
     from core.data.phone_corpus import grid_sentence
     from core.data.prepare import prepare
     from core.data.splits import REST_SPEAKERS
+    from core.loading import default_models, load_models
 
     torch.set_num_threads(2)
     m = load_models(args.models) if args.models else default_models()

@@ -40,11 +40,11 @@ class Item:
 class Settings:
     """What every line shares: the face (a prepared Reference; None: the built-in portrait) and the options."""
 
-    reference: Any = None  # core.animate.Reference
+    reference: Any = None  # core.reference.Reference
     fps: float = 30.0
     seed: int = 0
     articulation: float = 1.0
-    motion: Any = None  # core.animate.Spontaneous
+    motion: Any = None  # core.take.Spontaneous
     models: str | None = None  # a folder of checkpoints (None: the shipped ones)
     language: str = "en"  # the dialogue files' language
     scripts: bool = True  # read NAME.txt beside NAME.wav
@@ -195,7 +195,7 @@ def _models(settings: Settings) -> Any:
     """The models, loaded once per process."""
     key = settings.models or ""
     if _WORKER.get("key") != key or "models" not in _WORKER:
-        from core.animate import default_models, load_models
+        from core.loading import default_models, load_models
 
         _WORKER.update(key=key, models=load_models(settings.models) if settings.models else default_models())
     return _WORKER["models"]
@@ -203,8 +203,9 @@ def _models(settings: Settings) -> Any:
 
 def animate_item(item: Item, settings: Settings) -> Outcome:
     """Animate one line into its output (written whole or not at all); any failure is its outcome, not a raise."""
-    from core.animate import animate, one_thread
+    from core.animate import animate
     from core.speech.script import read_script
+    from core.threads import one_thread
 
     one_thread()  # one line per process: the processes are the parallelism (and the CLI's results, bit for bit)
     try:
@@ -239,7 +240,7 @@ def with_face(settings: Settings) -> Settings:
         return settings
     from dataclasses import replace
 
-    from core.animate import face_reference
+    from core.reference import face_reference
 
     return replace(settings, reference=face_reference(settings.face))
 

@@ -176,15 +176,10 @@ def _eval_fan(args: argparse.Namespace) -> int:
 
 def spontaneous_args(args: argparse.Namespace) -> Any:
     """The take's options (fps, articulation, head/blink/gaze/brows), checked before any work; the Spontaneous."""
-    from core.animate import Spontaneous
+    from core.take import Spontaneous, check_take
 
-    if not (1.0 <= args.fps <= 240.0):
-        raise ParleyError(f"--fps {args.fps:g}: must be between 1 and 240")
-    if not (0.0 <= args.articulation <= 2.0):
-        raise ParleyError(f"--articulation {args.articulation:g}: must be between 0 and 2")
     sp = Spontaneous(args.head_motion, Spontaneous.parse_blink_rate(args.blink_rate), args.gaze, args.brows == "on")
-    sp.check()
-    return sp
+    return check_take(args.fps, args.articulation, sp)
 
 
 def script_args(args: argparse.Namespace) -> str | None:
@@ -202,7 +197,10 @@ def cmd_animate(args: argparse.Namespace) -> int:
     if args.preview:
         check_output(args.preview, (".mp4",), "--preview")
     motion = spontaneous_args(args)
-    from core.animate import animate, load_models, one_thread, reference_of
+    from core.animate import animate
+    from core.loading import load_models
+    from core.reference import reference_of
+    from core.threads import one_thread
 
     text = script_args(args)
     one_thread()
@@ -300,11 +298,12 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from PIL import Image
 
-    from core.animate import animate, reference_of
+    from core.animate import animate
     from core.face.gltf import write_glb, write_obj
     from core.face.reconstruct import reconstruct
     from core.face.shade import turnaround
     from core.preview import write_head_preview
+    from core.reference import reference_of
 
     out = Path(args.out)
     rec = reconstruct(DEMO_FACE)

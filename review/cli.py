@@ -18,8 +18,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         from review import window
     except ImportError as exc:  # PyQt6 missing, or no Qt platform libraries
         raise ParleyError(f"parley preview needs PyQt6 (pip install 'parley[preview]'): {exc}") from exc
-    from core.animate import DEMO_FACE
     from core.face.reconstruct import reconstruct
+    from core.reference import DEMO_FACE
 
     if take.missing_face:
         print(f"parley preview: this result's face ({take.missing_face}) is not on this machine: showing the built-in "

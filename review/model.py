@@ -77,7 +77,7 @@ def load_take(result: str | Path, face: str | Path | None = None, audio: str | P
 
 def _existing(path: str) -> Path | None:
     """The file a result names, if it is here; the built-in portrait wherever this copy of Parley keeps it."""
-    from core.animate import DEMO_FACE
+    from core.reference import DEMO_FACE
 
     if not path:
         return None

@@ -9,7 +9,7 @@ reconstruction, so a change to the tracker or the rest estimator that makes it s
 
 from __future__ import annotations
 
-from core.animate import DEMO_FACE, DEMO_REFERENCE, reference_of
+from core.reference import DEMO_FACE, DEMO_REFERENCE, reference_of
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.animate import Models
+from core.loading import Models
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "golden" / "golden.npz"
 
@@ -22,13 +22,14 @@ def golden_outputs() -> dict[str, np.ndarray]:
     """The outputs of each shipped checkpoint and asset on fixed inputs (3 s of the demo voice at 25 fps)."""
     import torch
 
-    from core.animate import ASSETS, load_models, shape_lips
     from core.audio.decode import load_audio
     from core.audio.features import frame_count, model_features
     from core.cli import DEMO_AUDIO
+    from core.loading import ASSETS, load_models
     from core.models.expression import predict_with_visemes
     from core.models.motion import predict_motion
     from core.models.smoother import AdaptiveSmoother, smooth_adaptive
+    from core.shaping import shape_lips
 
     torch.set_num_threads(1)
     m = load_models()

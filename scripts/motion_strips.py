@@ -20,9 +20,10 @@ def main() -> int:
     import cv2
     from PIL import Image
 
-    from core.animate import DEMO_FACE, animate, reference_of
+    from core.animate import animate
     from core.face.reconstruct import reconstruct
     from core.face.shade import HeadRenderer
+    from core.reference import DEMO_FACE, reference_of
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("clips", nargs="+")

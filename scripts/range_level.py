@@ -26,10 +26,11 @@ def amplitudes(m, clips, level: float) -> list[tuple[str, float, float]]:  # typ
     """(clip, amplitude ratio, r at lag 0) of each clip at ``level``."""
     from dataclasses import replace
 
-    from core.animate import Reference, animate
+    from core.animate import animate
     from core.audio.decode import Audio
     from core.face.geometry import mouth_aperture
     from core.metrics.sync import sync_scores
+    from core.reference import Reference
 
     old = m.expression.cfg
     m.expression.cfg = replace(old, range_level=level)
@@ -73,9 +74,10 @@ def main() -> int:
     args = ap.parse_args()
     import torch
 
-    from core.animate import load_models, one_thread
     from core.face.canonical import canonical_face
+    from core.loading import load_models
     from core.models.pca import LandmarkPCA
+    from core.threads import one_thread
     from core.train.data import load_clips
 
     one_thread()

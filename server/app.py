@@ -13,8 +13,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from core.animate import ASSETS, Models, Reference, animate, face_reference, load_models
+from core.animate import animate
 from core.errors import ParleyError
+from core.loading import ASSETS, Models, load_models
+from core.reference import Reference, face_reference
 from server.config import ServerConfig
 from server.errors import ApiError, core_error_code, install_handlers
 from server.jobs import JobManager
@@ -60,7 +62,7 @@ class ServerState:
         ``load_failed`` with the reason instead of "still loading" for ever.
         """
         try:
-            from core.animate import one_thread
+            from core.threads import one_thread
 
             one_thread()  # results identical to the CLI's and parley batch's for the same input and seed
             models = await asyncio.to_thread(load_models, self.models_dir, None, self.config.device)

@@ -98,16 +98,23 @@ def _face_ref(st: Any, face_id: str | None, has_face: bool) -> Path | None:
     return path
 
 
+def _bounds(key: str) -> dict[str, float]:
+    """The OpenAPI bounds of a take option: core's own limits."""
+    from core.take import LIMITS
+
+    return {"minimum": LIMITS[key][0], "maximum": LIMITS[key][1]}
+
+
 def _spontaneous(fields: dict[str, str]) -> dict[str, Any]:
     """The head/blink/gaze/brow settings of an animate form, checked (core's Spontaneous says what is allowed)."""
-    from core.animate import Spontaneous
     from core.errors import ParleyError
+    from core.take import Spontaneous
 
     brows = fields.get("brows", "true").strip().lower()
     if brows not in ("true", "false", "on", "off", "1", "0", ""):
         raise ApiError(422, "invalid_request", f"brows {brows[:20]!r} must be true or false")
     try:
-        sp = Spontaneous(_number(fields, "head_motion", 1.0, 0.0, 2.0),
+        sp = Spontaneous(_number(fields, "head_motion", 1.0),
                          Spontaneous.parse_blink_rate(fields.get("blink_rate")),
                          fields.get("gaze", "free") or "free", brows in ("true", "on", "1", ""))
         sp.check()
@@ -116,7 +123,13 @@ def _spontaneous(fields: dict[str, str]) -> dict[str, Any]:
     return {"head_motion": sp.head_motion, "blink_rate": sp.blink_rate, "gaze": sp.gaze, "brows": sp.brows}
 
 
-def _number(fields: dict[str, str], key: str, default: float, lo: float, hi: float) -> float:
+def _number(fields: dict[str, str], key: str, default: float, lo: float | None = None,
+            hi: float | None = None) -> float:
+    """A form field as a number within [lo, hi] (by default the take's limits, ``core.take.LIMITS``)."""
+    from core.take import LIMITS
+
+    if lo is None or hi is None:
+        lo, hi = LIMITS[key]
     raw = fields.get(key)
     if raw is None or raw == "":
         return default
@@ -146,7 +159,7 @@ def _script(fields: dict[str, str]) -> tuple[str | None, str]:
              openapi_extra=_multipart(
                  {"audio": "the voice clip (WAV, FLAC, OGG, MP3, M4A, or a video's sound track)",
                   "face": "optional photo or video of the face (default: the built-in portrait)"},
-                 {"fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 240},
+                 {"fps": {"type": "number", "default": 30, **_bounds("fps")},
                   "text": {"type": "string", "description": "optional script of the line: its words drive the mouth "
                            "where the audio says them (words it does not say are listed in meta 'script')"},
                   "language": {"type": "string", "enum": ["en", "fr", "de", "es", "it", "pt"], "default": "en",
@@ -154,9 +167,9 @@ def _script(fields: dict[str, str]) -> tuple[str | None, str]:
                   "seed": {"type": "integer", "default": 0},
                   "face_id": {"type": "string", "description": "a face /v1/reconstruct made (its face_id), instead "
                               "of uploading the photo or video again"},
-                  "articulation": {"type": "number", "default": 1, "minimum": 0, "maximum": 2,
+                  "articulation": {"type": "number", "default": 1, **_bounds("articulation"),
                                    "description": "mouth range: 0 still, 1 a real talker's, 2 exaggerated"},
-                  "head_motion": {"type": "number", "default": 1, "minimum": 0, "maximum": 2,
+                  "head_motion": {"type": "number", "default": 1, **_bounds("head_motion"),
                                   "description": "head motion: 0 still, 1 a talker's, 2 twice as much"},
                   "blink_rate": {"type": "string", "default": "natural",
                                  "description": "'natural' (conversational, more at pauses) or blinks per minute 0–60"},
@@ -175,9 +188,9 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
     try:
         if "audio" not in form.files:
             raise ApiError(422, "invalid_request", "an 'audio' file part is required")
-        fps = _number(form.fields, "fps", 30.0, 1.0, 240.0)
+        fps = _number(form.fields, "fps", 30.0)
         seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
-        articulation = _number(form.fields, "articulation", 1.0, 0.0, 2.0)
+        articulation = _number(form.fields, "articulation", 1.0)
         motion = _spontaneous(form.fields)
         text, language = _script(form.fields)
         face_ref = _face_ref(st, form.fields.get("face_id"), "face" in form.files)
@@ -214,7 +227,7 @@ async def animate(request: Request, wait: bool = Query(False, description="answe
                  ["job_id"]))
 async def render_video(request: Request) -> JSONResponse:
     """A finished animation played by the person in the photo → a job whose result is the MP4 (sound muxed in)."""
-    from core.animate import DEMO_FACE
+    from core.reference import DEMO_FACE
 
     st = state_of(request)
     st.require_ready()

@@ -9,8 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from core.animate import Models, Reference, Spontaneous, animate
+from core.animate import animate
 from core.contract import load_result
+from core.loading import Models
+from core.reference import Reference
+from core.take import Spontaneous
 from server.jobs import Job, Runner
 
 RESULT_NPZ = "result.npz"
@@ -61,8 +64,8 @@ def reconstruct_runner(models: Models) -> Runner:
     """A runner for ``reconstruct`` jobs: input face in the job folder → mesh.glb + reconstruct.json."""
 
     def run(job: Job) -> None:
-        from core.animate import reference_of
         from core.face.reconstruct import reconstruct
+        from core.reference import reference_of
 
         job.step(0.05, "reconstructing the face")
         source = job.dir / job.params["face"]

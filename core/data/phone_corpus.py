@@ -25,10 +25,10 @@ import numpy as np
 from tqdm import tqdm
 
 from core.data.manifest import manifest_clips
+from core.batch import AUDIO_SUFFIXES
 from core.errors import ParleyError
 from core.speech.phoneset import PHONE_VISEME
 
-AUDIO_SUFFIXES = (".flac", ".wav", ".mp3", ".ogg", ".m4a")
 RATE = 100  # labels per second
 
 # GRID's grammar: command colour preposition letter digit adverb, spelled by the clip's six-letter name
@@ -154,7 +154,7 @@ def label_audio(inputs: list[Path], out_dir: Path, workers: int = 2) -> tuple[in
     else is recognised, then aligned. Returns (clips in the manifest, [(file, why skipped)])."""
     files = []
     for p in inputs:
-        files += sorted(q for q in p.rglob("*") if q.suffix.lower() in AUDIO_SUFFIXES + (".mp4",)) if p.is_dir() \
+        files += sorted(q for q in p.rglob("*") if q.suffix.lower() in AUDIO_SUFFIXES | {".mp4"}) if p.is_dir() \
             else [p]
     if not files:
         raise ParleyError("no audio files in " + ", ".join(map(str, inputs)))

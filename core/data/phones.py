@@ -27,7 +27,6 @@ from core.speech.phoneset import BILABIAL, N_VISEMES, OPEN, VISEME_OF, VISEMES  
 log = logging.getLogger(__name__)
 
 _CLASS = VISEME_OF  # PocketSphinx phone → mouth class (silence and noise fillers: 0)
-AUDIO_SUFFIXES = (".flac", ".wav", ".mp3", ".ogg", ".m4a")
 
 
 def _decoder():  # type: ignore[no-untyped-def]

@@ -92,7 +92,7 @@ def test_models_that_failed_to_load_are_reported_with_the_reason(tmp_path: Path)
     import sys
 
     from addon import local_server
-    from core.animate import ASSETS
+    from core.loading import ASSETS
     from tests.server.conftest import REPO
 
     models = tmp_path / "models"

@@ -142,7 +142,7 @@ def test_cli_expands_folders_and_lists_and_names_outputs(tmp_path: Path) -> None
     for name in ("b.wav", "a.flac", "notes.md"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "lines.txt").write_text("# dialogue\na.flac\n\n/abs/c.mp3\n")
-    assert audio_list([str(tmp_path)]) == [tmp_path / "a.flac", tmp_path / "b.wav"]
+    assert audio_list([str(tmp_path)]) == [tmp_path / "a.flac", tmp_path / "b.wav"]  # the list is no audio
     assert audio_list([str(tmp_path / "lines.txt")]) == [tmp_path / "a.flac", Path("/abs/c.mp3")]
     assert outputs([Path("x/a.wav")], Path("o/a.fbx"), None) == [Path("o/a.fbx")]
     assert outputs([Path("x/a.wav"), Path("y/a.wav")], Path("o"), "blend") == [Path("o/a_0.blend"), Path("o/a_1.blend")]
@@ -168,3 +168,33 @@ def test_action_names_keep_their_face_and_head_suffix() -> None:
     face, head = mo.action_name(long, "Face"), mo.action_name(long, "Head")
     assert face.endswith("… Face") and head.endswith("… Head") and face[:-4] == head[:-4]
     assert len(face.encode()) <= 63 and len(mo.action_name("é" * 40, "Head").encode()) <= 63
+
+
+def test_the_addons_copy_of_the_take_limits_is_cores() -> None:
+    """One check of a take's options: the add-on's sliders and addon/cli.py accept what core and the server do."""
+    from addon import limits
+    from core import take
+
+    assert limits.LIMITS == take.LIMITS
+    assert limits.out_of_range("fps", 240.0) == "" and "between 1 and 240" in limits.out_of_range("fps", 241.0)
+    assert limits.out_of_range("articulation", float("nan"))
+
+
+def test_the_cli_expands_inputs_as_parley_batch_does(tmp_path: Path) -> None:
+    """One rule for what a folder or a list holds: addon/cli.py's copy against core.batch.collect, on a tree with
+    every kind of thing a folder of lines collects (previews, renders, notes, dialogue files, sub-folders)."""
+    from addon import cli
+    from core import batch
+
+    assert cli.AUDIO_SUFFIXES == batch.AUDIO_SUFFIXES and cli.VIDEO_SUFFIXES == batch.VIDEO_SUFFIXES
+    for name in ("line.wav", "line.mp3", "line.ogg", "line.txt", "line.mp4", "line_render.MOV", "b.FLAC",
+                 "act2/c.wav", "act2/c.txt", "act2/deep/d.opus", "notes.md", "x.wma"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "list.txt").write_text("# lines\nline.wav\nact2/c.wav\nline.wav\ntake.mp4\n/abs/e.mp3\n")
+    for inputs in ([tmp_path], [tmp_path / "list.txt"], [tmp_path / "act2", tmp_path / "line.mp4"],
+                   [tmp_path / "act2" / "c.wav", tmp_path / "act2"]):
+        assert cli.audio_list([str(i) for i in inputs]) == batch.collect(inputs), inputs
+    assert tmp_path / "line.mp4" not in cli.audio_list([str(tmp_path)])
+    with pytest.raises(ValueError, match="no such file"):
+        cli.audio_list([str(tmp_path / "nobody")])

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.animate import AnimationResult, check_contract, face_reference, load_models
 from core.animate import animate as run_animate
+from core.contract import AnimationResult, check_contract
 from core.errors import AudioDecodeError, CheckpointError, ParleyError
+from core.loading import load_models
+from core.reference import face_reference
 from tests.conftest import DEMO_FACE, FIXTURE_VIDEO
 
 
@@ -166,11 +168,11 @@ def test_models_run_on_the_device_they_report(tmp_path: Path, wav_path: Path) ->
 
 
 def test_head_blinks_gaze_brows_and_seed_controls(models, photo) -> None:  # type: ignore[no-untyped-def]
-    from core.animate import Spontaneous
     from core.audio.decode import load_audio
     from core.cli import DEMO_AUDIO
     from core.face.arkit import ARKIT_NAMES, INDEX
     from core.metrics.motion import blinks_per_minute
+    from core.take import Spontaneous
 
     audio = load_audio(DEMO_AUDIO)
     look = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith("eyeLook")]
@@ -205,7 +207,7 @@ def test_a_face_video_sets_the_head_style(tmp_path: Path, models) -> None:  # ty
     ref = face_reference(FIXTURE_VIDEO)
     assert ref.style is not None
     ref.save(tmp_path / "ref.npz")
-    from core.animate import Reference
+    from core.reference import Reference
 
     back = Reference.load(tmp_path / "ref.npz")
     assert back.style == ref.style
@@ -216,8 +218,8 @@ def test_a_face_video_sets_the_head_style(tmp_path: Path, models) -> None:  # ty
 
 
 def test_the_shipped_demo_reference_is_a_fresh_reconstruction_of_the_demo_face() -> None:
-    from core.animate import DEMO_FACE, DEMO_REFERENCE, Reference, face_reference, reference_of
     from core.face.reconstruct import reconstruct
+    from core.reference import DEMO_FACE, DEMO_REFERENCE, Reference, face_reference, reference_of
 
     shipped = Reference.load(DEMO_REFERENCE)
     fresh = reference_of(reconstruct(DEMO_FACE, head=False), DEMO_FACE)

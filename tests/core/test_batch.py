@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.animate import AnimationResult, check_contract
 from core.batch import Settings, collect, plan, run_batch
 from core.cli import main
+from core.contract import AnimationResult, check_contract
 from core.errors import ParleyError
 from tests.conftest import DEMO_FACE, speechlike
 

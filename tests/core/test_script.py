@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.animate import animate, check_contract
+from core.animate import animate
 from core.cli import main
+from core.contract import check_contract
 from core.data.tts import available, synthesize
 from core.errors import ParleyError
 from core.face.geometry import lip_gap

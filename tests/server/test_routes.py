@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from core.animate import AnimationResult, check_contract
+from core.contract import AnimationResult, check_contract
 from tests.server.conftest import (
     blank_png,
     demo_face,
@@ -61,7 +61,7 @@ def test_models_lists_checkpoints_and_cards(client: TestClient) -> None:
     assert {"landmark_pca", "expression", "motion", "blink", "smoother"} <= set(names)
     assert names["expression"]["kind"] == "parley.expression" and len(names["expression"]["sha256"]) == 16
     assert "unseen_aperture_r_lag0" in names["expression"]["metrics"]
-    from core.animate import ASSETS
+    from core.loading import ASSETS
 
     chosen = json.loads((ASSETS / "smoothing.json").read_text())["choice"]  # written by `parley train smoother`
     assert "MODEL_CARD_motion.md" in body["cards"] and body["smoothing"] == chosen
@@ -226,7 +226,7 @@ def test_pickle_checkpoint_is_refused_and_never_run(tmp_path: Path) -> None:
     import pickle
     import shutil
 
-    from core.animate import ASSETS
+    from core.loading import ASSETS
 
     models = tmp_path / "models"
     shutil.copytree(ASSETS, models)
@@ -250,7 +250,7 @@ def test_any_load_failure_is_reported_not_left_loading(tmp_path: Path) -> None:
     """A smoothing.json without "choice" (a KeyError, not a ParleyError) must not leave /v1/ready loading for ever."""
     import shutil
 
-    from core.animate import ASSETS
+    from core.loading import ASSETS
 
     models = tmp_path / "models"
     shutil.copytree(ASSETS, models)

@@ -33,7 +33,7 @@ def test_busy_port_is_reported(tmp_path: Path) -> None:
 def test_exit_on_load_failure_says_why(tmp_path: Path) -> None:
     import shutil
 
-    from core.animate import ASSETS
+    from core.loading import ASSETS
 
     models = tmp_path / "models"
     shutil.copytree(ASSETS, models)
