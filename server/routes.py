@@ -11,10 +11,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 
-from server.app import VERSION, state_of
 from server.errors import ApiError, error_status
 from server.jobs import Job
 from server.schemas import AnimateResult, Deleted, ErrorBody, Health, JobStatus, ModelsInfo, Ready, ReconstructResult
+from server.state import VERSION, state_of
 from server.uploads import Form
 from server.work import (
     MESH_GLB,

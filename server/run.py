@@ -14,8 +14,9 @@ from types import FrameType
 
 import uvicorn
 
-from server.app import ServerState, create_app
+from server.app import create_app
 from server.config import ServerConfig, default_results_dir, private_dir
+from server.state import ServerState
 
 log = logging.getLogger("parley.server")
 

@@ -344,3 +344,15 @@ def test_the_server_and_the_cli_give_the_same_result(client: TestClient, tmp_pat
     with np.load(io.BytesIO(served)) as a, np.load(tmp_path / "cli.npz") as b:
         for k in ("expression", "pose", "blink", "landmarks", "arkit"):
             assert np.array_equal(a[k], b[k]), k  # bit for bit: one thread for torch and BLAS on both sides
+
+
+def test_the_routes_do_not_import_the_app_that_includes_them() -> None:
+    """No app ↔ routes circle: the routes reach the shared state through ``server.state``."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = "import sys, server.routes; print('server.app' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
