@@ -2,7 +2,8 @@
 
 It talks HTTP only (``client.py``); it never imports torch or Parley's ``core``. Modules:
 ``motion``/``glb``/``workflow``/``local_server``/``client`` need no bpy (and are tested without it);
-``scene`` writes Blender data; ``operators``, ``panel``, ``prefs`` and ``props`` are the thin UI;
+``face`` builds the head object and ``scene`` writes the animation onto it (or a rig); ``limits`` holds core's
+option limits; ``operators``, ``panel``, ``prefs`` and ``props`` are the thin UI;
 ``cli.py`` is the command line. bpy is imported only on ``register``, so the bpy-free modules import anywhere.
 """
 

@@ -11,6 +11,7 @@ from typing import Any
 import bpy
 
 from . import local_server, operators, prefs, scene, workflow
+from .face import build_face
 
 
 @dataclass
@@ -25,7 +26,7 @@ def _write(face: Path, rec: dict[str, Any], audio: Path | None, m: Any, out: Pat
     """A fresh scene with the face, the animation and the sound (if any), written to ``out``."""
     line = line or (audio.stem if audio is not None else out.stem)
     scene.clear_scene(bpy.context.scene)
-    obj = scene.build_face(bpy.context, f"Parley_{face.stem}", rec)
+    obj = build_face(bpy.context, f"Parley_{face.stem}", rec)
     obj["parley_source"] = str(face.resolve())
     info = scene.apply(bpy.context, obj, m, str(audio.resolve()) if audio else None, title=f"{obj.name} {line}")
     for w in info["warnings"] if out.suffix.lower() == ".blend" else []:  # a .glb/.fbx never carries the sound

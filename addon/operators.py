@@ -12,6 +12,7 @@ from bpy_extras.io_utils import ExportHelper
 
 from . import local_server, prefs, scene, tasks, workflow
 from .client import Cancelled, ParleyClient, ServerError, Upload
+from .face import FACE_ID_TAG, build_face, is_parley_face, why_not_face
 
 #: Tests set this to exercise the threaded path under the bpy module, which runs in background mode.
 ASYNC_IN_BACKGROUND = False
@@ -28,7 +29,7 @@ def _idle(context: bpy.types.Context) -> bool:
 def _face_ready(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
     """Poll for operators on a face Parley drives (a Parley head, or any mesh with ARKit shape keys): one must be
     active (else say what is needed) and no job running."""
-    why = scene.why_not_face(context.active_object)
+    why = why_not_face(context.active_object)
     if why:
         cls.poll_message_set(why)
         return False
@@ -171,7 +172,7 @@ class PARLEY_OT_reconstruct(bpy.types.Operator):
             return workflow.reconstruct(client, face_path, report, stop)
 
         def finish(rec: dict[str, Any]) -> str:
-            obj = scene.build_face(bpy.context, name, rec)
+            obj = build_face(bpy.context, name, rec)
             obj["parley_source"] = rec["face_path"]
             return f"Parley: made '{obj.name}' ({len(obj.data.vertices)} vertices, " \
                    f"{len(obj.data.shape_keys.key_blocks) - 1} shape keys)"
@@ -202,14 +203,14 @@ class PARLEY_OT_animate(bpy.types.Operator):
         if settings.head_target == "BONE":
             target = scene.HeadTarget(settings.armature, settings.bone)
         try:
-            face = _face_upload(obj) if scene.is_parley_face(obj) else _panel_face(settings.face_path)
+            face = _face_upload(obj) if is_parley_face(obj) else _panel_face(settings.face_path)
             scene.plan_check(obj, target)
         except (ValueError, scene.SceneError) as exc:
             self.report({"ERROR"}, f"Parley Animate: {exc}")
             return {"CANCELLED"}
         name, articulation, language = obj.name, settings.articulation, settings.language
         text = settings.script_text.as_string() if settings.script_text is not None else settings.transcript
-        face_id = str(obj.get(scene.FACE_ID_TAG, ""))
+        face_id = str(obj.get(FACE_ID_TAG, ""))
         motion = workflow.motion_fields(settings.head_motion, None if settings.natural_blinks else settings.blink_rate,
                                         settings.gaze, settings.brows, settings.seed)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-from . import local_server, operators, prefs, scene, tasks
+from . import local_server, operators, prefs, tasks
+from .face import why_not_face
 
 
 class PARLEY_PT_main(bpy.types.Panel):
@@ -57,7 +58,7 @@ class PARLEY_PT_main(bpy.types.Panel):
             box.prop(settings, "armature")
             if settings.armature is not None and settings.armature.type == "ARMATURE":
                 box.prop_search(settings, "bone", settings.armature.data, "bones")
-        why = scene.why_not_face(context.active_object)
+        why = why_not_face(context.active_object)
         if why:
             box.label(text=why, icon="ERROR")
         box.operator("parley.animate", icon="PLAY_SOUND")

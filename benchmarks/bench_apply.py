@@ -65,11 +65,12 @@ def main() -> None:
         import bpy
 
         from addon import motion, scene
+        from addon.face import build_face
 
         bpy.ops.wm.read_factory_settings(use_empty=True)
         ctx = bpy.context
         info["mesh"] = base64.b64decode(str(info.pop("mesh_glb")))
-        obj = scene.build_face(ctx, "Bench", info)
+        obj = build_face(ctx, "Bench", info)
         parse: list[float] = []
         for _ in range(args.runs):
             t0 = time.perf_counter()

@@ -322,7 +322,7 @@ def test_bad_inputs_are_reported_and_nothing_is_written(fresh: ModuleType, tmp_p
     bpy.context.scene.collection.objects.link(plain)
     bpy.context.view_layer.objects.active = plain
     assert not bpy.ops.parley.animate.poll()
-    assert "no ARKit-named shape keys" in fresh.scene.why_not_face(plain) and fresh.scene.why_not_face(obj) == ""
+    assert "no ARKit-named shape keys" in fresh.face.why_not_face(plain) and fresh.face.why_not_face(obj) == ""
 
 
 def test_unregister_stops_the_timer_and_drops_a_running_task(ext: ModuleType) -> None:
@@ -577,7 +577,7 @@ def user_rig(with_action: bool = True) -> tuple[Any, Any]:
 
 def test_any_arkit_rig_gets_the_curves_it_names_and_nothing_else(fresh: ModuleType) -> None:
     obj, arm = user_rig()
-    assert fresh.scene.why_not_face(obj) == "" and bpy.ops.parley.animate.poll()
+    assert fresh.face.why_not_face(obj) == "" and bpy.ops.parley.animate.poll()
     s = bpy.context.scene.parley
     s.head_target, s.armature, s.bone = "BONE", arm, "Head"
     assert bpy.ops.parley.animate() == {"FINISHED"}
