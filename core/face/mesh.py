@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import trimesh
 from PIL import Image
 
 from core.face.topology import face_triangles
+
+if TYPE_CHECKING:
+    import trimesh
 
 #: Longest side of the texture image (pixels).
 TEXTURE_SIZE = 1024
@@ -27,6 +30,8 @@ class TexturedFace:
     texture: np.ndarray  # (H, W, 3) uint8, the cropped photo
 
     def to_trimesh(self) -> trimesh.Trimesh:
+        import trimesh  # only for the mask's export: a quarter of a second off every start with a face
+
         material = trimesh.visual.material.PBRMaterial(
             name="parley_face",
             baseColorTexture=Image.fromarray(self.texture),
@@ -44,6 +49,8 @@ class TexturedFace:
         suffix = path.suffix.lower()
         if suffix not in (".glb", ".gltf", ".obj"):
             raise ValueError(f"{path}: mesh format must be .glb, .gltf or .obj")
+        import trimesh
+
         mesh = self.to_trimesh()
         if suffix == ".obj":
             simple = trimesh.visual.material.SimpleMaterial(image=Image.fromarray(self.texture), name=path.stem)

@@ -7,15 +7,18 @@ into Parley's right-handed frame (x right, y up, z towards the camera).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -88,6 +91,27 @@ def _native_stderr_muted(on: bool) -> Iterator[None]:
                 os.close(_MUTE["saved"])
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module MediaPipe imports and Parley never uses, until something touches it: the real module
+    is then imported in its place and the attribute read from it (a submodule stand-in is returned as it is)."""
+
+    def __getattr__(self, attr: str) -> Any:
+        sub = sys.modules.get(f"{self.__name__}.{attr}")
+        if isinstance(sub, _Deferred):
+            return sub
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def _defer_matplotlib() -> None:
+    """``import mediapipe`` runs its drawing helpers' ``import matplotlib.pyplot`` (a third of a second of every
+    start with a face); Parley never draws with them, so matplotlib loads only if someone else uses it."""
+    if "matplotlib" not in sys.modules and "matplotlib.pyplot" not in sys.modules:
+        for name in ("matplotlib", "matplotlib.pyplot"):
+            sys.modules[name] = _Deferred(name)
+
+
 class MediaPipeTracker:
     """MediaPipe face mesh (468 points). Use as a context manager; not thread-safe.
 
@@ -103,6 +127,8 @@ class MediaPipeTracker:
         self._mute = ExitStack()
         self._mute.enter_context(_native_stderr_muted(QUIET_NATIVE))
         try:
+            if "mediapipe" not in sys.modules:
+                _defer_matplotlib()
             import mediapipe as mp
 
             self._mesh = mp.solutions.face_mesh.FaceMesh(

@@ -76,3 +76,28 @@ def test_video_tracks_every_frame() -> None:
     track = track_video(FIXTURE_VIDEO)
     assert track.landmarks.shape == (75, N_LANDMARKS, 3)
     assert track.found.all() and track.fps == pytest.approx(25.0)
+
+
+def test_matplotlib_waits_until_someone_uses_it() -> None:
+    """MediaPipe's import of matplotlib.pyplot is deferred (a third of a second of every start with a face), and
+    matplotlib still works, whole, for whoever uses it afterwards."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = """
+import sys
+from core.face.tracker import MediaPipeTracker
+MediaPipeTracker().close()
+print(type(sys.modules["matplotlib.pyplot"]).__name__)
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from mediapipe.python.solutions import drawing_utils
+fig = plt.figure()
+print(type(fig).__name__, type(sys.modules["matplotlib.pyplot"]).__name__, drawing_utils.plt.figure is plt.figure)
+"""
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["_Deferred", "Figure", "module", "True"]
