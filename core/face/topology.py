@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -54,9 +55,21 @@ def orient_towards(tris: np.ndarray, shape: np.ndarray, direction: np.ndarray) -
     return out
 
 
+#: ``compute_face_triangles()``'s answer, shipped (``scripts/make_face_triangles.py``; a test recomputes it): the
+#: computation needs trimesh and MediaPipe's tables, over half a second of every start with a face.
+FACE_TRIANGLES = Path(__file__).resolve().parents[1] / "assets" / "face_triangles.npy"
+
+
 @lru_cache(maxsize=1)
 def face_triangles() -> np.ndarray:
     """Triangles of the 468-point face mesh (M, 3) int32, wound counter-clockwise seen from the front."""
+    if FACE_TRIANGLES.is_file():
+        return np.load(FACE_TRIANGLES, allow_pickle=False).astype(np.int32)
+    return compute_face_triangles()
+
+
+def compute_face_triangles() -> np.ndarray:
+    """MediaPipe's tesselation edges → triangles on the canonical face, enclosing ones dropped, wound consistently."""
     from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
 
     from core.face.canonical import canonical_face

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import trimesh
 from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
 
@@ -21,3 +22,11 @@ def test_mesh_is_a_disc_with_eye_and_mouth_holes() -> None:
     assert mesh.euler_number == 1 - 3  # a disc with three holes
     assert mesh.is_winding_consistent
     assert (mesh.face_normals[:, 2] > 0).mean() > 0.95  # facing the camera
+
+
+def test_the_shipped_triangles_are_the_computed_ones() -> None:
+    """``face_triangles.npy`` (shipped so a start needs no trimesh) is what the computation gives today."""
+    from core.face.topology import FACE_TRIANGLES, compute_face_triangles, face_triangles
+
+    assert FACE_TRIANGLES.is_file()
+    assert np.array_equal(face_triangles(), compute_face_triangles())
