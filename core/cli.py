@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from core.errors import ParleyError
 
@@ -440,5 +440,15 @@ def main(argv: list[str] | None = None, extend: Callable[[Any], None] | None = N
         return 130
 
 
+def leave(code: int) -> NoReturn:
+    """End the process with ``code``, without the interpreter's last garbage collection over torch's and every
+    other module's objects (0.6–0.8 s on this CPU — a third of a short command's wall time): everything is
+    written and closed by now, so the objects are frozen out of that collection and the normal exit runs."""
+    import gc
+
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -4,8 +4,8 @@ UI code)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
+from core.cli import leave
 from core.cli import main as core_main
 from server.run import add_parser
 
@@ -21,5 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     return core_main(argv, extend=_extend)
 
 
+def run() -> None:
+    """The ``parley`` command: ``main`` with the process's arguments, then a quick exit (``core.cli.leave``)."""
+    leave(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -187,3 +187,18 @@ def test_a_video_face_leaves_no_native_chatter_on_stderr(tmp_path: Path) -> None
     for noise in ("W0000", "absl", "XNNPACK", "INFO:"):
         assert noise not in r.stderr, r.stderr
     assert (tmp_path / "head.glb").stat().st_size > 1_000_000
+
+
+def test_leave_exits_with_the_code_past_the_last_collection() -> None:
+    import gc
+
+    import pytest
+
+    from core.cli import leave
+
+    try:
+        with pytest.raises(SystemExit) as exc:
+            leave(3)
+        assert exc.value.code == 3 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
