@@ -86,9 +86,9 @@ def animate(
     ident = identity_feature(ref.identity, m.canonical, comps)
     q, vis = predict_with_visemes(m.expression, mel, n, fps, ident, None if heard is None else heard.evidence)
     q = apply_smoothing(m, q, fps)
-    q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, vis)
-    report(0.85, "head motion")
     pr = spm.prosody(audio.samples, n, fps)
+    q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, vis, pr.speech[: len(q)])
+    report(0.85, "head motion")
     style = spm.HeadStyle(*ref.style) if ref.style is not None else spm.DEFAULT_STYLE
     take = spm.take_seed(seed, audio.samples)  # one take per line and seed: lines never share their blink timing
     pose = spm.style_head(predict_motion(m.motion, mel, n, fps, ref.motion), pr, fps, style, sp.head_motion, take)

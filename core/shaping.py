@@ -20,8 +20,10 @@ def apply_smoothing(m: Models, q: np.ndarray, fps: float) -> np.ndarray:
 
 
 def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, fps: float,
-               articulation: float = 1.0, visemes: np.ndarray | None = None) -> np.ndarray:
-    """Ψ's lip opening brought to a real talker's range, times ``articulation`` (``core.models.articulation``).
+               articulation: float = 1.0, visemes: np.ndarray | None = None,
+               speech: np.ndarray | None = None) -> np.ndarray:
+    """Ψ's lip opening brought to a real talker's range, times ``articulation`` (``core.models.articulation``);
+    ``speech``: the frames that are speech, when the caller has them (``spontaneous.prosody``), else measured.
 
     A Ψ trained relative to the reference frame (no range measured) is only scaled by ``articulation``.
     """
@@ -32,7 +34,8 @@ def shape_lips(m: Models, q: np.ndarray, rest: np.ndarray, samples: np.ndarray, 
     if cfg.target != "rest" or cfg.open_p90 <= 0:
         return (q * np.float32(articulation)).astype(np.float32)
     comps = m.pca.components
-    speech = speech_frames(frame_energy(samples, fps)[: len(q)])
+    if speech is None:
+        speech = speech_frames(frame_energy(samples, fps)[: len(q)])
     d = unit_open_dir(rest, comps, m.neutral.opening, q.shape[1])
     settings = RangeSettings(cfg.open_p90, cfg.closure_floor, level=cfg.range_level, close_at=cfg.close_at,
                              open_share=cfg.open_share)

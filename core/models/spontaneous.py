@@ -107,7 +107,8 @@ def pitch_track(
     samples: np.ndarray, n: int, fps: float, sr: int = 16000, lo: float = 70.0, hi: float = 400.0
 ) -> np.ndarray:
     """(T,) F0 in Hz by normalised autocorrelation on 40 ms windows at each frame centre; 0 when unvoiced.
-    In float32 through scipy's FFT (a third of the time numpy's float64 one took)."""
+    In float32 through scipy's FFT (a third of the time numpy's float64 one took), at the shortest length that
+    keeps every lag read exact."""
     from scipy import fft
 
     x = np.asarray(samples, np.float32)
@@ -120,7 +121,8 @@ def pitch_track(
     starts = np.clip(centres - win // 2, 0, len(x) - span)
     seg = x[starts[:, None] + np.arange(span)[None]]
     seg = seg - seg.mean(1, keepdims=True)
-    size = fft.next_fast_len(win + span, real=True)
+    # a circular correlation of this length wraps nothing the lags read: for lag l and k < win, k + l < span
+    size = fft.next_fast_len(span, real=True)
     corr = fft.irfft(np.conj(fft.rfft(seg[:, :win], size)) * fft.rfft(seg, size), size)[:, lags]
     cs = np.concatenate([np.zeros((n, 1), np.float32), np.cumsum(seg.astype(np.float64) ** 2, axis=1)], axis=1)
     e_a = cs[:, win] - cs[:, 0]
@@ -185,9 +187,7 @@ def style_head(phi: np.ndarray, pr: Prosody, fps: float, style: HeadStyle = DEFA
     vel[0] = 0.0
     out = leaky_integral(vel, float(np.exp(-1.0 / (3.0 * fps))))
     out -= out.mean(0)
-    rot_out = np.zeros((n, 3))
-    for a in range(3):
-        rot_out[:, a] = _match(out[:, a], style.rot_std[a], style.rot_speed[a], fps)
+    rot_out = _match(out, np.asarray(style.rot_std, np.float64), np.asarray(style.rot_speed, np.float64), fps)
     trans = _smooth(out[:, [1, 0, 2]], 0.2 * fps)  # translation follows the turns (a lean goes with a turn)
     trans /= trans.std(0) + 1e-9
     trans *= np.asarray(style.trans_std) / 1000.0
@@ -195,20 +195,27 @@ def style_head(phi: np.ndarray, pr: Prosody, fps: float, style: HeadStyle = DEFA
     return res.astype(np.float32)
 
 
-def _match(x: np.ndarray, std: float, speed: float, fps: float) -> np.ndarray:
-    """``x`` smoothed so that speed/spread is the target's, then scaled to the target spread."""
-    want = speed / max(std, 1e-6)  # s⁻¹
-    best, best_err = x, np.inf
+#: The smoothing widths (frames) and sharpenings ``_match`` chooses among.
+_SIGMAS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+_SHARPEN = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def _match(x: np.ndarray, std: np.ndarray, speed: np.ndarray, fps: float) -> np.ndarray:
+    """Each column of ``x`` (T, A) smoothed and sharpened so that its speed/spread is the target's, then scaled to
+    the target spread. The Gaussian is linear, so smooth(x + s·detail) = smooth(x) + s·smooth(detail): two
+    filterings per width serve every sharpening and every axis."""
+    want = speed / np.maximum(std, 1e-6)  # s⁻¹, per axis
     detail = x - _smooth(x, 0.25 * fps)  # what is faster than 0.25 s: added back to make a calm track livelier
-    for sigma in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0):
-        for sharpen in (0.0, 0.5, 1.0, 2.0, 4.0, 8.0):
-            y = x + sharpen * detail
-            y = _smooth(y, sigma) if sigma > 0 else y
-            ratio = np.abs(np.diff(y)).mean() * fps / (y.std() + 1e-12)
-            err = abs(np.log(ratio / want))
-            if err < best_err:
-                best, best_err = y, err
-    return (best - best.mean()) / (best.std() + 1e-12) * std
+    best, best_err = x.copy(), np.full(x.shape[1], np.inf)
+    for sigma in _SIGMAS:
+        xs, ds = (x, detail) if sigma == 0 else (_smooth(x, sigma), _smooth(detail, sigma))
+        for sharpen in _SHARPEN:
+            y = xs + sharpen * ds
+            ratio = np.abs(np.diff(y, axis=0)).mean(0) * fps / (y.std(0) + 1e-12)
+            err = np.abs(np.log(ratio / want))
+            better = err < best_err
+            best[:, better], best_err[better] = y[:, better], err[better]
+    return (best - best.mean(0)) / (best.std(0) + 1e-12) * std
 
 
 # ------------------------------------------------------------------------------------------------
