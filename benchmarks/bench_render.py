@@ -84,12 +84,14 @@ def _box(lm: np.ndarray, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice
 
 
 def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[Any, ...]]:
+    from core.face.geometry import mouth_aperture
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
     from core.face.neutral import clip_rest
     from core.face.tracker import track_image
     from core.metrics.image import psnr, ssim
     from core.metrics.landmarks import lmd, msi_lips
+    from core.metrics.mouth import inside, most_open, summarise
     from core.render.video import open_frame, stage_of
     from core.render.warp import MOUTH, WarpRenderer
     from core.train.renderer import bench_clips
@@ -112,6 +114,8 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
                                (pose[u] - pose[0]).astype(np.float32))
         renderer = WarpRenderer(stage, max(frames[0].shape[:2]), refiner)
         face_s, mouth_s, got, want = [], [], [], []
+        real_in: list[Any] = []
+        got_in: list[Any] = []
         for t in range(n):
             if u is not None and abs(t - u) <= 3:
                 continue
@@ -130,31 +134,47 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
             mouth_s.append((ssim(img[mbox], real[mbox]), psnr(img[mbox], real[mbox])))
             got.append(got_lm)
             want.append(real_lm)
+            real_in.append(inside(real, real_lm))
+            got_in.append(inside(img, got_lm))
         g, wnt = np.asarray(got), np.asarray(want)
+        top = most_open(mouth_aperture(wnt))  # the real talker's 20 % most open frames
+        mine, theirs = summarise([got_in[i] for i in top]), summarise([real_in[i] for i in top])
         group = "s4" if c["speaker"] == "s4" else "small held-out"
         f, m = np.mean(face_s, 0), np.mean(mouth_s, 0)
+        de, teeth, teeth_real = _colour(mine, theirs)
         rows.append((method, group, c["key"], n, len(got), f[0], f[1], m[0], m[1], lmd(g, wnt), msi_lips(g),
-                     msi_lips(wnt)))
+                     msi_lips(wnt), de, teeth, teeth_real))
     return rows
+
+
+def _colour(mine: Any, theirs: Any) -> tuple[float, float, float]:
+    """(dE between the rendered and the real inside, rendered teeth share %, real teeth share %); NaN if shut."""
+    from core.metrics.mouth import delta_e
+
+    if mine is None or theirs is None:
+        nan = float("nan")
+        return nan, nan if mine is None else 100 * mine.teeth_share, nan if theirs is None else 100 * theirs.teeth_share
+    return delta_e(mine.lab, theirs.lab), 100 * mine.teeth_share, 100 * theirs.teeth_share
 
 
 def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
     print("\nGRID held-out clips, each from its first frame with its own tracked motion (means over frames)")
     head = (f"{'method':15} {'group':15} {'clip':11} {'frames':>6} {'tracked':>7} {'SSIM':>6} {'PSNR':>6} "
-            f"{'mouth SSIM':>10} {'mouth PSNR':>10} {'mouth LMD px':>12} {'lip MSI':>7} {'real MSI':>8}")
+            f"{'mouth SSIM':>10} {'mouth PSNR':>10} {'mouth LMD px':>12} {'lip MSI':>7} {'real MSI':>8} "
+            f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}")
     print(head)
     for meth, grp, k, n, tr, *v in rows:
         print(f"{meth:15} {grp:15} {k[-11:]:11} {n:6d} {tr:7d} {v[0]:6.3f} {v[1]:6.2f} {v[2]:10.3f} {v[3]:10.2f} "
-              f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f}")
+              f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f} {v[7]:9.1f} {v[8]:7.1f} {v[9]:6.1f}")
     print("\nmeans per group")
     print(head)
     for grp in ("s4", "small held-out", "all"):
         for meth in methods:
             arr = np.asarray([r[5:] for r in rows if r[0] == meth and grp in ("all", r[1])], np.float64)
             if len(arr):
-                a = arr.mean(0)
+                a = np.nanmean(arr, 0)
                 print(f"{meth:15} {grp:15} {'mean':11} {'':6} {'':7} {a[0]:6.3f} {a[1]:6.2f} {a[2]:10.3f} "
-                      f"{a[3]:10.2f} {a[4]:12.2f} {a[5]:7.3f} {a[6]:8.3f}")
+                      f"{a[3]:10.2f} {a[4]:12.2f} {a[5]:7.3f} {a[6]:8.3f} {a[7]:9.1f} {a[8]:7.1f} {a[9]:6.1f}")
 
 
 def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> None:
@@ -166,13 +186,16 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
     from core.face.geometry import mouth_aperture
     from core.face.media import iter_video_frames
     from core.face.tracker import MediaPipeTracker
+    from core.metrics.mouth import inside, most_open, summarise
     from core.metrics.sync import pearson
     from core.render.video import stage_of
     from core.render.warp import WarpRenderer
 
     out.mkdir(parents=True, exist_ok=True)
-    print(f"\ndev-av photos driven by their own first {seconds:g} s of audio (first frame as the photo)")
-    print(f"{'method':15} {'clip':26} {'frames':>6} {'face found':>10} {'aperture r':>10} {'s/frame':>8}")
+    print(f"\ndev-av photos driven by their own first {seconds:g} s of audio (first frame as the photo); inside dE:"
+          " the rendered open mouth's colour against the real talker's, each over its own 20 % most open frames")
+    print(f"{'method':15} {'clip':26} {'frames':>6} {'face found':>10} {'aperture r':>10} {'s/frame':>8} "
+          f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}")
     for video in sorted(folder.glob("*.mp4")):
         photo = next(iter(iter_video_frames(video, max_frames=1)))
         a = load_audio(video, allow_silence=True)
@@ -181,11 +204,19 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         Image.fromarray(photo).save(still)
         res = animate(Audio(a.samples[:n], a.sample_rate, a.sample_rate, 1, video.name), still, fps=25.0)
         want = mouth_aperture(res.landmarks)
+        real_ap, real_in = [], []
+        with MediaPipeTracker(video=True) as tracker:
+            for frame in iter_video_frames(video, max_frames=res.frames):
+                obs = tracker.track(frame)
+                real_ap.append(np.nan if obs is None else float(mouth_aperture(obs.landmarks[None])[0]))
+                real_in.append(None if obs is None else inside(frame, obs.landmarks))
+        theirs = summarise([real_in[i] for i in most_open(np.asarray(real_ap))])
         stage = stage_of(photo)
         for method, net in methods.items():
             r = WarpRenderer(stage, 512, net)
             found: list[bool] = []
             aperture: list[float] = []
+            insides: list[Any] = []
             strip: list[np.ndarray] = []
             t0 = time.perf_counter()
             with MediaPipeTracker(video=True) as tracker:
@@ -194,17 +225,20 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
                     obs = tracker.track(img)
                     found.append(obs is not None)
                     aperture.append(np.nan if obs is None else float(mouth_aperture(obs.landmarks[None])[0]))
+                    insides.append(None if obs is None else inside(img, obs.landmarks))
                     if t % max(1, res.frames // 6) == 0 and len(strip) < 6:
                         strip.append(img)
             took = (time.perf_counter() - t0) / res.frames
             ap = np.asarray(aperture)
             ok = np.isfinite(ap)
             r_ap = pearson(ap[ok], want[: len(ap)][ok]) if ok.sum() > 2 else float("nan")
+            de, teeth, teeth_real = _colour(summarise([insides[i] for i in most_open(ap)]), theirs)
             print(f"{method:15} {video.stem:26} {res.frames:6d} {100 * np.mean(found):9.1f}% {r_ap:10.2f} "
-                  f"{took:8.3f}")
+                  f"{took:8.3f} {de:9.1f} {teeth:7.1f} {teeth_real:6.1f}")
             if strip:
                 Image.fromarray(np.concatenate(strip, 1)).save(out / f"{video.stem}_{method.replace(' ', '_')}.png")
-    print("targets (issue 14): face found ≥ 95 % of frames, aperture r ≥ 0.7")
+    print("targets: face found ≥ 95 % of frames, aperture r ≥ 0.7 (issue 14); inside dE ≤ 7 and teeth ≥ half the "
+          "real share (issue 22)")
 
 
 def main() -> int:
