@@ -24,13 +24,14 @@ class Outcome:
 
 def _write(face: Path, rec: dict[str, Any], audio: Path | None, m: Any, out: Path, line: str = "") -> None:
     """A fresh scene with the face, the animation and the sound (if any), written to ``out``."""
-    line = line or (audio.stem if audio is not None else out.stem)
+    title = line or (audio.stem if audio is not None else out.stem)
     scene.clear_scene(bpy.context.scene)
     obj = build_face(bpy.context, f"Parley_{face.stem}", rec)
     obj["parley_source"] = str(face.resolve())
-    info = scene.apply(bpy.context, obj, m, str(audio.resolve()) if audio else None, title=f"{obj.name} {line}")
+    info = scene.apply(bpy.context, obj, m, str(audio.resolve()) if audio else None, title=f"{obj.name} {title}")
+    said = audio.name if audio is not None else title
     for w in info["warnings"] if out.suffix.lower() == ".blend" else []:  # a .glb/.fbx never carries the sound
-        print(f"Parley: warning: {line}: {w}", flush=True)
+        print(f"Parley: warning: {said}: {w}", flush=True)
     operators.export(bpy.context, obj, str(out))
 
 
