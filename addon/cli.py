@@ -63,6 +63,9 @@ def _interrupt_held() -> Iterator[None]:
     """Hold Ctrl-C back while Blender starts (importing bpy, registering the add-on): one that lands inside bpy's
     start-up is swallowed there (it surfaces as a failed numpy import and the run goes on). Held, it is answered
     the moment start-up is over."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows has no signal masks: Blender's own start-up stands
+        yield
+        return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield

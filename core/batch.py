@@ -256,7 +256,8 @@ def ignore_interrupt() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @contextmanager
@@ -265,6 +266,9 @@ def forking() -> Iterator[None]:
     the parent gets a held one as soon as the workers exist."""
     import signal
 
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: workers are spawned, not forked; nothing to hold
+        yield
+        return
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield

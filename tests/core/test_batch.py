@@ -164,3 +164,20 @@ def test_ctrl_c_stops_the_workers_with_one_line_and_no_half_files(tmp_path: Path
     assert "Traceback" not in err and "ForkProcess" not in err, err
     written = list(out.iterdir())
     assert len(written) < 60 and all(f.suffix == ".npz" and f.stat().st_size > 0 for f in written)
+
+
+def test_holding_ctrl_c_back_needs_no_signal_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no pthread_sigmask: forking() and a worker's initializer then do nothing rather than fail."""
+    import signal
+
+    from core.batch import forking, ignore_interrupt
+
+    monkeypatch.delattr(signal, "pthread_sigmask")
+    with forking():
+        pass
+    old = signal.getsignal(signal.SIGINT)
+    try:
+        ignore_interrupt()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old)
