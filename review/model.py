@@ -146,12 +146,16 @@ def _export_blender(take: Take, head: TexturedHead, out: Path) -> Path:
 
     from core.face.gltf import write_glb
 
+    cli = REPO / "addon" / "cli.py"
+    if not cli.is_file():
+        raise ParleyError(f"{out.suffix} export goes through the add-on's addon/cli.py, which this install lacks "
+                          "(a source checkout has it); .glb needs nothing")
     if importlib.util.find_spec("bpy") is None:
         raise ParleyError(f"{out.suffix} export needs Blender's bpy module (pip install 'bpy==4.2.*'); "
                           ".glb needs nothing")
     with tempfile.TemporaryDirectory(prefix="parley-export-") as tmp:
         glb = write_glb(head, Path(tmp) / "head.glb")
-        cmd = [sys.executable, str(REPO / "addon" / "cli.py"), "--", "--result", str(take.path), "--head", str(glb),
+        cmd = [sys.executable, str(cli), "--", "--result", str(take.path), "--head", str(glb),
                "--out", str(out)] + (["--audio", str(take.audio)] if take.audio else [])
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
