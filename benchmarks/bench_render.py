@@ -109,10 +109,11 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
         stage = stage_of(frames[0], rest)
         identity = fit_head(rest, head_asset, expression=False).identity
         u = open_frame(lm[:n], pose[:n], 0)  # the clip as a face video: its most open mouth, left out of scoring
+        refiner, refined_inside = refiner if isinstance(refiner, tuple) else (refiner, False)
         if u is not None and refiner is not None and refiner.cfg.reference == "open":
             stage.reference = (frames[u], fit_head(lm[u], head_asset, identity=identity).arkit,
                                (pose[u] - pose[0]).astype(np.float32))
-        renderer = WarpRenderer(stage, max(frames[0].shape[:2]), refiner)
+        renderer = WarpRenderer(stage, max(frames[0].shape[:2]), refiner, refined_inside)
         face_s, mouth_s, got, want = [], [], [], []
         real_in: list[Any] = []
         got_in: list[Any] = []
@@ -213,7 +214,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         theirs = summarise([real_in[i] for i in most_open(np.asarray(real_ap))])
         stage = stage_of(photo)
         for method, net in methods.items():
-            r = WarpRenderer(stage, 512, net)
+            r = WarpRenderer(stage, 512, *(net if isinstance(net, tuple) else (net, False)))
             found: list[bool] = []
             aperture: list[float] = []
             insides: list[Any] = []
@@ -260,7 +261,8 @@ def main() -> int:
 
     net = None if args.plain_warp else load_refiner(args.refiner)
     video_net = None if args.plain_warp or args.video_refiner in ("", "none") else load_refiner(args.video_refiner)
-    methods = {"plain warp": None, **({"warp + refiner": net} if net is not None else {}),
+    methods = {"plain warp": None, **({"warp + refiner": net, "refined inside": (net, True)} if net is not None
+                                      else {}),
                **({"+ video ref": video_net} if video_net is not None else {})}
     if net is None:
         print("no refiner: the plain warp alone")

@@ -31,8 +31,11 @@ MAX_SIZE = 2048
 #: MediaPipe points of the lips (corners, outer middles) and of the cheeks (the face's width): the refiner's window.
 MOUTH = [61, 291, 0, 17]
 CHEEKS = (234, 454)
-#: How far behind the lips (metres) the mouth's inside has fallen to its darkest.
+#: How far behind the lips (metres) the mouth's inside has fallen to its darkest, and how dark that is (the share
+#: of its colour lost); its materials carry the person's lit inside (``core.face.mouth``).
 MOUTH_SHADOW_DEPTH = 0.035
+MOUTH_SHADOW = 0.4
+INNER_GAIN = 1.0
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
@@ -68,7 +71,7 @@ def make_stage(rgb: np.ndarray, image_landmarks: np.ndarray, head: TexturedHead)
 class WarpRenderer:
     """Renders frames of one stage at a size (the photo's framing, ``size`` pixels on its long side)."""
 
-    def __init__(self, stage: Stage, size: int = 512, refiner: Any = None) -> None:
+    def __init__(self, stage: Stage, size: int = 512, refiner: Any = None, refined_inside: bool = False) -> None:
         if not 64 <= size <= MAX_SIZE:
             raise ParleyError(f"--size {size}: must be between 64 and {MAX_SIZE} pixels")
         h, w = stage.rgb.shape[:2]
@@ -92,9 +95,12 @@ class WarpRenderer:
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
         # the mouth's inside is in its own shadow: the deeper behind the lips, the darker (a cheap occlusion term)
         depth = np.clip((float(rest_points[MOUTH, 2].mean()) - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
-        self.inner_shade = (1.0 - 0.85 * depth**0.7).astype(np.float32)
+        self.inner_shade = (1.0 - MOUTH_SHADOW * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
         self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
+        # the refiner repairs lips and skin but paints the mouth's inside a flat fill: by default the warp's own
+        # inside (the person's teeth and cavity colours) is laid back over it (issue 22, ``bench_render``)
+        self.refined_inside = refined_inside
         self.inner_mask = np.zeros((self.height, self.width), np.float32)
         # the refiner's window: a square on the mouth, as wide as the face is between the cheeks, following the
         # mouth frame by frame (``window``); the photo's own is the reference
@@ -159,7 +165,7 @@ class WarpRenderer:
             if inner.any():
                 uv = np.einsum("nk,nkc->nc", r.bary[hit][inner], head.uv[head.triangles_uv[tri[inner]]])
                 shade = np.einsum("nk,nk->n", r.bary[hit][inner], self.inner_shade[head.triangles[tri[inner]]])
-                colour = albedo(head, self.textures, tri[inner], uv, plain_scale=0.8) * (255.0 * shade[:, None])
+                colour = _shaded(albedo(head, self.textures, tri[inner], uv, plain_scale=INNER_GAIN), shade)
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
                 self.inner_mask[:] = 0.0
@@ -197,6 +203,9 @@ class WarpRenderer:
         big = cv2.warpAffine(fixed, back, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         weight = cv2.warpAffine(self.feather, back, size, flags=cv2.INTER_LINEAR)[..., None]
         out = frame.astype(np.float32) * (1 - weight) + big.astype(np.float32) * weight
+        if not self.refined_inside and self.inner_mask.any():
+            inside = cv2.GaussianBlur(self.inner_mask, (0, 0), 0.7)[..., None]
+            out = out * (1 - inside) + frame.astype(np.float32) * inside
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     def _spread(self, flow: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -226,3 +235,11 @@ def _feather(side: int) -> np.ndarray:
     """(side, side) weights: 1 inside, falling to 0 over the outer quarter, so the repaired crop has no seam."""
     ramp = np.clip(np.minimum(np.arange(side), np.arange(side)[::-1]) / max(1.0, side / 4), 0.0, 1.0)
     return (np.minimum(ramp[:, None], ramp[None, :]) ** 1.5).astype(np.float32)
+
+
+def _shaded(colour: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """(N, 3) sRGB 0–1 colours darkened by ``shade`` (N,) in lightness alone, as 0–255: a mouth's shadow is
+    dark red, not grey (darkening RGB would take the chroma with it)."""
+    lab = np.asarray(cv2.cvtColor(colour.reshape(-1, 1, 3).astype(np.float32), cv2.COLOR_RGB2LAB), np.float32)
+    lab[:, 0, 0] *= shade
+    return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), np.float32).reshape(-1, 3) * 255.0
