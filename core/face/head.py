@@ -5,14 +5,16 @@ right, each 1024². Every face texel is traced through the head posed as in the 
 expression fitted) into the photo; it takes the photo's colour where the photo sees it squarely (facing, not hidden
 behind the nose, inside the face oval MediaPipe tracked), fading over a few texels into the person's skin tone,
 which fills everything else: sides, ears, neck, the back of the head. Nothing is stretched from a grazing view.
-Eyes get an iris in the colour measured between the photo's eyelids; teeth, gums, tongue, mouth and lashes plain
-colours. The head at rest is the person with no expression; its 52 shape keys are the ARKit shapes.
+Eyes get an iris in the colour measured between the photo's eyelids; teeth, gums, tongue and the mouth's inside take
+the person's colours (``core.face.mouth``: from the lips, and from the teeth where the photo shows them); lashes a
+plain colour. The head at rest is the person with no expression; its 52 shape keys are the ARKit shapes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -21,6 +23,9 @@ from core.face.arkit import ARKIT_NAMES
 from core.face.geometry import fit_similarity
 from core.face.ict import HeadFit, IctHead, fit_head, load_head, rest_vertices
 from core.face.raster import Raster, barycentric_of, rasterize
+
+if TYPE_CHECKING:
+    from core.face.hair import HairMask
 
 TILE = 1024
 EYE_TEXTURE = 256
@@ -34,6 +39,11 @@ LEFT_EYE = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387
 PLAIN = {"teeth": (0.92, 0.89, 0.80), "gums_tongue": (0.58, 0.25, 0.27), "mouth_socket": (0.30, 0.10, 0.11),
          "eye_socket": (0.78, 0.50, 0.50), "eyelashes": (0.16, 0.12, 0.10)}
 SKIN_PARTS = ("face", "head")
+#: Hair follows its scalp vertex's shape keys where they move it more than this (metres): a raised brow lifts the
+#: fringe, a blink's faint reach onto the brow does not stir the hair.
+HAIR_FOLLOWS = 0.001
+#: The mouth socket (the throat, the cavity's back wall) is this much darker in L* than the lit tongue and gums.
+SOCKET_L = 0.6
 #: The head's vertices start with the ICT face part's (``scripts/build_ict_head.py`` keeps it first).
 FACE_VERTICES = 9409
 DEFAULT_IRIS = (0.36, 0.24, 0.16)
@@ -230,9 +240,11 @@ def eye_textures(iris: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarr
 
 
 def bake_face(
-    rgb: np.ndarray, image_landmarks: np.ndarray, frame_fit: HeadFit, head: IctHead
+    rgb: np.ndarray, image_landmarks: np.ndarray, frame_fit: HeadFit, head: IctHead,
+    not_skin: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[float, float, float]]:
-    """The face tile (1024², uint8), its photo weight (1024², 0–1) and the skin tone (0–1 RGB)."""
+    """The face tile (1024², uint8), its photo weight (1024², 0–1) and the skin tone (0–1 RGB); the photo's pixels
+    in ``not_skin`` (H, W bool: its hair) are never taken."""
     k = len(frame_fit.identity)
     local = head.neutral + np.tensordot(frame_fit.identity, head.identity[:k], 1)
     local = local + np.tensordot(frame_fit.arkit, head.arkit, 1)
@@ -260,6 +272,10 @@ def bake_face(
     region = oval_mask(oval, img[:, :2], feather=0.04 * span)
     reg = texels.interpolate(region[head.triangles[face_tris]][..., None])[..., 0]
     weight = np.where(seen, np.clip((cos - 0.1) / 0.3, 0.0, 1.0) * reg, 0.0).astype(np.float32)
+    if not_skin is not None:
+        grown = cv2.dilate(not_skin.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
+        weight *= 1.0 - cv2.remap(grown, (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32),
+                                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     colour = cv2.remap(rgb, (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     sure = weight > 0.9
@@ -284,6 +300,15 @@ def bake_face(
     return np.clip(tex, 0, 255).astype(np.uint8), soft, (tone01[0], tone01[1], tone01[2])
 
 
+def person_mouth(rgb: np.ndarray, image_landmarks: np.ndarray) -> dict[str, tuple[float, float, float]]:
+    """The teeth, tongue-and-gums and mouth-socket colours of this person (``core.face.mouth``)."""
+    from core.face.mouth import mouth_colours, to_lab, to_rgb
+
+    m = mouth_colours(rgb, np.asarray(image_landmarks, np.float64))
+    socket = to_lab(np.asarray(m.inside))[0] * np.array([SOCKET_L, 1.0, 1.0])
+    return {"teeth": m.teeth, "gums_tongue": m.inside, "mouth_socket": to_rgb(socket)}
+
+
 def _broad(a: np.ndarray, sigma: float = 24.0, step: int = 4) -> np.ndarray:
     """A wide Gaussian blur, computed at 1/``step`` resolution (the result is smooth: nothing is lost)."""
     h, w = a.shape
@@ -293,7 +318,7 @@ def _broad(a: np.ndarray, sigma: float = 24.0, step: int = 4) -> np.ndarray:
 
 def textured_head(
     rgb: np.ndarray, image_landmarks: np.ndarray, frame_landmarks: np.ndarray, rest: np.ndarray,
-    head: IctHead | None = None,
+    head: IctHead | None = None, with_hair: bool = True,
 ) -> TexturedHead:
     """The person's head from one photo.
 
@@ -302,11 +327,16 @@ def textured_head(
         image_landmarks: the face's tracked landmarks in it (468, 3), pixels.
         frame_landmarks: the same frame in the canonical head frame (468, 3), metres, pose removed.
         rest: the person at rest (468, 3) (``core.face.neutral``): identity is fitted to it, so the head is neutral.
+        with_hair: give the head the photo's hair (``core.face.hair``; a bald head gets none).
     """
+    from core.face.hair import segment_hair
+
     h = head or load_head()
     rest_fit = fit_head(rest, h, expression=False)
     frame_fit = fit_head(frame_landmarks, h, identity=rest_fit.identity)
-    face_tile, weight, tone = bake_face(rgb, image_landmarks, frame_fit, h)
+    hair = segment_hair(rgb, image_landmarks) if with_hair else None
+    face_tile, weight, tone = bake_face(rgb, image_landmarks, frame_fit, h,
+                                        not_skin=hair.mask if hair is not None and not hair.bald else None)
     atlas = np.empty((TILE, 2 * TILE, 3), np.uint8)
     atlas[:, :TILE] = face_tile
     atlas[:, TILE:] = np.round(np.asarray(tone) * 255).astype(np.uint8)
@@ -319,10 +349,11 @@ def textured_head(
     names = list(h.part_names)
     materials = [Material("skin", tone, atlas, 0.65), Material("iris", iris, iris_tex, 0.2),
                  Material("sclera", (0.9, 0.87, 0.84), sclera_tex, 0.2)]
-    materials += [Material(p, PLAIN[p], None, 0.35 if p == "teeth" else 0.6) for p in PLAIN]
+    plain = dict(PLAIN, **person_mouth(rgb, image_landmarks))
+    materials += [Material(p, plain[p], None, 0.35 if p == "teeth" else 0.6) for p in PLAIN]
     by_name = {m.name: i for i, m in enumerate(materials)}
     part_material = np.array([by_name["skin"] if n in SKIN_PARTS else by_name[n] for n in names])
-    return TexturedHead(
+    out = TexturedHead(
         vertices=rest_vertices(rest_fit, h),
         triangles=h.triangles.astype(np.int32),
         triangles_uv=h.triangles_uv.astype(np.int32),
@@ -335,3 +366,32 @@ def textured_head(
         photo_weight=weight.astype(np.float32),
         photo_arkit=frame_fit.arkit.copy(),
     )
+    if hair is not None:
+        if hair.bald:
+            out.notes.append("no hair found over the forehead: the head is left bald")
+        else:
+            add_hair(out, rgb, image_landmarks, hair, h)
+    return out
+
+
+def add_hair(out: TexturedHead, rgb: np.ndarray, image_landmarks: np.ndarray, hair: HairMask, h: IctHead) -> None:
+    """Append the photo's hair to the head as its own material (``core.face.hair``); its vertices follow the
+    nearest scalp vertex's shape keys, so a raised brow lifts the fringe."""
+    from core.face.hair import hair_piece
+
+    points = h.at_points(out.vertices.astype(np.float64))
+    to_image = fit_similarity(np.asarray(image_landmarks, np.float64)[None], points)
+    skin = np.unique(out.triangles[np.isin(h.part, [h.part_names.index(p) for p in SKIN_PARTS])])
+    piece = hair_piece(out.vertices, skin, to_image, rgb, hair, points)
+    if piece is None:
+        return
+    v0, u0 = len(out.vertices), len(out.uv)
+    out.vertices = np.concatenate([out.vertices, piece.vertices]).astype(np.float32)
+    out.uv = np.concatenate([out.uv, piece.uv]).astype(np.float32)
+    out.triangles = np.concatenate([out.triangles, piece.triangles + v0]).astype(np.int32)
+    out.triangles_uv = np.concatenate([out.triangles_uv, piece.triangles + u0]).astype(np.int32)
+    out.material = np.concatenate([out.material, np.full(len(piece.triangles), len(out.materials))])
+    out.materials.append(Material("hair", piece.colour, piece.texture, 0.8))
+    follow = out.shape_keys[:, piece.anchor]
+    follow[np.linalg.norm(follow, axis=-1) < HAIR_FOLLOWS] = 0.0  # a shape's faint reach (a blink's on the brow)
+    out.shape_keys = np.concatenate([out.shape_keys, follow], axis=1).astype(np.float32)

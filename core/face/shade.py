@@ -43,6 +43,18 @@ class HeadRenderer:
             v[self.moved] += np.tensordot(weights[nz], self.head.shape_keys[nz][:, self.moved], axes=1)
         return v
 
+    def _screen(self, v: np.ndarray, yaw: float, distance: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """Points (N, 3) relative to the head's centre → pixel positions (N, 2) and depths (N,)."""
+        view = euler_to_rotation(np.array([[0.0, -yaw, 0.0]]))[0]
+        v = v @ view.T
+        d = distance if distance is not None else 0.5 * self.extent * self.focal / (0.5 * self.size)
+        z = d - v[:, 2]  # depth from the camera on +z, looking at −z
+        return np.stack([self.size / 2 + self.focal * v[:, 0] / z, self.size / 2 - self.focal * v[:, 1] / z], 1), z
+
+    def to_screen(self, points: np.ndarray, yaw: float = 0.0) -> np.ndarray:
+        """Where head points (N, 3) at rest land in ``render(yaw=yaw)``'s image, pixels (N, 2)."""
+        return self._screen(np.asarray(points, np.float64) - self.centre, yaw, None)[0]
+
     def render(self, weights: np.ndarray | None = None, pose: np.ndarray | None = None, yaw: float = 0.0,
                distance: float | None = None) -> np.ndarray:
         """(size, size, 3) uint8 of the head with ARKit ``weights`` (52,), head ``pose`` (6,) and the camera
@@ -51,11 +63,7 @@ class HeadRenderer:
         v = self.vertices(weights) - self.centre
         if pose is not None:
             v = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
-        view = euler_to_rotation(np.array([[0.0, -yaw, 0.0]]))[0]
-        v = v @ view.T
-        d = distance if distance is not None else 0.5 * self.extent * self.focal / (0.5 * self.size)
-        z = d - v[:, 2]  # depth from the camera on +z, looking at −z
-        xy = np.stack([self.size / 2 + self.focal * v[:, 0] / z, self.size / 2 - self.focal * v[:, 1] / z], 1)
+        xy, z = self._screen(v, yaw, distance)
         tris = h.triangles
         t_xy = xy[tris]
         signed = (t_xy[:, 1, 0] - t_xy[:, 0, 0]) * (t_xy[:, 2, 1] - t_xy[:, 0, 1]) - (

@@ -164,7 +164,7 @@ def test_reconstruct_photo_and_errors(client: TestClient) -> None:
     r = client.post("/v1/reconstruct", files={"face": ("me.jpg", demo_face())})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["source"] == "photo" and body["vertices"] == 25959 and np.asarray(body["identity"]).shape == (468, 3)
+    assert body["source"] == "photo" and body["vertices"] > 25959 and np.asarray(body["identity"]).shape == (468, 3)
     assert body["rig"]["kind"] == "arkit" and len(body["rig"]["names"]) == 52 and body["texture_size"] == [2048, 1024]
     import base64
     import json

@@ -107,11 +107,12 @@ def test_glb_and_obj_exports(tmp_path: Path) -> None:
     raw = write_glb(head, tmp_path / "h.glb").read_bytes()
     doc = json.loads(raw[20 : 20 + struct.unpack_from("<I", raw, 12)[0]])
     mesh = doc["meshes"][0]
-    assert mesh["extras"]["targetNames"][0] == "eyeBlinkLeft" and len(mesh["primitives"]) == 8
+    assert mesh["extras"]["targetNames"][0] == "eyeBlinkLeft" and len(mesh["primitives"]) == 9  # 8 + the hair
+    assert doc["materials"][-1]["name"] == "hair" and "baseColorTexture" in doc["materials"][-1]["pbrMetallicRoughness"]
     assert all(len(p["targets"]) == 52 for p in mesh["primitives"])
     assert "_VERTEX_ID" in mesh["primitives"][0]["attributes"]
     assert len(raw) < 12_000_000
     obj = write_obj(head, tmp_path / "h.obj")
     text = obj.read_text()
-    assert text.count("\nusemtl ") == 8 and (tmp_path / "h.mtl").read_text().count("newmtl") == 8
-    assert (tmp_path / "h_skin.jpg").is_file()
+    assert text.count("\nusemtl ") == 9 and (tmp_path / "h.mtl").read_text().count("newmtl") == 9
+    assert (tmp_path / "h_skin.jpg").is_file() and (tmp_path / "h_hair.jpg").is_file()
