@@ -31,6 +31,8 @@ AZIMUTHS, ELEVATIONS = 160, 72
 LOWEST_DEG, HIGHEST_DEG = -45.0, 89.0
 #: Shell thickness (metres): at the hair's edge, and added on the crown.
 THICKNESS, CROWN = 0.006, 0.010
+#: Over how many grid cells from the hair's edge the shell grows to its full volume.
+TAPER_CELLS = 10.0
 #: Below this share of hair-coloured pixels in the band over the forehead, the head is taken as bald.
 BALD_SHARE = 0.3
 #: Farther than this (CIELAB dE) from the skin tone may be hair; nearer than ``max(HAIR_DE, 3 × spread)`` to the
@@ -43,16 +45,22 @@ TEXTURE = (256, 512)  # rows, columns
 
 _lock = threading.Lock()
 _segmenter: list[object] = []
+_calls = [0]
 
 
 def person_mask(rgb: np.ndarray) -> np.ndarray:
     """(H, W) float32 0–1: how surely each pixel is the person (MediaPipe selfie segmentation, general model)."""
-    with _lock:
-        if not _segmenter:
-            import mediapipe as mp
+    from core.face import tracker
 
-            _segmenter.append(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0))
-        out = _segmenter[0].process(np.ascontiguousarray(rgb))  # type: ignore[attr-defined]
+    with _lock:
+        # the graph prints start-up lines from its own threads during its first frames: muted as the tracker's are
+        with tracker._native_stderr_muted(tracker.QUIET_NATIVE and _calls[0] < tracker.NOISY_FRAMES):
+            if not _segmenter:
+                import mediapipe as mp
+
+                _segmenter.append(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0))
+            out = _segmenter[0].process(np.ascontiguousarray(rgb))  # type: ignore[attr-defined]
+            _calls[0] += 1
     return np.asarray(out.segmentation_mask, np.float32)
 
 
@@ -301,6 +309,11 @@ def hair_piece(
     if long_hair:  # long hair over the ears: a thicker shell at the sides
         side = np.clip(np.abs(np.sin(A)), 0, 1) * np.clip(1 - np.abs(np.sin(E)) * 1.5, 0, 1)
         thick = thick + (0.018 + 0.5 * side_extra) * side
+    # the volume grows away from the hair's edge: at a hairline the shell lies on the scalp, as hair does
+    from scipy.ndimage import distance_transform_edt
+
+    taper = np.clip(distance_transform_edt(cover > 0.5) / TAPER_CELLS, 0.1, 1.0)
+    thick = THICKNESS + (thick - THICKNESS) * taper
     shell = centre + dirs * (radius + thick)[..., None]
     if long_hair:  # below its widest point, long hair falls straight instead of following the skull inwards
         flat = np.hypot(shell[..., 0] - centre[0], shell[..., 2] - centre[2])

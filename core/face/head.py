@@ -334,13 +334,21 @@ def textured_head(
     h = head or load_head()
     rest_fit = fit_head(rest, h, expression=False)
     frame_fit = fit_head(frame_landmarks, h, identity=rest_fit.identity)
+    from core.face.glasses import frame_mask, has_glasses
+
     hair = segment_hair(rgb, image_landmarks) if with_hair else None
-    face_tile, weight, tone = bake_face(rgb, image_landmarks, frame_fit, h,
-                                        not_skin=hair.mask if hair is not None and not hair.bald else None)
+    not_skin = hair.mask.copy() if hair is not None and not hair.bald else None
+    glasses = has_glasses(rgb, image_landmarks)
+    if glasses:  # the frames are not skin: the bake fills them from the skin round them
+        frames = frame_mask(rgb, image_landmarks)
+        not_skin = frames if not_skin is None else not_skin | frames
+    face_tile, weight, tone = bake_face(rgb, image_landmarks, frame_fit, h, not_skin=not_skin)
     atlas = np.empty((TILE, 2 * TILE, 3), np.uint8)
     atlas[:, :TILE] = face_tile
     atlas[:, TILE:] = np.round(np.asarray(tone) * 255).astype(np.uint8)
     notes: list[str] = []
+    if glasses:
+        notes.append("glasses found: kept out of the skin texture (the head has no frames)")
     iris = iris_colour(rgb, image_landmarks)
     if iris is None:
         notes.append("the eyes are closed in the photo: the iris colour is a default brown")

@@ -160,7 +160,7 @@ def test_reconstruct_makes_a_textured_head_with_the_arkit_keys(fresh: ModuleType
     assert obj.data.uv_layers.active is not None
     used = np.zeros(len(obj.data.polygons), np.int32)
     obj.data.polygons.foreach_get("material_index", used)
-    assert set(np.unique(used)) == set(range(8))  # every part has its material
+    assert set(np.unique(used)) == set(range(9))  # every part has its material, the hair too
     # Blender axes, metres: the head stands along z, the nose (its front-most point) nearer the camera (−y)
     assert 0.15 < np.ptp(basis[:, 2]) < 0.45
     nose = basis[np.argmin(basis[:, 1])]

@@ -56,7 +56,7 @@ def test_reconstruct_head_views_and_mask(tmp_path: Path, capsys) -> None:  # typ
     raw = (tmp_path / "head.glb").read_bytes()
     doc = json.loads(raw[20 : 20 + struct.unpack_from("<I", raw, 12)[0]])
     assert doc["meshes"][0]["extras"]["targetNames"][:2] == ["eyeBlinkLeft", "eyeLookDownLeft"]
-    assert len(doc["meshes"][0]["extras"]["targetNames"]) == 52 and len(doc["materials"]) == 8
+    assert len(doc["meshes"][0]["extras"]["targetNames"]) == 52 and len(doc["materials"]) == 9  # with the hair
     assert (tmp_path / "head.obj").is_file() and (tmp_path / "head_skin.jpg").is_file()
     views = np.asarray(Image.open(tmp_path / "views.png"))
     assert views.shape == (512, 1536, 3) and views.std() > 20  # three views, not a blank image
