@@ -62,7 +62,7 @@ def frame_mask(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     b = lm[168, :2]
     cv2.rectangle(region, (int(b[0] - 0.4 * w), int(b[1] - 0.4 * w)), (int(b[0] + 0.4 * w), int(b[1] + 0.4 * w)),
                   (1,), -1)
-    eyes = cv2.dilate(eyes, np.ones((3, 3), np.uint8), iterations=max(1, int(0.1 * w)))
+    eyes = np.asarray(cv2.dilate(eyes, np.ones((3, 3), np.uint8), iterations=max(1, int(0.1 * w))), np.uint8)
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
     skin = np.median(lab[cv2.dilate(region, np.ones((3, 3), np.uint8)).astype(bool) & ~eyes.astype(bool)], axis=0)
     other = (np.linalg.norm(lab - skin, axis=-1) > 12.0) | (lab[..., 0] < skin[0] - 10.0)
