@@ -285,12 +285,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise ParleyError(f"--size {args.size}: must be between 64 and {MAX_SIZE} pixels")
     from tqdm import tqdm
 
-    from core.render.video import REFINER, render
+    from core.render.video import DEFAULT, render
 
     with tqdm(total=100, desc="rendering", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%", disable=None) as bar:
         out = render(args.result, args.face, args.out, args.audio, args.size,
                      progress=lambda f: bar.update(100 * f - bar.n),
-                     refiner=None if args.plain_warp else (args.refiner or REFINER))
+                     refiner=None if args.plain_warp else (args.refiner or DEFAULT))
     print(f"{args.result} with {args.face} → {out}")
     return 0
 
@@ -346,7 +346,8 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     rn.add_argument("--size", type=int, default=512, help="pixels on the long side (64–2048, default 512)")
     rn.add_argument("--plain-warp", action="store_true", help="the warp alone, without the refiner network")
     rn.add_argument("--refiner", help="a refiner checkpoint, e.g. a personal one from `parley train renderer "
-                    "--person VIDEO` (default: the shipped one)")
+                    "--person VIDEO`, or 'shipped' for the shipped photo refiner (default: the plain warp for a "
+                    "photo, whose open mouths measure closer to real ones; the shipped video refiner for a video)")
     rn.set_defaults(func=cmd_render)
 
     d = sub.add_parser("data", help="prepare datasets and fit the landmark PCA")

@@ -115,11 +115,20 @@ REFINER = Path(__file__).resolve().parents[1] / "assets" / "refiner.safetensors"
 REFINER_VIDEO = REFINER.with_name("refiner_video.safetensors")
 
 
-def refiner_for(stage: Stage, refiner: str | Path | None = REFINER) -> str | Path | None:
-    """The checkpoint to use: the video one where the stage has a second reference frame and the default was
-    asked for, else ``refiner`` itself."""
-    if refiner is not None and Path(refiner) == REFINER and stage.reference is not None and REFINER_VIDEO.is_file():
-        return REFINER_VIDEO
+#: ``render``'s and ``refiner_for``'s default: for a face video the shipped video refiner, for a photo the plain
+#: warp — which draws the inside of the mouth closer to real talkers' than the photo refiner does (issue 22:
+#: ``bench_render``'s inside dE, dev-av 8.6 against 10.0, GRID 10.6 against 11.0; the refiner's wins are GRID's
+#: SSIM/PSNR). ``--refiner shipped`` (or the file's path) asks for the photo refiner.
+DEFAULT = "default"
+
+
+def refiner_for(stage: Stage, refiner: str | Path | None = DEFAULT) -> str | Path | None:
+    """The checkpoint to use: by default the video one where the stage has a second reference frame, none (the
+    plain warp) for a photo; else ``refiner`` itself ("shipped": the photo refiner)."""
+    if refiner == DEFAULT:
+        return REFINER_VIDEO if stage.reference is not None and REFINER_VIDEO.is_file() else None
+    if refiner == "shipped":
+        return REFINER
     return refiner
 
 
@@ -142,10 +151,10 @@ def load_refiner(path: str | Path | None = REFINER) -> Any:
 
 def render(result: str | Path, face: str | Path, out: str | Path, audio: str | Path | None = None,
            size: int = 512, progress: Callable[[float], None] | None = None,
-           refiner: str | Path | None = REFINER) -> Path:
+           refiner: str | Path | None = DEFAULT) -> Path:
     """Render ``result`` with ``face`` to an MP4 ``out``; ``progress`` gets the fraction done (it may raise to
     cancel: nothing is left behind). ``refiner``: the network that repairs the warp (None: the plain warp; the
-    default: the shipped one, or for a face video the shipped video one, ``refiner_for``).
+    default: the plain warp for a photo, the shipped video refiner for a face video, ``refiner_for``).
 
     Raises:
         ParleyError: a bad result, audio that does not match it, a size out of range, an output that is not .mp4.

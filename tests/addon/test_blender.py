@@ -407,6 +407,8 @@ def test_exports_keep_the_animation(fresh: ModuleType, tmp_path: Path, suffix: s
     shift = 1 if suffix == ".glb" else 0
     keys = got.data.shape_keys.key_blocks
     assert set(ARKIT_NAMES) <= set(keys.keys())  # the ARKit names survive as morph-target / blend-shape names
+    assert any(m is not None and m.name.endswith("hair") for m in got.data.materials)  # the photo's hair too
+    assert len(got.data.vertices) >= len(obj.data.vertices)  # (the importers may split seams, never drop)
     kc = [fc for fc in fcurves_of(got.data.shape_keys) if "key_blocks" in fc.data_path]
     assert len(kc) == 52 and finite(kc)
     lo, hi = frame_range(kc)
@@ -461,6 +463,7 @@ def test_cli_batch_through_the_bpy_module(server: Live, tmp_path: Path) -> None:
     assert scene.render.fps == 25 and scene.frame_end == pytest.approx(math.ceil(10.24 * 25), abs=1)
     face = next(o for o in bpy.data.objects if o.type == "MESH")
     assert len(curves(face.data.shape_keys.animation_data.action)) == 52
+    assert any(m.name.endswith("_hair") for m in face.data.materials)  # the .blend keeps the photo's hair
     assert len(sound_strips(scene)) == int(AUDIO)
     if not AUDIO:
         assert "warning: two.flac: no sound strip" in r_batch.stdout

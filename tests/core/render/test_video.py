@@ -117,7 +117,8 @@ def test_the_video_refiner_is_chosen_for_a_face_video_only() -> None:
     from tests.conftest import FIXTURE_VIDEO
 
     video, photo = stage_from(FIXTURE_VIDEO), stage_from(DEMO_FACE)
-    assert refiner_for(video) == REFINER_VIDEO and refiner_for(photo) == REFINER
+    assert refiner_for(video) == REFINER_VIDEO and refiner_for(photo) is None  # a photo: the plain warp (issue 22)
+    assert refiner_for(photo, "shipped") == REFINER == refiner_for(video, "shipped")
     assert refiner_for(video, "mine.safetensors") == "mine.safetensors" and refiner_for(video, None) is None
 
 
