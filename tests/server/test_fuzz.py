@@ -103,5 +103,7 @@ def test_fuzz_every_route_no_5xx(client: TestClient) -> None:
             time.sleep(0.05)
         assert (s.get("error") or {}).get("error") != "internal_error", s
     assert {(m, p) for m, p in table} <= seen, "every route of the spec was exercised"
-    jobs = sum(answers[("POST", p, s)] for p in ("/v1/animate", "/v1/render") for s in (200, 202))
-    assert jobs >= 1, answers  # random forms did become jobs (how many depends on timing: queue full → 503)
+    # random forms did pass validation: they became jobs, or (when the queue was full, which depends on the machine's
+    # load) were refused for capacity only — a 503, never a 4xx for a valid form
+    valid = sum(answers[("POST", p, s)] for p in ("/v1/animate", "/v1/render") for s in (200, 202, 503))
+    assert valid >= 1, answers
