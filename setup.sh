@@ -7,10 +7,11 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-# Debian libraries that OpenCV/MediaPipe and the bpy module load (present on desktops; installed when root).
+# Debian libraries that OpenCV/MediaPipe and the bpy module load, and PortAudio for `parley live --input mic`
+# (present on desktops; installed when root).
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   need=""
-  for pkg in libgl1 libglib2.0-0 libx11-6 libxext6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libice6; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=" $pkg"; done
+  for pkg in libgl1 libglib2.0-0 libx11-6 libxext6 libxrender1 libxfixes3 libxi6 libxkbcommon0 libsm6 libice6 libportaudio2; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=" $pkg"; done
   if [ -n "$need" ]; then
     echo "setup: installing Debian packages:$need"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
@@ -27,7 +28,7 @@ VPY=.venv/bin/python
 # is tested with. GPU users install their own build of torch first; pip then keeps it.
 "$VPY" -c "import torch" 2>/dev/null || "$VPY" -m pip install -q "torch==2.13.0"
 "$VPY" -m pip install -q "mediapipe==0.10.21"
-"$VPY" -m pip install -q -e ".[dev,ray,preview,train]"
+"$VPY" -m pip install -q -e ".[dev,ray,preview,train,live]"
 # Blender 4.5 LTS as a Python module: runs the add-on headless (tests, addon/cli.py) without a Blender install.
 "$VPY" -c "import bpy" 2>/dev/null || "$VPY" -m pip install -q "bpy==4.5.*"
 echo "setup: environment ready ($("$VPY" -c 'import torch; print("torch", torch.__version__)'))"

@@ -30,8 +30,9 @@ def register() -> None:
 def unregister() -> None:
     import bpy
 
-    from . import local_server, props, tasks
+    from . import live_scene, local_server, props, tasks
 
+    live_scene.finish(keep=False)  # a live session ends with the add-on: its timer and stream go too
     tasks.shutdown()
     props.unregister_props()
     for module in reversed(_modules()):

@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,37 @@ class ParleyClient:
         query = "format=npz" + ("" if landmarks else "&landmarks=false")
         _, raw, _ = self._request("GET", f"/v1/jobs/{job_id}/result?{query}", timeout=300)
         return raw
+
+    def start_live(self, audio: Upload | None = None, fps: float = 30.0, face_id: str | None = None,
+                   device: str | None = None, head_motion: float = 1.0, seed: int = 0,
+                   face: Upload | None = None) -> dict[str, Any]:
+        """Start the server's live session: the microphone on the server's machine, or ``audio`` played at its real
+        pace as if spoken into one. Returns its status (``id``, ``fps``, ``lookahead_s``)."""
+        fields = {"fps": repr(float(fps)), "head_motion": repr(float(head_motion)), "seed": str(int(seed)),
+                  "input": "file" if audio else "mic"}
+        fields.update({"face_id": face_id} if face_id and not face else {})
+        fields.update({"device": device} if device else {})
+        files = {**({"audio": audio} if audio else {}), **({"face": face} if face else {})}
+        body, ctype = encode_multipart(files, fields)
+        return dict(self._json("POST", "/v1/live", body=body, content_type=ctype, timeout=60))
+
+    def live_lines(self, live_id: str) -> Iterator[dict[str, Any]]:
+        """The live session's stream, one parsed JSON line at a time, as the server writes them (blocking)."""
+        req = urllib.request.Request(f"{self.url}/v1/live/{live_id}/stream")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10.0) as r:
+                for line in r:
+                    if line.strip():
+                        yield json.loads(line)
+        except urllib.error.HTTPError as exc:
+            raise ServerError("live_stream", f"the server answered {exc.code} {exc.reason}", exc.code) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+            raise ServerUnavailable(f"the live stream from {self.url} broke off ({exc})") from None
+
+    def stop_live(self, live_id: str) -> dict[str, Any]:
+        return dict(self._json("DELETE", f"/v1/live/{live_id}", timeout=10))
 
     def wait(self, job_id: str, on_progress: Callable[[float, str], None] | None = None,
              should_stop: Callable[[], bool] | None = None, poll: float = 0.2) -> dict[str, Any]:

@@ -425,6 +425,119 @@ def export(context: bpy.types.Context, obj: bpy.types.Object, path: str,
             # frame 1 is where the sound starts: slid to 0 s, the first key and the audio begin together
 
 
+# ------------------------------------------------------------------------------------------------
+# Live: Go Live, Record, Stop
+# ------------------------------------------------------------------------------------------------
+def _live_idle(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
+    from . import live_scene
+
+    if live_scene.active() is not None:
+        cls.poll_message_set("Parley is live: Stop first")
+        return False
+    return _face_ready(cls, context)
+
+
+class PARLEY_OT_live_start(bpy.types.Operator):
+    """Drive the selected head or ARKit rig live from the microphone (on the server's machine) or the voice clip
+    played at its real pace"""
+
+    bl_idname = "parley.live_start"
+    bl_label = "Go Live"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return _live_idle(cls, context)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        from . import live_scene
+        from .live import LiveFeed
+
+        settings = context.scene.parley
+        obj = context.active_object
+        fps = settings.fps or context.scene.render.fps / context.scene.render.fps_base
+        target = scene.HeadTarget(settings.armature, settings.bone) if settings.head_target == "BONE" \
+            else scene.HeadTarget()
+        audio = _abspath(settings.audio_path) if settings.live_input == "FILE" else None
+        try:
+            scene.plan_check(obj, target)
+            if settings.live_input == "FILE" and not (audio and Path(audio).is_file()):
+                raise scene.SceneError("Live from a file needs the panel's Audio clip")
+            _, _, auto, exe = prefs.settings()
+            client = prefs.client()
+            workflow.ensure_server(client, auto, exe)
+            sound = workflow.read_upload(audio, "audio") if audio else None
+            face = _face_upload(obj) if is_parley_face(obj) else _panel_face(settings.face_path)
+            info = client.start_live(sound, fps, None, settings.live_device or None, settings.head_motion,
+                                     settings.seed, face)
+        except (ValueError, OSError, scene.SceneError, ServerError) as exc:
+            self.report({"ERROR"}, f"Parley Live: {workflow.message(exc)}")
+            return {"CANCELLED"}
+        except Exception as exc:  # noqa: BLE001 — no server, or it broke off: one line, nothing changed
+            self.report({"ERROR"}, f"Parley Live: {workflow.message(exc)}")
+            return {"CANCELLED"}
+        feed = LiveFeed(client, info["id"])
+        try:
+            s = live_scene.begin(obj, target, feed, fps, audio, settings.live_monitor)
+        except scene.SceneError as exc:
+            feed.stop()
+            self.report({"ERROR"}, f"Parley Live: {exc}")
+            return {"CANCELLED"}
+        s.title = f"{obj.name} Live"
+        src = "the microphone" if audio is None else Path(audio).name
+        text = f"Parley Live: '{obj.name}' follows {src} (look-ahead {info['lookahead_s'] * 1000:.0f} ms)"
+        _last[:] = [("INFO", text)]
+        self.report({"INFO"}, text)
+        return {"FINISHED"}
+
+
+class PARLEY_OT_live_record(bpy.types.Operator):
+    """Keep the live frames as a take (Stop writes it as keyframes); again to stop recording"""
+
+    bl_idname = "parley.live_record"
+    bl_label = "Record"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        from . import live_scene
+
+        return live_scene.active() is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        from . import live_scene
+
+        on = not live_scene.recording()
+        live_scene.record(on)
+        self.report({"INFO"}, "Parley Live: recording" if on else "Parley Live: recording paused (Stop keeps the take)")
+        return {"FINISHED"}
+
+
+class PARLEY_OT_live_stop(bpy.types.Operator):
+    """Stop Live: a recorded take becomes keyframes; without one the scene is as it was before Go Live"""
+
+    bl_idname = "parley.live_stop"
+    bl_label = "Stop"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        from . import live_scene
+
+        return live_scene.active() is not None
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        from . import live_scene
+
+        info = write_safely(lambda: live_scene.finish(keep=True))
+        if info.get("take"):
+            text = f"Parley Live: stopped; the take ({info['take']} frames) is keyframed"
+        else:
+            text = "Parley Live: stopped; the scene is as it was before Go Live"
+        _last[:] = [("INFO", text)]
+        self.report({"INFO"}, text)
+        return {"FINISHED"}
+
+
 CLASSES = (PARLEY_OT_reconstruct, PARLEY_OT_animate, PARLEY_OT_render_photoreal, PARLEY_OT_cancel,
            PARLEY_OT_start_server, PARLEY_OT_report,
-           PARLEY_OT_export_gltf, PARLEY_OT_export_fbx)
+           PARLEY_OT_export_gltf, PARLEY_OT_export_fbx, PARLEY_OT_live_start, PARLEY_OT_live_record,
+           PARLEY_OT_live_stop)

@@ -63,6 +63,26 @@ class PARLEY_PT_main(bpy.types.Panel):
             box.label(text=why, icon="ERROR")
         box.operator("parley.animate", icon="PLAY_SOUND")
 
+        from . import live_scene
+
+        box = layout.box()
+        box.label(text="Live", icon="REC")
+        session = live_scene.active()
+        if session is None:
+            row = box.row(align=True)
+            row.prop(settings, "live_input", text="")
+            if settings.live_input == "MIC":
+                row.prop(settings, "live_device", text="")
+            else:
+                row.prop(settings, "live_monitor")
+            box.operator("parley.live_start", icon="PLAY")
+        else:
+            take = len(session.take) if session.take is not None else 0
+            box.label(text=f"{session.rate.per_second:.1f} frames/s shown · {session.frames} frames · take {take}")
+            row = box.row(align=True)
+            row.operator("parley.live_record", icon="REC", depress=live_scene.recording())
+            row.operator("parley.live_stop", icon="SNAP_FACE")
+
         box = layout.box()
         box.label(text="Photoreal Video", icon="RENDER_ANIMATION")
         row = box.row(align=True)

@@ -56,6 +56,14 @@ class ParleySettings(bpy.types.PropertyGroup):
     armature: bpy.props.PointerProperty(  # type: ignore[valid-type]
         name="Armature", type=bpy.types.Object, poll=_is_armature)
     bone: bpy.props.StringProperty(name="Bone", description="The head bone")  # type: ignore[valid-type]
+    live_input: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Live Input", items=[("MIC", "Microphone", "The default input device of the server's machine"),
+                                  ("FILE", "Audio Clip", "The panel's voice clip, played at its real pace")],
+        default="MIC")
+    live_device: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Device", description="Input device index or name (empty: the default)")
+    live_monitor: bpy.props.BoolProperty(  # type: ignore[valid-type]
+        name="Monitor", default=True, description="Play the audio clip while it drives the face (Audio Clip input)")
     render_size: bpy.props.IntProperty(  # type: ignore[valid-type]
         name="Size", default=512, min=64, max=2048, description="Photoreal video: pixels on the long side")
     render_dir: bpy.props.StringProperty(  # type: ignore[valid-type]

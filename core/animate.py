@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,15 +58,13 @@ def animate(
             an unknown language or a script over 20,000 characters.
     """
     from core.audio.decode import load_audio
-    from core.audio.features import frame_count, model_features
+    from core.audio.features import frame_count
     from core.face.arkit import ARKIT_NAMES
     from core.face.retarget import person_basis, reproduce, solve_arkit
     from core.models import spontaneous as spm
-    from core.models.expression import identity_feature, predict_with_visemes
-    from core.models.motion import predict_motion
 
     sp = check_take(fps, articulation, motion)
-    from core.speech.script import check_script, hear
+    from core.speech.script import check_script
 
     text = check_script(text, language)
     report = progress or _no_progress
@@ -79,19 +79,11 @@ def animate(
     t0 = time.perf_counter()
     n = frame_count(audio.duration, fps)
     report(0.7, "audio features")
-    mel = model_features(audio.samples)
-    comps = m.pca.components
-    report(0.75, "expression")
-    heard = hear(m.phonetic, mel, text, language) if m.phonetic is not None else None
-    ident = identity_feature(ref.identity, m.canonical, comps)
-    q, vis = predict_with_visemes(m.expression, mel, n, fps, ident, None if heard is None else heard.evidence)
-    q = apply_smoothing(m, q, fps)
-    pr = spm.prosody(audio.samples, n, fps)
-    q = shape_lips(m, q, ref.identity, audio.samples, fps, articulation, vis, pr.speech[: len(q)])
-    report(0.85, "head motion")
+    curves = speech_curves(m, audio.samples, n, fps, ref, text, language, articulation, sp.head_motion, seed,
+                           lambda f, stage: report(0.7 + 0.25 * f, stage))
+    q, pose, pr, heard, take = curves.expression, curves.pose, curves.prosody, curves.heard, curves.take
     style = spm.HeadStyle(*ref.style) if ref.style is not None else spm.DEFAULT_STYLE
-    take = spm.take_seed(seed, audio.samples)  # one take per line and seed: lines never share their blink timing
-    pose = spm.style_head(predict_motion(m.motion, mel, n, fps, ref.motion), pr, fps, style, sp.head_motion, take)
+    comps = m.pca.components
     report(0.95, "blinks, gaze, brows and landmarks")
     rate = spm.NATURAL_BLINK_RATE if sp.blink_rate is None else sp.blink_rate
     blink = spm.conversational_blinks(n, fps, pr.speech, m.blink.profile, m.blink.config.durations_s, rate, take)
@@ -125,3 +117,43 @@ def animate(
             notes.append("script recorded only: this Ψ hears the spectrum, not phones, and cannot read one")
     return AnimationResult(float(fps), q.astype(np.float32), pose.astype(np.float32), blink.astype(np.float32),
                            lm.astype(np.float32), meta, arkit.astype(np.float32))
+
+
+@dataclass
+class SpeechCurves:
+    """What the voice alone decides: Ψ's coefficients after smoothing and the lip range, and the styled head pose."""
+
+    expression: np.ndarray  # (T, 20)
+    pose: np.ndarray  # (T, 6)
+    prosody: Any  # core.models.spontaneous.Prosody
+    heard: Any | None  # core.speech.script.Heard, when Ψ hears phones
+    take: int  # the take's seed (blinks, gaze and brows draw from it)
+
+
+def speech_curves(
+    m: Models, samples: np.ndarray, n: int, fps: float, ref: Reference, text: str | None = None,
+    language: str = "en", articulation: float = 1.0, head_motion: float = 1.0, seed: int = 0,
+    progress: Progress | None = None,
+) -> SpeechCurves:
+    """The offline pipeline's audio → expression and head pose, the whole clip in view (what ``parley train live``
+    teaches the causal model to reproduce)."""
+    from core.audio.features import model_features
+    from core.models import spontaneous as spm
+    from core.models.expression import identity_feature, predict_with_visemes
+    from core.models.motion import predict_motion
+    from core.speech.script import hear
+
+    report = progress or _no_progress
+    mel = model_features(samples)
+    report(0.2, "expression")
+    heard = hear(m.phonetic, mel, text, language) if m.phonetic is not None else None
+    ident = identity_feature(ref.identity, m.canonical, m.pca.components)
+    q, vis = predict_with_visemes(m.expression, mel, n, fps, ident, None if heard is None else heard.evidence)
+    q = apply_smoothing(m, q, fps)
+    pr = spm.prosody(samples, n, fps)
+    q = shape_lips(m, q, ref.identity, samples, fps, articulation, vis, pr.speech[: len(q)])
+    report(0.6, "head motion")
+    style = spm.HeadStyle(*ref.style) if ref.style is not None else spm.DEFAULT_STYLE
+    take = spm.take_seed(seed, samples)  # one take per line and seed: lines never share their blink timing
+    pose = spm.style_head(predict_motion(m.motion, mel, n, fps, ref.motion), pr, fps, style, head_motion, take)
+    return SpeechCurves(q, pose, pr, heard, take)

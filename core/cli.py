@@ -228,6 +228,49 @@ def cmd_animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    """``parley live``: a microphone or a file → frames as JSON lines and/or OSC, as they are ready."""
+    import torch
+
+    from core.live.engine import LiveEngine
+    from core.live.run import LIVE_MODEL, Outputs, load_live, stream
+    from core.live.sources import BLOCK, file_blocks, mic_blocks
+    from core.reference import face_reference
+    from core.take import Spontaneous, check_take
+
+    if args.jsonl is None and args.osc is None:
+        raise ParleyError("parley live: say where the frames go: --jsonl PATH|- and/or --osc HOST:PORT")
+    if args.input != "mic" and not Path(args.input).is_file():
+        raise ParleyError(f"--input {args.input}: no such file (give 'mic' or an audio file)")
+    if args.input == "mic" and args.realtime:
+        raise ParleyError("--realtime paces a file like a microphone; a microphone is real time already")
+    sp = check_take(args.fps, 1.0, Spontaneous(args.head_motion, Spontaneous.parse_blink_rate(args.blink_rate),
+                                                args.gaze))
+    from core.live.osc import OscSender
+
+    osc = OscSender(args.osc) if args.osc else None
+    torch.set_num_threads(1)  # one frame's convolutions are small: a second thread costs more than it gives
+    net = load_live(args.model or LIVE_MODEL)
+    engine = LiveEngine(net, face_reference(args.face), fps=args.fps, spontaneous=sp, seed=args.seed)
+    device: int | str | None = int(args.device) if args.device and args.device.isdigit() else args.device
+    blocks = mic_blocks(device) if args.input == "mic" else file_blocks(args.input, args.realtime)
+    sink = None
+    if args.jsonl not in (None, "-"):
+        check_output(args.jsonl, (".jsonl", ".json", ".txt"), "--jsonl")
+        sink = open(args.jsonl, "w", encoding="utf-8")  # noqa: SIM115 (closed below, after the stream)
+    try:
+        out = Outputs(sys.stdout if args.jsonl == "-" else sink, osc)
+        n = stream(engine, blocks, out, BLOCK)
+    finally:
+        if sink is not None:
+            sink.close()
+        if osc is not None:
+            osc.close()
+    if args.jsonl != "-":
+        print(f"parley live: {n} frames at {args.fps:g} fps", file=sys.stderr)
+    return 0
+
+
 def _take_arguments(a: argparse.ArgumentParser) -> None:
     """The options of a take, shared by animate and batch."""
     a.add_argument("--seed", type=int, default=0, help="seed of the take: blinks, gaze, head sway (default 0)")
@@ -411,6 +454,21 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
                    "(an in-process cluster of --workers CPUs)")
     _take_arguments(b)
     b.set_defaults(func=cmd_batch)
+
+    lv = sub.add_parser("live", help="a voice in, the face's frames out as they are ready (JSON lines, OSC)")
+    lv.add_argument("--input", required=True, help="'mic' (the default input device, or --device) or an audio file")
+    lv.add_argument("--realtime", action="store_true", help="feed a file at its real pace, as a microphone would")
+    lv.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    lv.add_argument("--jsonl", help="write a line per frame to PATH, or '-' for stdout")
+    lv.add_argument("--osc", metavar="HOST:PORT", help="send each frame as an OSC bundle (ARKit names as addresses)")
+    lv.add_argument("--device", help="input device index or name (see `python -m sounddevice`)")
+    lv.add_argument("--face", help="photo or video of the face (default: the built-in portrait)")
+    lv.add_argument("--model", help="the causal model (default: the shipped core/assets/live.safetensors)")
+    lv.add_argument("--seed", type=int, default=0, help="seed of the take: blinks and gaze (default 0)")
+    lv.add_argument("--head-motion", type=float, default=1.0, help="head motion: 0 still … 1 a talker (default) … 2")
+    lv.add_argument("--blink-rate", default="natural", help="'natural' (default) or blinks per minute")
+    lv.add_argument("--gaze", choices=("free", "camera", "off"), default="free")
+    lv.set_defaults(func=cmd_live)
 
     m = sub.add_parser("demo", help="run the built-in demo (demo face + demo voice)")
     m.add_argument("--out", default="out")

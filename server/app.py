@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from server.config import ServerConfig
 from server.errors import install_handlers
 from server.jobs import JobManager
+from server.live import router as live_router
 from server.routes import router
 from server.security import Guard
 from server.state import VERSION, ServerState
@@ -29,6 +30,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             yield
         finally:
             state.manager.draining = True
+            live = getattr(state, "live", None)
+            if live is not None:
+                await asyncio.to_thread(live.end)
             await state.manager.stop()
             if not loading.done():
                 loading.cancel()
@@ -39,5 +43,6 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.state.parley = state
     install_handlers(app)
     app.include_router(router)
+    app.include_router(live_router)
     app.add_middleware(Guard, config=config)
     return app

@@ -24,7 +24,7 @@ from server.work import animate_runner, reconstruct_runner, render_runner
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
 CHECKPOINTS = ("landmark_pca", "phonetic", "expression", "motion", "blink", "smoother", "neutral", "refiner",
-               "refiner_video")
+               "refiner_video", "live")
 
 
 @dataclass

@@ -12,7 +12,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 #: Each model's file name, in ``runs/`` (where training writes) and in ``core/assets`` (what ships).
 FILE = {"expression": "expression.safetensors", "motion": "motion.safetensors", "smoother": "smoother.safetensors",
         "blinks": "blink.safetensors", "neutral": "neutral.safetensors", "renderer": "refiner.safetensors",
-        "phonetic": "phonetic.safetensors"}
+        "phonetic": "phonetic.safetensors", "live": "live.safetensors"}
 RUNS = Path("runs")
 
 
@@ -63,6 +63,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     sources = [Path(args.person)] if person else [Path(args.data), *[Path(p) for p in phones]]
     if args.what == "phonetic":
         sources = [Path(p) for p in args.corpora]
+    if args.what == "live":
+        if args.synthetic:
+            from core.train.live import synthetic_voices
+
+            args.voices = [*args.voices, str(synthetic_voices(RUNS / "live_synth"))]
+        sources = [Path(p) for p in args.voices]
     with recording(provenance(*sources)):
         rep, made = _train(args, out)
     print(json.dumps({k: v for k, v in rep.items() if k != "history"} | {"last": rep.get("history", [{}])[-1:]},
@@ -148,6 +154,14 @@ def _train(args: argparse.Namespace, out: Path) -> tuple[dict, list[Path]]:  # t
             _, rep = train_renderer(Path(args.data), out, rcfg, cache=out.parent / "renderer_pairs")
     elif args.what == "phonetic":
         rep = _phonetic(args, out)
+    elif args.what == "live":
+        from core.models.live import LiveConfig
+        from core.train.live import run as train_live
+
+        lcfg = replace(LiveConfig(seed=args.seed), lookahead_s=args.lookahead,
+                       **({"epochs": args.epochs} if args.epochs else {}))
+        rep = train_live([Path(p) for p in args.voices], out, lcfg, cache=out.parent / "live_teacher.npz",
+                         grid_clips=args.grid_clips)
     elif args.what == "neutral":
         from core.train.neutral import train_neutral
 
@@ -222,7 +236,8 @@ def _person_refiner(args: argparse.Namespace, out: Path) -> dict:  # type: ignor
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t = sub.add_parser("train", help="train Ψ (expression), Φ (motion), the smoother, the blink model or the "
                        "rest estimator")
-    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral", "renderer", "phonetic"])
+    t.add_argument("what", choices=["expression", "motion", "smoother", "blinks", "neutral", "renderer", "phonetic",
+                                         "live"])
     t.add_argument("data", nargs="?", default="data/grid", help="a folder made by `parley data prepare`")
     t.add_argument("--out", help="checkpoint to write (default runs/<model>.safetensors)")
     t.add_argument("--promote", action="store_true",
@@ -251,6 +266,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     t.add_argument("--voice-prob", type=float, default=0.5,
                    help="expression: share of training clips given another pitch and vocal-tract length (default 0.5)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--voices", nargs="+", default=["../shared/data/grid", "../shared/data/librispeech"],
+                   help="live: audio folders the offline pipeline is distilled on (GRID: its training speaker; "
+                        "LibriSpeech: train-clean-100; the rest is held out)")
+    t.add_argument("--lookahead", type=float, default=0.06,
+                   help="live: seconds of audio after a frame's start the causal model may hear (default 0.06)")
+    t.add_argument("--grid-clips", type=int, default=600, help="live: GRID training clips to use (default 600)")
+    t.add_argument("--synthetic", action="store_true",
+                   help="live: also distil on festival/flite/espeak-ng voices made into runs/live_synth (resumable)")
     t.add_argument("--person", metavar="VIDEO", help="renderer: fine-tune on a person's own footage (a minute of "
                    "them talking) into a personal checkpoint (default runs/person_refiner.safetensors)")
     t.add_argument("--refiner", help="renderer --person: the refiner to start from (default the shipped one)")

@@ -730,3 +730,88 @@ def test_cli_ctrl_c_during_start_up_stops_the_run_with_one_line(tmp_path: Path) 
         _, err = p.communicate(timeout=120)
         assert p.returncode == 130 and "interrupted" in err and "Traceback" not in err, (after, err)
         assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# Live: Go Live on a file at its real pace (no microphone here), Record, Stop
+# ------------------------------------------------------------------------------------------------
+def pump_until(ext: ModuleType, done: Any, timeout: float = 20.0) -> None:
+    """Call the live timer's body by hand (the bpy module runs no timers) until ``done()``."""
+    t0 = time.time()
+    while not done() and time.time() - t0 < timeout:
+        ext.live_scene.pump()
+        time.sleep(0.005)
+    assert done(), "timed out"
+
+
+def short_voice(tmp_path: Path, seconds: float) -> str:
+    path = tmp_path / "line.wav"
+    path.write_bytes(wav_bytes(seconds))
+    return str(path)
+
+
+def test_live_shows_frames_records_a_take_and_stop_keyframes_it(fresh: ModuleType, tmp_path: Path) -> None:
+    obj = face_object(fresh)
+    s = bpy.context.scene.parley
+    s.live_input, s.audio_path, s.live_monitor = "FILE", short_voice(tmp_path, 3.0), False
+    blocks = obj.data.shape_keys.key_blocks
+    before = {k.name: k.value for k in blocks}
+    assert bpy.ops.parley.live_start() == {"FINISHED"}
+    session = fresh.live_scene.active()
+    assert session is not None and not bpy.ops.parley.live_start.poll()  # one session at a time
+    pump_until(fresh, lambda: session.frames >= 10)
+    assert any(abs(blocks[k].value - v) > 1e-4 for k, v in before.items())  # the face moves …
+    assert obj.delta_rotation_euler.to_quaternion().angle > 0.0  # … and the head
+    assert bpy.ops.parley.live_record() == {"FINISHED"} and fresh.live_scene.recording()
+    pump_until(fresh, lambda: session.take is not None and len(session.take) >= 30)
+    assert bpy.ops.parley.live_stop() == {"FINISHED"}
+    assert fresh.live_scene.active() is None
+    assert "keyframed" in fresh.operators.last_message()[1]
+    action = obj.data.shape_keys.animation_data.action
+    assert action.name.endswith("Live Face")  # the offline take's layout, on an action of its own
+    fcs = curves(action)
+    jaw = values_of(key_curve(fcs, "jawOpen"))
+    assert len(jaw) >= 30 and len(fcs) >= 50 and finite(fcs)
+    assert len(curves(obj.animation_data.action)) == 6  # the head's rotation and location, as offline
+    assert bpy.context.scene.frame_end == len(jaw)
+
+
+def test_stop_without_a_take_gives_the_scene_back(fresh: ModuleType, tmp_path: Path) -> None:
+    obj = face_object(fresh)
+    assert bpy.ops.parley.animate() == {"FINISHED"}  # an offline take is on the face
+    key = obj.data.shape_keys
+    take, head = key.animation_data.action.name, obj.animation_data.action.name
+    bpy.context.scene.frame_set(40)
+    values = {k.name: k.value for k in key.key_blocks}
+    pose = [*obj.delta_rotation_euler, *obj.delta_location]
+    mode = obj.rotation_mode
+    s = bpy.context.scene.parley
+    s.live_input, s.audio_path, s.live_monitor = "FILE", short_voice(tmp_path, 2.0), False
+    assert bpy.ops.parley.live_start() == {"FINISHED"}
+    assert key.animation_data.action is None  # set aside while live, so its curves do not fight the live values
+    session = fresh.live_scene.active()
+    pump_until(fresh, lambda: session.frames >= 5)
+    assert bpy.ops.parley.live_stop() == {"FINISHED"}
+    assert "as it was before Go Live" in fresh.operators.last_message()[1]
+    assert key.animation_data.action.name == take and obj.animation_data.action.name == head
+    assert {k.name: k.value for k in key.key_blocks} == pytest.approx(values)
+    assert [*obj.delta_rotation_euler, *obj.delta_location] == pytest.approx(pose) and obj.rotation_mode == mode
+
+
+def test_the_file_running_out_ends_live_and_keeps_a_recording(fresh: ModuleType, tmp_path: Path) -> None:
+    obj = face_object(fresh)
+    s = bpy.context.scene.parley
+    s.live_input, s.audio_path, s.live_monitor = "FILE", short_voice(tmp_path, 1.0), False
+    assert bpy.ops.parley.live_start() == {"FINISHED"}
+    bpy.ops.parley.live_record()
+    pump_until(fresh, lambda: fresh.live_scene.active() is None)
+    assert obj.data.shape_keys.animation_data.action.name.endswith("Live Face")
+
+
+def test_go_live_without_a_microphone_says_so_and_changes_nothing(fresh: ModuleType) -> None:
+    obj = face_object(fresh)
+    s = bpy.context.scene.parley
+    s.live_input, s.live_device = "MIC", "no-such-device-xyz"
+    refused(bpy.ops.parley.live_start, "Live: .*mic")
+    assert fresh.live_scene.active() is None
+    assert obj.data.shape_keys.animation_data is None or obj.data.shape_keys.animation_data.action is None

@@ -1,0 +1,284 @@
+"""Live: latency, dropped frames and memory over a long stream, and how closely the live mouth follows the offline.
+
+    .venv/bin/python benchmarks/bench_live.py [--minutes 10] [--models live.safetensors ...] [--table-seconds 60]
+        [--dev-av ../shared/data/dev-av] [--grid ../shared/data/grid] [--out out/bench_live]
+
+1. **Stream.** ``parley live --input FILE --realtime --jsonl -`` runs as its own process, fed a file of read speech
+   (LibriSpeech test-other readers, looped to ``--minutes``; the demo voice when ``../shared`` is absent) at its
+   real pace in 20 ms blocks, as a microphone delivers them. Each frame's latency is the time from the block holding
+   the frame's last sample being handed over to its line being read here (the pipe included). Reported: median,
+   p95 and max; frames expected, written and missing; the process's resident memory sampled each second, and its
+   slope over the stream after the first 30 s (MB per minute).
+2. **Live vs offline.** jawOpen of ``parley live`` against ``parley animate`` on the same file and face: Pearson r per
+   clip, mean per group (the demo voice; LibriSpeech test-other utterances the trainer never validated on; GRID's
+   held-out speakers).
+3. **Against real talkers.** Mouth aperture r at lag 0 against the tracked footage (dev-av interviews, GRID held-out
+   speakers; ``parley data prepare``, cached under ``--out``), offline and live side by side.
+With several ``--models`` (one per look-ahead), parts 2 and 3 run for each, and part 1 for each on
+``--table-seconds`` of the stream: the latency/quality table of the model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+
+
+def stream_file(minutes: float, out: Path) -> Path:
+    """A WAV of read speech ``minutes`` long: LibriSpeech test-other utterances with 0.6 s pauses, looped."""
+    import soundfile as sf
+
+    from core.audio.decode import load_audio
+
+    files = sorted((SHARED / "librispeech" / "test-other").rglob("*.flac"))
+    if not files:
+        files = [REPO / "core" / "assets" / "demo_voice.flac"]
+    pause = np.zeros(int(0.6 * 16000), np.float32)
+    parts, total, i = [], 0, 0
+    while total < minutes * 60 * 16000:
+        x = load_audio(files[i % len(files)]).samples
+        parts += [x, pause]
+        total += len(x) + len(pause)
+        i += 1
+    path = out / f"stream_{minutes:g}min.wav"
+    out.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.concatenate(parts)[: int(minutes * 60 * 16000)], 16000, subtype="PCM_16")
+    return path
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def run_stream(path: Path, model: Path | None, seconds: float) -> dict[str, float]:
+    """Part 1 on ``path``: the live CLI as its own process, its lines timed as they arrive."""
+    from core.audio.features import frame_count
+
+    cmd = [sys.executable, "-m", "core.cli", "live", "--input", str(path), "--realtime", "--jsonl", "-"]
+    if model is not None:
+        cmd += ["--model", str(model)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    mem: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            mem.append((time.time(), rss_mb(proc.pid)))
+            done.wait(1.0)
+
+    threading.Thread(target=sample, daemon=True).start()
+    assert proc.stdout is not None
+    started, block, rate, lat, frames = 0.0, 320, 16000, [], []
+    for line in proc.stdout:
+        now = time.time()
+        d = json.loads(line)
+        if d.get("event") == "started":
+            started, block, rate = d["wall"], d["block"], d["rate"]
+            continue
+        if "frame" not in d:
+            continue
+        last = int(round(d["t"] * rate)) - 1  # the frame's last sample, and the block that carried it
+        fed = started + (last // block) * block / rate
+        if last < seconds * rate:  # the tail after the file (its look-ahead as silence) is not a microphone's
+            lat.append(now - fed)
+        frames.append(d["frame"])
+    done.set()
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.wait() != 0:
+        raise SystemExit(f"parley live failed: {err[-2000:]}")
+    expected = frame_count(seconds, 30.0)
+    gaps = int(np.sum(np.diff(frames) != 1)) if len(frames) > 1 else 0
+    a = np.asarray(lat) * 1000
+    t = np.array([m[0] for m in mem])
+    r = np.array([m[1] for m in mem])
+    keep = (t - t[0] > 30) & np.isfinite(r) if len(t) else np.zeros(0, bool)
+    slope = float(np.polyfit((t[keep] - t[0]) / 60, r[keep], 1)[0]) if keep.sum() > 5 else float("nan")
+    return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "max_ms": float(a.max()),
+            "frames": len(frames), "expected": expected, "missing": expected - len(set(frames)), "gaps": gaps,
+            "rss_start_mb": float(r[np.isfinite(r)][0]) if len(r) else float("nan"),
+            "rss_end_mb": float(r[np.isfinite(r)][-1]) if len(r) else float("nan"), "rss_slope_mb_per_min": slope}
+
+
+def live_take(net, face, samples: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The whole clip through the live engine in 20 ms blocks: (T, 52) ARKit and (T, 20) expression."""
+    from core.live.engine import LiveEngine
+
+    e = LiveEngine(net, face, fps=fps)
+    frames = []
+    for i in range(0, len(samples), 320):
+        frames += e.feed(samples[i : i + 320])
+    frames += e.finish()
+    return np.stack([f.arkit for f in frames]), np.stack([f.expression for f in frames])
+
+
+#: Synthetic voices no Parley model trained on (``core.data.tts.TRAIN_VOICES`` are the ones that were), and their lines.
+HELD_SYNTH = ("festival:slt", "flite:awb", "flite:slt")
+SYNTH_LINES = ("The bright lamp by the window shone on my papers all evening.",
+               "Put the bag of apples on the table before you go.",
+               "Why would anyone move a boat over a mountain?")
+
+
+def synthetic(out: Path) -> list[tuple[str, Path]]:
+    """The held-out synthetic voices saying ``SYNTH_LINES`` (made once, under ``out``); none where not installed."""
+    import soundfile as sf
+
+    from core.data.tts import available, synthesize
+
+    files = []
+    for voice in HELD_SYNTH:
+        if not available(voice):
+            continue
+        for i, line in enumerate(SYNTH_LINES):
+            path = out / "synth" / f"{voice.replace(':', '_')}_{i}.wav"
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sf.write(path, synthesize(line, voice).samples, 16000, subtype="PCM_16")
+            files.append(("synthetic held-out", path))
+    return files
+
+
+def voices(folder: Path) -> list[tuple[str, Path]]:
+    """(group, file) for part 2."""
+    out = [("demo voice", REPO / "core" / "assets" / "demo_voice.flac"), *synthetic(folder)]
+    test = SHARED / "librispeech" / "test-other"
+    for reader in sorted(p for p in test.iterdir() if p.is_dir()) if test.is_dir() else []:
+        from core.train.live import HELD_PER_READER
+
+        out += [("libri test-other", f) for f in sorted(reader.glob("*.flac"))[HELD_PER_READER : HELD_PER_READER + 2]]
+    grid = SHARED / "grid"
+    if grid.is_dir():
+        out += [("grid held-out", f) for f in sorted((grid / "s4").glob("*.mp4"))[:10]]
+        out += [("grid held-out", f) for s in ("s23", "s26", "s30", "s32", "s33", "s34")
+                for f in sorted((grid / s).glob("*.mp4"))[:2]]
+    return out
+
+
+def vs_offline(net, files: list[tuple[str, Path]]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from core.animate import animate
+    from core.audio.decode import load_audio
+    from core.face.arkit import ARKIT_NAMES
+    from core.reference import face_reference
+
+    face = face_reference(None)
+    jaw = ARKIT_NAMES.index("jawOpen")
+    per: dict[str, list[float]] = {}
+    for group, f in files:
+        audio = load_audio(f)
+        off = animate(audio, face).arkit[:, jaw]
+        live = live_take(net, face, audio.samples, 30.0)[0][:, jaw]
+        per.setdefault(group, []).append(float(np.corrcoef(off, live[: len(off)])[0, 1]))
+    return {g: float(np.mean(v)) for g, v in per.items()} | {"all": float(np.mean(sum(per.values(), [])))}
+
+
+def footage(out: Path, grid_clips: int) -> list[tuple[str, list]]:  # type: ignore[type-arg]
+    """Tracked real clips (cached): dev-av, and GRID's held-out speakers."""
+    sys.path.insert(0, str(REPO))
+    from benchmarks.bench_real_footage import load_group_clips
+    from core.data.prepare import prepare
+    from core.data.splits import REST_SPEAKERS
+
+    groups = []
+    dev = SHARED / "dev-av"
+    if dev.is_dir():
+        cache = out / "dev-av"
+        if not (cache / "manifest.json").is_file():
+            prepare([dev], cache)
+        groups.append(("dev-av", load_group_clips(cache)))
+    grid = SHARED / "grid"
+    if grid.is_dir():
+        cache = out / "grid"
+        files = sorted((grid / "s4").glob("*.mp4"))[:grid_clips] + [
+            f for s in sorted(grid.iterdir()) if s.is_dir() and s.name not in REST_SPEAKERS + ("s4", "align")
+            for f in sorted(s.glob("*.mp4"))]
+        if not (cache / "manifest.json").is_file():
+            prepare(files, cache)
+        groups.append(("grid held-out", load_group_clips(cache)))
+    return groups
+
+
+def vs_truth(net, groups: list[tuple[str, list]]) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
+    """Per group: mean aperture r at lag 0, offline and live."""
+    from core.animate import animate
+    from core.audio.decode import Audio
+    from core.face.geometry import mouth_aperture
+    from core.loading import default_models
+    from core.reference import Reference
+
+    comps = default_models().pca.components
+    out = {}
+    for g, clips in groups:
+        rs = []
+        for c in clips:
+            ref = Reference.from_frames(c.landmarks[0], c.key)
+            audio = Audio(c.audio, 16000, 16000, 1, c.key)
+            off = animate(audio, ref, fps=c.fps)
+            _, q = live_take(net, ref, c.audio, c.fps)
+            n = min(off.frames, c.frames, len(q))
+            lm = ref.identity[None] + (q[:n] @ comps[: q.shape[1]]).reshape(n, -1, 3)
+            truth = c.aperture[:n]
+            rs.append((float(np.corrcoef(mouth_aperture(off.landmarks[:n]), truth)[0, 1]),
+                       float(np.corrcoef(mouth_aperture(lm), truth)[0, 1])))
+        out[g] = (float(np.mean([r[0] for r in rs])), float(np.mean([r[1] for r in rs])))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=10.0, help="length of the latency/memory stream (default 10)")
+    ap.add_argument("--models", nargs="*", default=[], help="live checkpoints to compare (default: the shipped one)")
+    ap.add_argument("--table-seconds", type=float, default=60.0, help="stream length per model with several models")
+    ap.add_argument("--grid-clips", type=int, default=20, help="GRID s4 clips tracked for part 3 (default 20)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=("stream", "offline", "footage"))
+    ap.add_argument("--out", default=str(REPO / "out" / "bench_live"))
+    args = ap.parse_args()
+    import torch
+
+    from core.live.run import LIVE_MODEL, load_live
+
+    torch.set_num_threads(2)
+    out = Path(args.out)
+    models = [Path(m) for m in args.models] or [LIVE_MODEL]
+    several = len(models) > 1
+    groups = footage(out, args.grid_clips) if "footage" not in args.skip else []
+    files = voices(out) if "offline" not in args.skip else []
+    for model in models:
+        net = load_live(model)
+        print(f"\n## {model.name}: look-ahead {net.cfg.lookahead_s * 1000:.0f} ms after the frame's start "
+              f"({(net.cfg.lookahead_s + 0.0125 - 1 / 30) * 1000:.0f} ms after its end at 30 fps)", flush=True)
+        if "stream" not in args.skip:
+            minutes = args.table_seconds / 60 if several else args.minutes
+            path = stream_file(minutes, out)
+            s = run_stream(path, None if model == LIVE_MODEL else model, minutes * 60)
+            print(f"stream {minutes:g} min at real pace: latency median {s['median_ms']:.1f} ms, p95 "
+                  f"{s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms; frames {s['frames']} of {s['expected']} "
+                  f"({s['missing']} missing, {s['gaps']} out of order); memory {s['rss_start_mb']:.0f} → "
+                  f"{s['rss_end_mb']:.0f} MB, slope after 30 s {s['rss_slope_mb_per_min']:+.2f} MB/min", flush=True)
+        if files:
+            r = vs_offline(net, files)
+            print("jawOpen r, live vs offline `parley animate` (same file, built-in face): "
+                  + ", ".join(f"{g} {v:.3f}" for g, v in r.items()), flush=True)
+        if groups:
+            t = vs_truth(net, groups)
+            print("aperture r at lag 0 against the real talkers, offline → live: "
+                  + ", ".join(f"{g} {a:.3f} → {b:.3f} ({b - a:+.3f})" for g, (a, b) in t.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

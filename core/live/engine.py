@@ -1,0 +1,280 @@
+"""The live engine: audio samples in as they arrive, finished frames out as soon as their look-ahead is heard.
+
+Frame t covers audio [t/fps, (t+1)/fps), as offline. It is written once the stream holds audio up to
+t/fps + ``lookahead_s`` (+ 12.5 ms, the half-window of the last mel frame Ψ-live reads), which for the shipped
+look-ahead is shortly after the frame's own last sample. Per frame: Ψ-live (``core.models.live``) gives the
+expression and head pose, the ARKit weights are solved from the expression through the person's fitted head
+(``core.face.retarget``, one frame at a time), and blinks and gaze come from causal versions of the offline
+processes (``core.models.spontaneous``): a blink's hazard depends on the speech heard so far; a gaze shift on the
+fixation's drawn length. Memory stays flat: only the last mel frames and samples the next frame needs are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core.audio.features import FeatureConfig, mel_filterbank
+from core.models.live import LiveNet, RunningMean, silence_rows
+from core.reference import Reference
+from core.take import Spontaneous
+
+FEATURES = FeatureConfig()
+HALF = FEATURES.win_length // 2  # samples either side of a mel frame's centre
+BLOCK = 320  # samples per step (20 ms)
+
+
+@dataclass
+class LiveFrame:
+    """One finished frame: index, audio time at its end (s), ARKit weights (52, Apple's order), pose (6), blink (2)."""
+
+    frame: int
+    t: float
+    arkit: np.ndarray
+    pose: np.ndarray
+    blink: np.ndarray
+    expression: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(20, np.float32))
+
+    def as_json(self) -> dict[str, object]:
+        return {"frame": self.frame, "t": round(self.t, 6), "arkit": [round(float(x), 5) for x in self.arkit],
+                "pose": [round(float(x), 6) for x in self.pose], "blink": [round(float(x), 5) for x in self.blink]}
+
+
+class StreamingMel:
+    """Log-mel frames at 100 Hz computed as the samples arrive, equal to ``core.audio.features.log_mel`` of the
+    whole stream (frame i centred on sample 160·i; zeros before the stream starts)."""
+
+    def __init__(self) -> None:
+        self.buf = np.zeros(HALF, np.float32)  # the silence before sample 0
+        self.start = -HALF  # the stream index of buf[0]
+        self.fed = 0
+        self.next = 0  # the next mel frame to compute
+        self.window = np.hanning(FEATURES.win_length + 2)[1:-1].astype(np.float32)
+        self.fb = mel_filterbank(FEATURES).T.copy()
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        """New samples → the mel frames (n, 80) they complete."""
+        from scipy import fft
+
+        self.buf = np.concatenate([self.buf, np.asarray(samples, np.float32)])
+        self.fed += len(samples)
+        hop = FEATURES.hop_length
+        last = (self.fed - HALF) // hop  # frame i is complete once sample 160·i + 200 − 1 is in
+        if last < self.next:
+            return np.zeros((0, FEATURES.n_mels), np.float32)
+        idx = np.arange(self.next, last + 1)
+        lo = idx * hop - HALF - self.start
+        frames = self.buf[lo[:, None] + np.arange(FEATURES.win_length)[None]]
+        spec = fft.rfft(frames * self.window, n=FEATURES.n_fft, axis=1)
+        mel = np.log((spec.real**2 + spec.imag**2).astype(np.float32) @ self.fb + FEATURES.floor).astype(np.float32)
+        self.next = last + 1
+        keep = self.next * hop - HALF - self.start  # drop the samples no later frame needs
+        self.buf = self.buf[keep:]
+        self.start += keep
+        return mel
+
+
+class LiveBlinks:
+    """``spontaneous.conversational_blinks`` one frame at a time: the same hazards (more in pauses and just after a
+    phrase ends), decided from the speech heard up to the frame."""
+
+    def __init__(self, fps: float, profile: np.ndarray, durations: list[float], rate_per_min: float, seed: int,
+                 min_gap_s: float = 0.5) -> None:
+        from core.models.spontaneous import BLINK_HAZARD
+
+        self.fps, self.profile, self.durations = fps, np.asarray(profile, np.float64), list(durations)
+        self.rng = np.random.default_rng(seed)
+        # the offline hazards are rescaled so their mean is the asked rate; a talker is speaking about 70 % of the
+        # time with a phrase end every ~3 s: the same normalisation with that mix
+        mix = 0.7 * BLINK_HAZARD["speech"] + 0.17 * BLINK_HAZARD["pause"] + 0.13 * BLINK_HAZARD["phrase_end"]
+        self.per = {k: v / mix * rate_per_min / 60.0 / fps for k, v in BLINK_HAZARD.items()}
+        self.min_gap = min_gap_s * fps
+        self.last, self.t, self.since_stop = -(10**9), 0, 10**9
+        self.was_speech = False
+        self.pending: list[tuple[int, int, np.ndarray, float]] = []  # (eye, start frame, shape, gain)
+
+    def step(self, speech: bool) -> np.ndarray:
+        t = self.t
+        self.since_stop = 0 if (self.was_speech and not speech) else self.since_stop + 1
+        self.was_speech = speech
+        kind = "phrase_end" if self.since_stop < 0.4 * self.fps else ("speech" if speech else "pause")
+        if t - self.last >= self.min_gap and not self.pending and self.rng.random() < self.per[kind]:
+            dur = float(self.rng.choice(self.durations)) * self.rng.uniform(0.9, 1.1)
+            length = max(3, int(round(dur * self.fps)))
+            shape = np.interp(np.linspace(0, 1, length), np.linspace(0, 1, len(self.profile)), self.profile)
+            lag = int(self.rng.random() < 0.3)
+            for eye, off in ((0, 0), (1, lag)):
+                self.pending.append((eye, t + off, shape, float(self.rng.uniform(0.95, 1.0))))
+            self.last = t
+        out = np.zeros(2, np.float32)
+        alive = []
+        for eye, start, shape, gain in self.pending:
+            k = t - start
+            if 0 <= k < len(shape):
+                out[eye] = max(out[eye], shape[k] * gain)
+            if k < len(shape) - 1:
+                alive.append((eye, start, shape, gain))
+        self.pending = alive
+        self.t += 1
+        return np.clip(out, 0.0, 1.0)
+
+
+class LiveGaze:
+    """``spontaneous.gaze`` one frame at a time: fixations of gamma-drawn length, 40 ms saccades, and in 'camera'
+    mode the eyes countering the head's turn."""
+
+    def __init__(self, fps: float, mode: str, seed: int) -> None:
+        self.fps, self.mode = fps, mode
+        self.rng = np.random.default_rng(seed + 104729)
+        self.spread = np.array((1.0, 0.7) if mode == "camera" else (6.0, 3.5))
+        self.cur = np.zeros(2)
+        self.target = np.zeros(2)
+        self.left = 0  # frames left in this fixation
+        self.sac = max(1, int(round(0.04 * fps)))
+        self.k = self.sac  # saccade progress (done)
+
+    def step(self, pose: np.ndarray, blink_start: bool) -> np.ndarray:
+        from core.models.spontaneous import GAZE_FULL_DEG
+
+        if self.mode == "off":
+            return np.zeros(2)
+        if self.k < self.sac:  # in a saccade
+            self.k += 1
+            out = self.cur + (self.target - self.cur) * (self.k / self.sac)
+            if self.k == self.sac:
+                self.cur = self.target.copy()
+        else:
+            self.left -= 1
+            if self.left <= 0 or (blink_start and self.rng.random() < 0.5):  # shifts often come with a blink
+                self.target = self.rng.normal(0, 1, 2) * self.spread
+                self.left = max(2, int(self.rng.gamma(2.0, (0.45 if self.mode == "camera" else 0.8) * self.fps / 2)))
+                self.k = 0
+            out = self.cur.copy()
+        if self.mode == "camera":
+            out = out + np.array([-np.degrees(pose[1]), np.degrees(pose[0])])
+        return np.clip(out, -GAZE_FULL_DEG, GAZE_FULL_DEG)
+
+
+class LiveEngine:
+    """Feed samples (16 kHz mono float32) as they arrive; get the frames they finish.
+
+    ``reference`` is the face (``core.reference.face_reference``); ``models`` the offline checkpoints (the PCA, the
+    blink profile); ``spontaneous`` the head-motion scale, blink rate and gaze mode as offline.
+    """
+
+    def __init__(self, net: LiveNet, reference: Reference, fps: float = 30.0, models: object | None = None,
+                 spontaneous: Spontaneous | None = None, seed: int = 0) -> None:
+        from core.face.retarget import person_basis
+        from core.loading import default_models
+        from core.models import spontaneous as spm
+        from core.models.expression import identity_feature
+
+        m = models or default_models()
+        sp = spontaneous or Spontaneous()
+        sp.check()
+        self.net, self.fps, self.sp = net, float(fps), sp
+        self.comps = m.pca.components[: net.cfg.n_coeffs].astype(np.float32)  # type: ignore[attr-defined]
+        ident = identity_feature(reference.identity, m.canonical, m.pca.components)  # type: ignore[attr-defined]
+        self.ident = torch.from_numpy(ident[: net.cfg.n_coeffs].astype(np.float32))[None]
+        self.basis = person_basis(reference.identity)
+        self.mel = StreamingMel()
+        self.norm = RunningMean(net.prior.numpy(), net.cfg.prior_frames)
+        # the last normalised mel frames (at the start: silence, as in training)
+        self.window = silence_rows(net.prior.numpy(), net.cfg.receptive_frames)
+        self.mel_count = 0  # mel frames heard
+        self.frame = 0
+        rate = spm.NATURAL_BLINK_RATE if sp.blink_rate is None else sp.blink_rate
+        blink = m.blink  # type: ignore[attr-defined]
+        self.blinks = LiveBlinks(self.fps, blink.profile, blink.config.durations_s, rate, seed)
+        self.gaze = LiveGaze(self.fps, sp.gaze, seed)
+        self.blink_model = blink
+        self.energy: list[float] = []  # recent frame energies (log mean square), for the speech decision
+        self.peak = -np.inf
+        self.samples = np.zeros(0, np.float32)  # audio of frames not yet written (their energy)
+        self.samples_start = 0
+        self.prev_closed = False
+
+    @property
+    def lookahead_mel(self) -> int:
+        return self.net.cfg.lookahead_frames
+
+    def _mel_index(self, frame: int) -> int:
+        """The mel frame after which Ψ-live's output describes ``frame``."""
+        return int(round(frame / self.fps * 100.0)) + self.lookahead_mel
+
+    def feed(self, samples: np.ndarray) -> list[LiveFrame]:
+        """Samples (n,) → the frames now finished (possibly none). Any block size: a long one is taken in 20 ms
+        steps, as a microphone would have delivered it."""
+        samples = np.asarray(samples, np.float32).reshape(-1)
+        out: list[LiveFrame] = []
+        for s in range(0, len(samples), BLOCK):
+            out += self._feed(samples[s : s + BLOCK])
+        return out
+
+    def _feed(self, samples: np.ndarray) -> list[LiveFrame]:
+        self.samples = np.concatenate([self.samples, samples])
+        new = self.mel.feed(samples)
+        if len(new):
+            norm = self.norm.update(new)
+            self.window = np.concatenate([self.window, norm])[-(self.net.cfg.receptive_frames + 64):]
+            self.mel_count += len(new)
+        ready = []
+        while self._mel_index(self.frame) < self.mel_count and self._frame_end(self.frame) <= self.mel.fed:
+            ready.append(self.frame)
+            self.frame += 1
+        return self._emit(ready) if ready else []
+
+    def finish(self) -> list[LiveFrame]:
+        """The stream ended: its last frames (T = ceil(duration × fps) in all, as offline), their look-ahead heard
+        as silence."""
+        from core.audio.features import frame_count
+
+        total = frame_count(self.mel.fed / 16000, self.fps)
+        out: list[LiveFrame] = []
+        while self.frame < total:
+            out += self._feed(np.zeros(BLOCK, np.float32))
+        return [f for f in out if f.frame < total]
+
+    def _frame_end(self, frame: int) -> int:
+        return int(round((frame + 1) / self.fps * 16000))
+
+    @torch.no_grad()
+    def _emit(self, frames: list[int]) -> list[LiveFrame]:
+        from core.face.retarget import solve_arkit
+        from core.models.spontaneous import gaze_weights
+
+        r = self.net.cfg.receptive_frames
+        span = self.mel_count - 1 - (self._mel_index(frames[0]))  # how far back the first frame's output lies
+        win = self.window[-(r + span):]
+        out = self.net(torch.from_numpy(win)[None], self.ident)[0].numpy()  # output k after window row k
+        rows = [len(win) - 1 - (self.mel_count - 1 - self._mel_index(f)) for f in frames]
+        got = out[rows]
+        q, pose = got[:, : self.net.cfg.n_coeffs], got[:, self.net.cfg.n_coeffs :] * np.float32(self.sp.head_motion)
+        blink = np.stack([self.blinks.step(self._speech(f)) for f in frames])
+        offsets = (q @ self.comps).reshape(len(frames), -1, 3)
+        arkit = solve_arkit(offsets, blink, self.basis)
+        result = []
+        for i, f in enumerate(frames):
+            closed = bool(blink[i].mean() > 0.5)
+            eyes = self.gaze.step(pose[i], closed and not self.prev_closed)
+            self.prev_closed = closed
+            a = np.clip(arkit[i] + gaze_weights(eyes[None])[0], 0.0, 1.0)
+            result.append(LiveFrame(f, (f + 1) / self.fps, a.astype(np.float32), pose[i].astype(np.float32),
+                                    blink[i], q[i].astype(np.float32)))
+        return result
+
+    def _speech(self, frame: int) -> bool:
+        """Is frame ``frame`` speech? Its energy against the loudest recent frames (the offline rule's causal twin)."""
+        from core.models.articulation import SILENCE_DBFS, SPEECH_RANGE_DB
+
+        a, b = self._frame_end(frame - 1) if frame else 0, self._frame_end(frame)
+        seg = self.samples[a - self.samples_start : b - self.samples_start]
+        drop = max(0, b - self.samples_start)
+        self.samples = self.samples[drop:]
+        self.samples_start += drop
+        e = float(np.log(np.mean(np.square(seg, dtype=np.float64)) + 1e-10)) if len(seg) else -23.0
+        db = np.log(10.0) / 10.0
+        self.peak = max(self.peak - 0.02 * db * 30.0 / self.fps, e)  # decays 0.6 dB/s… a loud talker sets the level
+        return bool(e > self.peak - SPEECH_RANGE_DB * db and e > SILENCE_DBFS * db)
