@@ -115,11 +115,12 @@ def run_stream(path: Path, model: Path | None, seconds: float) -> dict[str, floa
             "rss_end_mb": float(r[np.isfinite(r)][-1]) if len(r) else float("nan"), "rss_slope_mb_per_min": slope}
 
 
-def live_take(net, face, samples: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def live_take(net, face, samples: np.ndarray, fps: float,  # type: ignore[no-untyped-def]
+              shape_range: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The whole clip through the live engine in 20 ms blocks: (T, 52) ARKit and (T, 20) expression."""
     from core.live.engine import LiveEngine
 
-    e = LiveEngine(net, face, fps=fps)
+    e = LiveEngine(net, face, fps=fps, shape_range=shape_range)
     frames = []
     for i in range(0, len(samples), 320):
         frames += e.feed(samples[i : i + 320])
@@ -169,7 +170,9 @@ def voices(folder: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def vs_offline(net, files: list[tuple[str, Path]]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-def]
+               shape_range: bool = True) -> dict[str, tuple[float, float]]:
+    """Per group: mean jawOpen r (live vs offline) and the mean amplitude ratio (std live / std offline)."""
     from core.animate import animate
     from core.audio.decode import load_audio
     from core.face.arkit import ARKIT_NAMES
@@ -177,13 +180,15 @@ def vs_offline(net, files: list[tuple[str, Path]]) -> dict[str, float]:  # type:
 
     face = face_reference(None)
     jaw = ARKIT_NAMES.index("jawOpen")
-    per: dict[str, list[float]] = {}
+    per: dict[str, list[tuple[float, float]]] = {}
     for group, f in files:
         audio = load_audio(f)
         off = animate(audio, face).arkit[:, jaw]
-        live = live_take(net, face, audio.samples, 30.0)[0][:, jaw]
-        per.setdefault(group, []).append(float(np.corrcoef(off, live[: len(off)])[0, 1]))
-    return {g: float(np.mean(v)) for g, v in per.items()} | {"all": float(np.mean(sum(per.values(), [])))}
+        live = live_take(net, face, audio.samples, 30.0, shape_range)[0][: len(off), jaw]
+        per.setdefault(group, []).append((float(np.corrcoef(off, live)[0, 1]), float(live.std() / off.std())))
+    every = sum(per.values(), [])
+    return {g: (float(np.mean([x[0] for x in v])), float(np.mean([x[1] for x in v]))) for g, v in per.items()} | {
+        "all": (float(np.mean([x[0] for x in every])), float(np.mean([x[1] for x in every])))}
 
 
 def footage(out: Path, grid_clips: int) -> list[tuple[str, list]]:  # type: ignore[type-arg]
@@ -238,13 +243,48 @@ def vs_truth(net, groups: list[tuple[str, list]]) -> dict[str, tuple[float, floa
     return out
 
 
+def apply_rate(frames: int = 300) -> float | None:
+    """Part 4: frames per second Blender's main thread can show — the add-on's ``live_scene.show`` on the Parley
+    head (its GLB imported: 52 ARKit keys, ~35k vertices) plus the depsgraph update that evaluates the keys, as the
+    viewport does before it draws (the drawing itself is not timed: the bpy module has no window). None without bpy."""
+    try:
+        import bpy
+    except ImportError:
+        return None
+    from addon import live_scene
+    from addon.scene import HeadTarget
+    from core.face.reconstruct import reconstruct
+
+    glb = Path(REPO / "out" / "bench_live" / "head.glb")
+    if not glb.is_file():
+        glb.parent.mkdir(parents=True, exist_ok=True)
+        from core.face.gltf import write_glb
+
+        write_glb(reconstruct(REPO / "core" / "assets" / "demo_face.jpg").full_head(), glb)
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.gltf(filepath=str(glb))
+    obj = next(o for o in bpy.data.objects if o.type == "MESH")
+    keys = {n: n for n in live_scene.ARKIT_NAMES if n in obj.data.shape_keys.key_blocks}
+    s = live_scene.Session(feed=None, obj_name=obj.name, target=HeadTarget(), fps=30.0, keys=keys)  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    times = []
+    for _ in range(frames):
+        frame = {"arkit": rng.uniform(0, 0.6, 52).tolist(), "pose": (rng.normal(0, 0.05, 6)).tolist()}
+        t0 = time.perf_counter()
+        live_scene.show(s, frame)
+        obj.delta_rotation_euler = frame["pose"][:3]  # as on a Parley head
+        bpy.context.view_layer.update()
+        times.append(time.perf_counter() - t0)
+    return float(1.0 / np.median(times))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the latency/memory stream (default 10)")
     ap.add_argument("--models", nargs="*", default=[], help="live checkpoints to compare (default: the shipped one)")
     ap.add_argument("--table-seconds", type=float, default=60.0, help="stream length per model with several models")
     ap.add_argument("--grid-clips", type=int, default=20, help="GRID s4 clips tracked for part 3 (default 20)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=("stream", "offline", "footage"))
+    ap.add_argument("--skip", nargs="*", default=[], choices=("stream", "offline", "footage", "apply"))
     ap.add_argument("--out", default=str(REPO / "out" / "bench_live"))
     args = ap.parse_args()
     import torch
@@ -257,6 +297,10 @@ def main() -> int:
     several = len(models) > 1
     groups = footage(out, args.grid_clips) if "footage" not in args.skip else []
     files = voices(out) if "offline" not in args.skip else []
+    if "apply" not in args.skip:
+        rate = apply_rate()
+        print("Blender (bpy module): the add-on shows a live frame and the depsgraph evaluates it at "
+              + (f"{rate:.0f} frames/s (median of 300), drawing not included" if rate else "— no bpy here"), flush=True)
     for model in models:
         net = load_live(model)
         print(f"\n## {model.name}: look-ahead {net.cfg.lookahead_s * 1000:.0f} ms after the frame's start "
@@ -269,10 +313,11 @@ def main() -> int:
                   f"{s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms; frames {s['frames']} of {s['expected']} "
                   f"({s['missing']} missing, {s['gaps']} out of order); memory {s['rss_start_mb']:.0f} → "
                   f"{s['rss_end_mb']:.0f} MB, slope after 30 s {s['rss_slope_mb_per_min']:+.2f} MB/min", flush=True)
-        if files:
-            r = vs_offline(net, files)
-            print("jawOpen r, live vs offline `parley animate` (same file, built-in face): "
-                  + ", ".join(f"{g} {v:.3f}" for g, v in r.items()), flush=True)
+        for shaped in (True, False) if files else ():
+            r = vs_offline(net, files, shaped)
+            print(f"jawOpen, live vs offline `parley animate` (same file, built-in face), "
+                  f"{'with' if shaped else 'without'} the causal lip range — r (amplitude ratio): "
+                  + ", ".join(f"{g} {v:.3f} ({a:.2f})" for g, (v, a) in r.items()), flush=True)
         if groups:
             t = vs_truth(net, groups)
             print("aperture r at lag 0 against the real talkers, offline → live: "

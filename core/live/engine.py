@@ -11,6 +11,7 @@ fixation's drawn length. Memory stays flat: only the last mel frames and samples
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,6 +158,36 @@ class LiveGaze:
         return np.clip(out, -GAZE_FULL_DEG, GAZE_FULL_DEG)
 
 
+class CausalRange:
+    """The offline lip-range step (``core.models.articulation``) as the stream allows it: the opening's running 90th
+    percentile over the speech of the last ``window_s`` is brought to the talker range Ψ's config sets
+    (``range_level × open_p90``), by a gain that moves slowly and only once enough speech has been heard. Openings
+    only: a closure stays a closure."""
+
+    def __init__(self, direction: np.ndarray, target_p90: float, fps: float, window_s: float = 8.0,
+                 warm_s: float = 1.0, limits: tuple[float, float] = (0.7, 2.5)) -> None:
+        d = np.asarray(direction, np.float64)
+        self.d, self.dd = d, float(d @ d)
+        self.target, self.limits = float(target_p90), limits
+        self.hist: deque[float] = deque(maxlen=max(1, int(window_s * fps)))
+        self.warm = int(warm_s * fps)
+        self.gain = 1.0
+        self.rate = 1.0 - np.exp(-1.0 / (0.5 * fps))  # the gain's time constant: 0.5 s
+
+    def step(self, q: np.ndarray, speech: bool) -> np.ndarray:
+        a = float(q @ self.d) / self.dd  # the frame's opening (lip-gap units)
+        if speech:
+            self.hist.append(a)
+        if self.target > 0 and len(self.hist) >= self.warm:
+            p90 = float(np.percentile(self.hist, 90))
+            if p90 > 0.25 * self.target:  # barely open: the model heard no speech there, no gain invents it
+                want = float(np.clip(self.target / p90, *self.limits))
+                self.gain += (want - self.gain) * self.rate
+        if a <= 0:
+            return q
+        return (q + (self.gain - 1.0) * a * self.d).astype(np.float32)
+
+
 class LiveEngine:
     """Feed samples (16 kHz mono float32) as they arrive; get the frames they finish.
 
@@ -165,7 +196,7 @@ class LiveEngine:
     """
 
     def __init__(self, net: LiveNet, reference: Reference, fps: float = 30.0, models: object | None = None,
-                 spontaneous: Spontaneous | None = None, seed: int = 0) -> None:
+                 spontaneous: Spontaneous | None = None, seed: int = 0, shape_range: bool = True) -> None:
         from core.face.retarget import person_basis
         from core.loading import default_models
         from core.models import spontaneous as spm
@@ -195,6 +226,13 @@ class LiveEngine:
         self.samples = np.zeros(0, np.float32)  # audio of frames not yet written (their energy)
         self.samples_start = 0
         self.prev_closed = False
+        from core.models.articulation import unit_open_dir
+
+        ecfg = m.expression.cfg  # type: ignore[attr-defined]
+        d = unit_open_dir(reference.identity, m.pca.components, m.neutral.opening,  # type: ignore[attr-defined]
+                          net.cfg.n_coeffs)
+        self.range = CausalRange(d, ecfg.range_level * ecfg.open_p90 if ecfg.target == "rest" else 0.0, self.fps) \
+            if shape_range else None
 
     @property
     def lookahead_mel(self) -> int:
@@ -252,7 +290,10 @@ class LiveEngine:
         rows = [len(win) - 1 - (self.mel_count - 1 - self._mel_index(f)) for f in frames]
         got = out[rows]
         q, pose = got[:, : self.net.cfg.n_coeffs], got[:, self.net.cfg.n_coeffs :] * np.float32(self.sp.head_motion)
-        blink = np.stack([self.blinks.step(self._speech(f)) for f in frames])
+        speech = [self._speech(f) for f in frames]
+        blink = np.stack([self.blinks.step(sp) for sp in speech])
+        if self.range is not None:
+            q = np.stack([self.range.step(q[i], sp) for i, sp in enumerate(speech)])
         offsets = (q @ self.comps).reshape(len(frames), -1, 3)
         arkit = solve_arkit(offsets, blink, self.basis)
         result = []

@@ -104,8 +104,35 @@ def synthetic_voices(out: Path, per_voice: int = 60, espeak_n: int = 12, per_esp
     return out
 
 
-def teach(files: list[tuple[Path, str]], seed: int = 0, log: Any = print) -> list[Voice]:
-    """The teacher's curves for every file (a face drawn per clip from Ψ's identity spread)."""
+def face_spread(folders: list[Path], log: Any = print) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and per-coefficient spread of real faces' identity features: the built-in portrait and the first clip of
+    each GRID speaker that sets Parley's priors (``core.data.splits.REST_SPEAKERS``; never a held-out one). Real faces
+    lie 5–15 of Ψ's own (training-set) spreads from its mean, so faces drawn from that would be far too alike."""
+    from core.data.splits import REST_SPEAKERS
+    from core.errors import ParleyError
+    from core.loading import default_models
+    from core.models.expression import identity_feature
+    from core.reference import face_reference
+
+    m = default_models()
+    refs = [face_reference(None)]
+    for folder in folders:
+        if "grid" in str(folder).lower():
+            for spk in REST_SPEAKERS:
+                clips = sorted((folder / spk).glob("*.mp4"))
+                try:
+                    refs += [face_reference(clips[0])] if clips else []
+                except ParleyError as exc:
+                    log(f"face spread: skipped {spk}: {exc}")
+    feats = np.stack([identity_feature(r.identity, m.canonical, m.pca.components)[:20] for r in refs])
+    log(f"face spread: {len(refs)} faces")
+    return feats.mean(0), feats.std(0) + 0.25 * feats.std(0).mean()
+
+
+def teach(files: list[tuple[Path, str]], seed: int = 0, log: Any = print,
+          spread: tuple[np.ndarray, np.ndarray] | None = None) -> list[Voice]:
+    """The teacher's curves for every file (a face drawn per clip from ``spread``: mean and std of real faces'
+    identity features, ``face_spread``)."""
     from core.animate import speech_curves
     from core.audio.decode import load_audio
     from core.audio.features import frame_count
@@ -116,7 +143,9 @@ def teach(files: list[tuple[Path, str]], seed: int = 0, log: Any = print) -> lis
     m = default_models()
     rng = np.random.default_rng(seed)
     comps = m.pca.components[:20].astype(np.float64)
-    mean, std = (m.expression.id_mean.numpy().astype(np.float64), m.expression.id_std.numpy().astype(np.float64))
+    if spread is None:
+        spread = (m.expression.id_mean.numpy(), m.expression.id_std.numpy())
+    mean, std = (np.asarray(spread[0], np.float64), np.asarray(spread[1], np.float64))
     out, t0 = [], time.perf_counter()
     for i, (path, group) in enumerate(files):
         try:
@@ -124,7 +153,7 @@ def teach(files: list[tuple[Path, str]], seed: int = 0, log: Any = print) -> lis
         except ParleyError as exc:
             log(f"skipped {path}: {exc}")
             continue
-        ident = mean + std * rng.normal(0.0, 0.7, 20)
+        ident = mean + std * np.clip(rng.normal(0.0, 1.0, 20), -2.5, 2.5)
         rest = (m.canonical + (ident @ comps).reshape(-1, 3)).astype(np.float32)
         n = frame_count(audio.duration, 100.0)
         c = speech_curves(m, audio.samples, n, 100.0, Reference(rest, "teacher"), seed=i)
@@ -295,7 +324,7 @@ def run(folders: list[Path], out: Path, cfg: LiveConfig, cache: Path | None = No
     if voices is None:
         files = find_voices(folders, grid_clips)
         log(f"teacher: {len(files)} clips")
-        voices = teach(files, cfg.seed, log)
+        voices = teach(files, cfg.seed, log, face_spread(folders, log))
         if cache is not None:
             save_cache(cache, voices)
     return train_live(voices, replace(cfg), out, log)
