@@ -170,8 +170,28 @@ def voices(folder: Path) -> list[tuple[str, Path]]:
     return out
 
 
+def _plot(off: np.ndarray, live: np.ndarray, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = np.arange(len(off)) / 30.0
+    fig, ax = plt.subplots(figsize=(10, 2.8), dpi=100)
+    ax.plot(t, off, label="offline (parley animate)", lw=1.4)
+    ax.plot(t, live, label="live (parley live)", lw=1.2)
+    ax.set_xlabel("s")
+    ax.set_ylabel("jawOpen")
+    ax.legend(loc="upper right")
+    ax.set_title("the demo voice: jawOpen, offline and live")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-def]
-               shape_range: bool = True) -> dict[str, tuple[float, float]]:
+               shape_range: bool = True, plot: Path | None = None) -> dict[str, tuple[float, float]]:
     """Per group: mean jawOpen r (live vs offline) and the mean amplitude ratio (std live / std offline)."""
     from core.animate import animate
     from core.audio.decode import load_audio
@@ -185,6 +205,8 @@ def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-de
         audio = load_audio(f)
         off = animate(audio, face).arkit[:, jaw]
         live = live_take(net, face, audio.samples, 30.0, shape_range)[0][: len(off), jaw]
+        if group == "demo voice" and shape_range and plot is not None:
+            _plot(off, live, plot)
         per.setdefault(group, []).append((float(np.corrcoef(off, live)[0, 1]), float(live.std() / off.std())))
     every = sum(per.values(), [])
     return {g: (float(np.mean([x[0] for x in v])), float(np.mean([x[1] for x in v]))) for g, v in per.items()} | {
@@ -314,7 +336,7 @@ def main() -> int:
                   f"({s['missing']} missing, {s['gaps']} out of order); memory {s['rss_start_mb']:.0f} → "
                   f"{s['rss_end_mb']:.0f} MB, slope after 30 s {s['rss_slope_mb_per_min']:+.2f} MB/min", flush=True)
         for shaped in (True, False) if files else ():
-            r = vs_offline(net, files, shaped)
+            r = vs_offline(net, files, shaped, out / f"jaw_demo_{model.stem}.png")
             print(f"jawOpen, live vs offline `parley animate` (same file, built-in face), "
                   f"{'with' if shaped else 'without'} the causal lip range — r (amplitude ratio): "
                   + ", ".join(f"{g} {v:.3f} ({a:.2f})" for g, (v, a) in r.items()), flush=True)

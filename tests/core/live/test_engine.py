@@ -94,7 +94,7 @@ def test_the_live_mouth_follows_the_offline_take(net, face) -> None:  # type: ig
     jaw = np.array([f.arkit[ARKIT_NAMES.index("jawOpen")] for f in live])
     assert len(jaw) == len(offline)
     r = float(np.corrcoef(jaw, offline)[0, 1])
-    assert r >= 0.8, r  # bench_live measures it properly; this guards against a broken stream
+    assert r >= 0.7, r  # bench_live measures it properly; this guards against a broken stream
 
 
 def test_live_blinks_keep_the_asked_rate() -> None:
