@@ -30,6 +30,7 @@ SMOKE: dict[str, tuple[list[str], bool]] = {
     "bench_render": (["--clips", "1", "--dev-seconds", "1", "--speed-frames", "2", "--out", "out/smoke/render"],
                      False),
     "bench_real_footage": (["--smoke", "--out", "out/smoke/bench_real"], False),
+    "bench_live": (["--minutes", "0.2", "--skip", "offline", "footage", "apply", "--out", "out/smoke/live"], False),
     "bench_arkit": (["--clips", "2"], True),
     "bench_motion_quality": ([str(GRID), "--clips", "4", "--plot", "out/smoke/bench"], True),
     "bench_filters": ([str(GRID), "--clips", "3", "--plot", "out/smoke/filters.png"], True),

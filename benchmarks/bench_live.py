@@ -111,7 +111,7 @@ def run_stream(path: Path, model: Path | None, seconds: float) -> dict[str, floa
     slope = float(np.polyfit((t[keep] - t[0]) / 60, r[keep], 1)[0]) if keep.sum() > 5 else float("nan")
     return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "max_ms": float(a.max()),
             "frames": len(frames), "expected": expected, "missing": expected - len(set(frames)), "gaps": gaps,
-            "rss_start_mb": float(r[np.isfinite(r)][0]) if len(r) else float("nan"),
+            "rss_start_mb": float(r[keep][0]) if keep.sum() else float("nan"),  # at 30 s: loaded and warm
             "rss_end_mb": float(r[np.isfinite(r)][-1]) if len(r) else float("nan"), "rss_slope_mb_per_min": slope}
 
 
@@ -333,7 +333,7 @@ def main() -> int:
             s = run_stream(path, None if model == LIVE_MODEL else model, minutes * 60)
             print(f"stream {minutes:g} min at real pace: latency median {s['median_ms']:.1f} ms, p95 "
                   f"{s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms; frames {s['frames']} of {s['expected']} "
-                  f"({s['missing']} missing, {s['gaps']} out of order); memory {s['rss_start_mb']:.0f} → "
+                  f"({s['missing']} missing, {s['gaps']} out of order); memory at 30 s {s['rss_start_mb']:.0f} → end "
                   f"{s['rss_end_mb']:.0f} MB, slope after 30 s {s['rss_slope_mb_per_min']:+.2f} MB/min", flush=True)
         for shaped in (True, False) if files else ():
             r = vs_offline(net, files, shaped, out / f"jaw_demo_{model.stem}.png")
