@@ -116,7 +116,7 @@ def run_stream(path: Path, model: Path | None, seconds: float) -> dict[str, floa
 
 
 def live_take(net, face, samples: np.ndarray, fps: float,  # type: ignore[no-untyped-def]
-              shape_range: bool = True) -> tuple[np.ndarray, np.ndarray]:
+              shape_range: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The whole clip through the live engine in 20 ms blocks: (T, 52) ARKit and (T, 20) expression."""
     from core.live.engine import LiveEngine
 
@@ -191,7 +191,7 @@ def _plot(off: np.ndarray, live: np.ndarray, path: Path) -> None:
 
 
 def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-def]
-               shape_range: bool = True, plot: Path | None = None) -> dict[str, tuple[float, float]]:
+               shape_range: bool = False, plot: Path | None = None) -> dict[str, tuple[float, float]]:
     """Per group: mean jawOpen r (live vs offline) and the mean amplitude ratio (std live / std offline)."""
     from core.animate import animate
     from core.audio.decode import load_audio
@@ -205,7 +205,7 @@ def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-de
         audio = load_audio(f)
         off = animate(audio, face).arkit[:, jaw]
         live = live_take(net, face, audio.samples, 30.0, shape_range)[0][: len(off), jaw]
-        if group == "demo voice" and shape_range and plot is not None:
+        if group == "demo voice" and not shape_range and plot is not None:
             _plot(off, live, plot)
         per.setdefault(group, []).append((float(np.corrcoef(off, live)[0, 1]), float(live.std() / off.std())))
     every = sum(per.values(), [])
@@ -335,7 +335,7 @@ def main() -> int:
                   f"{s['p95_ms']:.1f} ms, max {s['max_ms']:.1f} ms; frames {s['frames']} of {s['expected']} "
                   f"({s['missing']} missing, {s['gaps']} out of order); memory at 30 s {s['rss_start_mb']:.0f} → end "
                   f"{s['rss_end_mb']:.0f} MB, slope after 30 s {s['rss_slope_mb_per_min']:+.2f} MB/min", flush=True)
-        for shaped in (True, False) if files else ():
+        for shaped in (False, True) if files else ():
             r = vs_offline(net, files, shaped, out / f"jaw_demo_{model.stem}.png")
             print(f"jawOpen, live vs offline `parley animate` (same file, built-in face), "
                   f"{'with' if shaped else 'without'} the causal lip range — r (amplitude ratio): "

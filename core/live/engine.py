@@ -196,7 +196,7 @@ class LiveEngine:
     """
 
     def __init__(self, net: LiveNet, reference: Reference, fps: float = 30.0, models: object | None = None,
-                 spontaneous: Spontaneous | None = None, seed: int = 0, shape_range: bool = True) -> None:
+                 spontaneous: Spontaneous | None = None, seed: int = 0, shape_range: bool = False) -> None:
         from core.face.retarget import person_basis
         from core.loading import default_models
         from core.models import spontaneous as spm
