@@ -51,7 +51,8 @@ def test_health_ready_openapi(client: TestClient) -> None:
     assert client.get("/v1/ready").json()["ready"] is True
     spec = client.get("/v1/openapi.json").json()
     assert set(spec["paths"]) == {"/v1/health", "/v1/ready", "/v1/models", "/v1/reconstruct", "/v1/animate",
-                                  "/v1/render", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result"}
+                                  "/v1/render", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/live",
+                                  "/v1/live/{live_id}", "/v1/live/{live_id}/stream"}
     assert "multipart/form-data" in spec["paths"]["/v1/animate"]["post"]["requestBody"]["content"]
 
 
