@@ -16,7 +16,7 @@ import bpy
 import numpy as np
 
 from . import motion as mo
-from . import scene
+from . import scene, tasks
 from .arkit import ARKIT_NAMES, match_rig
 from .face import is_parley_face
 from .live import LiveFeed, Rate, Take
@@ -136,7 +136,7 @@ def pump() -> float | None:
         if s.take is not None:
             for f in frames:
                 s.take.add(f)
-        _redraw()
+        tasks._redraw()
     elif s.feed.state != "running":  # the file ran out, or the server ended the session
         s.message = s.feed.error or f"the live input {s.feed.state}"
         finish(keep=s.take is not None and len(s.take) > 0)
@@ -204,9 +204,3 @@ def _restore(s: Session) -> None:
         if action is not None and owner is not None:
             (owner.animation_data or owner.animation_data_create()).action = action
 
-
-def _redraw() -> None:
-    for window in getattr(bpy.context.window_manager, "windows", []):
-        for area in window.screen.areas:
-            if area.type == "VIEW_3D":
-                area.tag_redraw()

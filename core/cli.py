@@ -252,8 +252,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)  # one frame's convolutions are small: a second thread costs more than it gives
     net = load_live(args.model or LIVE_MODEL)
     engine = LiveEngine(net, face_reference(args.face), fps=args.fps, spontaneous=sp, seed=args.seed)
-    device: int | str | None = int(args.device) if args.device and args.device.isdigit() else args.device
-    blocks = mic_blocks(device) if args.input == "mic" else file_blocks(args.input, args.realtime)
+    blocks = mic_blocks(args.device) if args.input == "mic" else file_blocks(args.input, args.realtime)
     sink = None
     if args.jsonl not in (None, "-"):
         check_output(args.jsonl, (".jsonl", ".json", ".txt"), "--jsonl")

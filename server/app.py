@@ -30,9 +30,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             yield
         finally:
             state.manager.draining = True
-            live = getattr(state, "live", None)
-            if live is not None:
-                await asyncio.to_thread(live.end)
+            if state.live is not None:
+                await asyncio.to_thread(state.live.end)
             await state.manager.stop()
             if not loading.done():
                 loading.cancel()

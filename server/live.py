@@ -46,9 +46,9 @@ class Live:
 
 def live_of(request: Request) -> Live:
     st = state_of(request)
-    if not hasattr(st, "live"):
-        st.live = Live()  # type: ignore[attr-defined]
-    return st.live  # type: ignore[attr-defined, no-any-return]
+    if st.live is None:
+        st.live = Live()
+    return st.live  # type: ignore[no-any-return]
 
 
 def _status(live: Live) -> dict[str, Any]:
@@ -127,8 +127,7 @@ def _open(models: Any, net: Any, audio: Path | None, device: str | None, fps: fl
     if audio is not None:
         blocks = file_blocks(audio, realtime=True)
     else:
-        dev: int | str | None = int(device) if device and device.isdigit() else device
-        blocks = mic_blocks(dev)
+        blocks = mic_blocks(device)
     first = next(blocks, None)  # opens the device (or decodes the file) here, so a failure is this request's answer
     if first is None:
         from core.errors import ParleyError

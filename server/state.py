@@ -38,6 +38,7 @@ class ServerState:
     load_seconds: float | None = None
     on_load_failed: Any = None  # called (no arguments) when loading fails: ``parley serve`` stops there if asked
     started: float = field(default_factory=time.perf_counter)
+    live: Any = None  # server.live.Live: the one live session, made on first use
 
     @property
     def models_dir(self) -> Path:

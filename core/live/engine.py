@@ -102,12 +102,11 @@ class LiveBlinks:
         self.was_speech = speech
         kind = "phrase_end" if self.since_stop < 0.4 * self.fps else ("speech" if speech else "pause")
         if t - self.last >= self.min_gap and not self.pending and self.rng.random() < self.per[kind]:
-            dur = float(self.rng.choice(self.durations)) * self.rng.uniform(0.9, 1.1)
-            length = max(3, int(round(dur * self.fps)))
-            shape = np.interp(np.linspace(0, 1, length), np.linspace(0, 1, len(self.profile)), self.profile)
-            lag = int(self.rng.random() < 0.3)
+            from core.models.spontaneous import draw_blink
+
+            shape, lag, gains = draw_blink(self.rng, self.durations, self.profile, self.fps)
             for eye, off in ((0, 0), (1, lag)):
-                self.pending.append((eye, t + off, shape, float(self.rng.uniform(0.95, 1.0))))
+                self.pending.append((eye, t + off, shape, gains[eye]))
             self.last = t
         out = np.zeros(2, np.float32)
         alive = []
@@ -220,8 +219,6 @@ class LiveEngine:
         blink = m.blink  # type: ignore[attr-defined]
         self.blinks = LiveBlinks(self.fps, blink.profile, blink.config.durations_s, rate, seed)
         self.gaze = LiveGaze(self.fps, sp.gaze, seed)
-        self.blink_model = blink
-        self.energy: list[float] = []  # recent frame energies (log mean square), for the speech decision
         self.peak = -np.inf
         self.samples = np.zeros(0, np.float32)  # audio of frames not yet written (their energy)
         self.samples_start = 0
@@ -234,13 +231,9 @@ class LiveEngine:
         self.range = CausalRange(d, ecfg.range_level * ecfg.open_p90 if ecfg.target == "rest" else 0.0, self.fps) \
             if shape_range else None
 
-    @property
-    def lookahead_mel(self) -> int:
-        return self.net.cfg.lookahead_frames
-
     def _mel_index(self, frame: int) -> int:
         """The mel frame after which Ψ-live's output describes ``frame``."""
-        return int(round(frame / self.fps * 100.0)) + self.lookahead_mel
+        return int(round(frame / self.fps * 100.0)) + self.net.cfg.lookahead_frames
 
     def feed(self, samples: np.ndarray) -> list[LiveFrame]:
         """Samples (n,) → the frames now finished (possibly none). Any block size: a long one is taken in 20 ms

@@ -39,6 +39,8 @@ def mic_blocks(device: int | str | None = None, block: int = BLOCK) -> Iterator[
     Raises:
         ParleyError: sounddevice or PortAudio missing, no such device, or it cannot be opened.
     """
+    if isinstance(device, str):
+        device = int(device) if device.isdigit() else (device or None)  # an index given as text, or a name
     try:
         import sounddevice as sd
     except (ImportError, OSError) as exc:

@@ -221,6 +221,17 @@ def _match(x: np.ndarray, std: np.ndarray, speed: np.ndarray, fps: float) -> np.
 # ------------------------------------------------------------------------------------------------
 # blinks
 # ------------------------------------------------------------------------------------------------
+def draw_blink(rng: np.random.Generator, durations: list[float], profile: np.ndarray, fps: float,
+               ) -> tuple[np.ndarray, int, tuple[float, float]]:
+    """One blink: its closure shape over its frames, the second eye's lag (0 or, now and then, 1 frame) and each
+    eye's depth — drawn in this order from ``rng`` (offline and live blinks share it)."""
+    dur = float(rng.choice(durations)) * rng.uniform(0.9, 1.1)
+    length = max(3, int(round(dur * fps)))
+    shape = np.interp(np.linspace(0, 1, length), np.linspace(0, 1, len(profile)), profile)
+    lag = int(rng.random() < 0.3)  # now and then one eye a frame behind
+    return shape, lag, (float(rng.uniform(0.95, 1.0)), float(rng.uniform(0.95, 1.0)))
+
+
 def conversational_blinks(n: int, fps: float, speech: np.ndarray, profile: np.ndarray, durations: list[float],
                           rate_per_min: float = NATURAL_BLINK_RATE, seed: int = 0,
                           min_gap_s: float = 0.5) -> np.ndarray:
@@ -239,15 +250,12 @@ def conversational_blinks(n: int, fps: float, speech: np.ndarray, profile: np.nd
     t, last = 0, -(10**9)
     while t < n:
         if t - last >= min_gap_s * fps and rng.random() < hazard[t]:
-            dur = float(rng.choice(durations)) * rng.uniform(0.9, 1.1)
-            length = max(3, int(round(dur * fps)))
-            shape = np.interp(np.linspace(0, 1, length), np.linspace(0, 1, len(profile)), profile)
-            lag = int(rng.random() < 0.3)  # now and then one eye a frame behind
+            shape, lag, gains = draw_blink(rng, durations, profile, fps)
             for eye, off in ((0, 0), (1, lag)):
-                seg = slice(t + off, min(n, t + off + length))
-                out[seg, eye] = np.maximum(out[seg, eye], shape[: seg.stop - seg.start] * rng.uniform(0.95, 1.0))
+                seg = slice(t + off, min(n, t + off + len(shape)))
+                out[seg, eye] = np.maximum(out[seg, eye], shape[: seg.stop - seg.start] * gains[eye])
             last = t
-            t += length
+            t += len(shape)
         else:
             t += 1
     return np.clip(out, 0.0, 1.0)
