@@ -8,7 +8,7 @@ photo in a process also pays for loading the head asset and the face tile's texe
 Hair (issue 22), with ``--faces-from`` (frame 20 of each GRID speaker's first clip and of each dev-av clip): the
 front view's scalp above the forehead — where the ICT head's vertices above the face oval's top and in front of
 the skull's middle land in ``turnaround``'s front view — and the share of its pixels within CIELAB dE 15 of the
-photo's hair colour (``core.face.hair.segment_hair``), for the people whose hair is found; beside it the same
+photo's hair colour (``core.face.hair_mask.segment_hair``), for the people whose hair is found; beside it the same
 head made ``with_hair=False`` (the bald head every photo got before).
 """
 
@@ -116,7 +116,7 @@ def hair_table(folder: Path) -> None:
 
     from core.face.canonical import canonical_face
     from core.face.geometry import disentangle
-    from core.face.hair import segment_hair
+    from core.face.hair_mask import segment_hair
     from core.face.head import textured_head
     from core.face.neutral import rest_of
     from core.face.tracker import to_camera_frame, track_image

@@ -1,193 +1,39 @@
-"""Hair for the head, from the photo: segmented, shaped into a shell over the scalp, textured with the photo's hair.
-
-Segmentation: MediaPipe's selfie segmentation (its model ships in the mediapipe wheel) separates the person from the
-background; inside the person, the hair is what is unlike the skin and like the hair seen in a band above the
-forehead and beside the temples (its median CIELAB colour and spread), connected to that band and no lower than
-a little below the chin beside the face. A band that is mostly skin-coloured means a bald (or shaven) head: no
-hair is made.
+"""Hair for the head, from the photo's hair (``core.face.hair_mask``): a shell over the scalp, textured with the
+photo's hair.
 
 Shape: a shell on a grid of directions around the skull's centre (azimuth × elevation). Each direction's scalp
-radius is the median radius of the head's skin vertices there; the shell sits a few millimetres out, more on the
-crown (and as high as the photo's hair rises above the scalp). Where the photo sees a direction, the hair mask
-says whether it is hair; where it cannot (the back), the hair continues down to the nape, and behind the ears
-no lower than the ears' tops, so a short cut keeps its ears. Long hair (lower than the nape beside the face) gets
-a curtain falling from the shell's lower edge at the sides and back to the hair's measured length.
+radius is the skin's there (its outermost over the ears, so an ear never pokes through); the shell sits a few
+millimetres out, more on the crown (and as high as the photo's hair rises above the scalp), meeting the scalp at its
+edge. Where the photo sees a direction, the hair mask says whether it is hair; where it cannot (the back), the hair
+continues down to the nape, and behind the ears no lower than the ears' tops, so a short cut keeps its ears. Long
+hair (lower than the nape beside the face) gets a curtain below the shell, as wide at each height as the photo's
+hair and hanging in front of the ears only where the photo shows it. The hair is one piece (specks off it are
+dropped) with a smooth outline (the grid's staircase relaxed).
 
 Texture: the photo's hair where the photo sees it, the hair's median colour with strand streaks elsewhere.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from core.face.geometry import Similarity
+from core.face.hair_mask import HairMask
 
 #: The grid of directions: azimuth columns (0 = the face's front) and elevation rows (degrees).
 AZIMUTHS, ELEVATIONS = 160, 72
 LOWEST_DEG, HIGHEST_DEG = -45.0, 89.0
-#: Shell thickness (metres): at the hair's edge, and added on the crown.
-THICKNESS, CROWN = 0.006, 0.010
+#: Shell thickness (metres): over the scalp, and added on the crown; at its very edge the hair meets the scalp.
+THICKNESS, CROWN, EDGE = 0.006, 0.010, 0.0015
 #: Over how many grid cells from the hair's edge the shell grows to its full volume.
 TAPER_CELLS = 10.0
-#: Below this share of hair-coloured pixels in the band over the forehead, the head is taken as bald.
-BALD_SHARE = 0.3
-#: Farther than this (CIELAB dE) from the skin tone may be hair; nearer than ``max(HAIR_DE, 3 × spread)`` to the
-#: hair's median colour is hair.
-SKIN_DE, HAIR_DE = 16.0, 22.0
-#: Hair nearer than this (dE) to the forehead's own colour is taken for a lit scalp (a shaven head).
-FOREHEAD_DE = 14.0
-CURTAIN_ROWS = 10
+CURTAIN_ROWS = 16
+#: Azimuth (degrees from the face's front) past which a direction is behind the ears.
+BEHIND_EARS_DEG = 100.0
 TEXTURE = (256, 512)  # rows, columns
-
-_lock = threading.Lock()
-_segmenter: list[object] = []
-_calls = [0]
-
-
-def person_mask(rgb: np.ndarray) -> np.ndarray:
-    """(H, W) float32 0–1: how surely each pixel is the person (MediaPipe selfie segmentation, general model)."""
-    from core.face import tracker
-
-    with _lock:
-        # the graph prints start-up lines from its own threads during its first frames: muted as the tracker's are
-        with tracker._native_stderr_muted(tracker.QUIET_NATIVE and _calls[0] < tracker.NOISY_FRAMES):
-            if not _segmenter:
-                import mediapipe as mp
-
-                _segmenter.append(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0))
-            out = _segmenter[0].process(np.ascontiguousarray(rgb))  # type: ignore[attr-defined]
-            _calls[0] += 1
-    return np.asarray(out.segmentation_mask, np.float32)
-
-
-@dataclass
-class HairMask:
-    """The photo's hair: a mask, its colour and how far down it falls."""
-
-    mask: np.ndarray  # (H, W) bool
-    lab: np.ndarray  # (3,) median CIELAB of the hair
-    bald: bool
-    lowest_y: float  # the lowest hair pixel row beside the face (image pixels)
-    top_y: float  # the highest hair pixel row over the face
-    side_px: float  # how far the hair reaches out from the nose beside the cheeks (pixels, the wider side)
-    person: np.ndarray  # (H, W) bool: the person (not the background)
-    skin_like: np.ndarray  # (H, W) bool: near the skin's or the forehead's colour
-
-
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-
-
-#: MediaPipe points on the cheeks and the nose's bridge, where the skin tone is sampled.
-SKIN_POINTS = (50, 280, 6, 101, 330)
-
-
-def skin_lab(lab: np.ndarray, lm: np.ndarray, face_h: float, points: tuple[int, ...] = SKIN_POINTS) -> np.ndarray:
-    """The median CIELAB colour of small discs round MediaPipe ``points`` (by default the cheeks and nose)."""
-    disc = np.zeros(lab.shape[:2], np.uint8)
-    for i in points:
-        cv2.circle(disc, (int(round(lm[i, 0])), int(round(lm[i, 1]))), max(2, int(0.05 * face_h)), (1,), -1)
-    px = lab[disc.astype(bool)]
-    return np.median(px, axis=0) if len(px) else np.array([60.0, 15.0, 20.0])
-
-
-def segment_hair(rgb: np.ndarray, landmarks: np.ndarray, person: np.ndarray | None = None) -> HairMask:
-    """The hair in a photo (uint8 RGB) with its 468 image-space landmarks."""
-    from core.face.head import BROWS, FACE_OVAL
-
-    h, w = rgb.shape[:2]
-    lm = np.asarray(landmarks, np.float64)
-    person_p = person_mask(rgb) if person is None else person
-    body = person_p > 0.5
-    lab = _lab(rgb)
-    top, chin = lm[10, 1], lm[152, 1]
-    face_h = max(chin - top, 8.0)
-    skin = skin_lab(lab, lm, face_h)
-    unlike_skin = np.linalg.norm(lab - skin, axis=-1) > SKIN_DE
-    left, right = lm[234, 0], lm[454, 0]
-    oval = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(oval, [np.round(lm[list(FACE_OVAL), :2]).astype(np.int32)], (1,))
-    brow_y = lm[list(BROWS), 1].mean()
-    yy, xx = np.mgrid[0:h, 0:w]
-    # the band over the forehead (and beside the temples) where hair, if any, must be
-    band = body & (yy < top + 0.08 * face_h) & (yy > top - 0.35 * face_h) & (xx > left) & (xx < right)
-    band &= ~oval.astype(bool) | (yy < top + 0.02 * face_h)
-    temples = (
-        body
-        & ~oval.astype(bool)
-        & (yy > top)
-        & (yy < brow_y)
-        & (((xx > left - 0.12 * face_h) & (xx < left)) | ((xx < right + 0.12 * face_h) & (xx > right)))
-    )
-    # the segmentation's edge spills onto the background: hair is neither skin nor the background around the head
-    ring = cv2.dilate(body.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(2, int(0.1 * face_h)))
-    around = ring.astype(bool) & ~body & (yy < chin)
-    background = np.median(lab[around], axis=0) if around.sum() > 20 else None
-    core_body = cv2.erode(
-        body.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, int(0.03 * face_h))
-    ).astype(bool)
-    if background is not None:
-        unlike_skin &= np.linalg.norm(lab - background, axis=-1) > SKIN_DE
-    band &= core_body
-    temples &= core_body
-    seeds = band | temples
-    n_seed = int(seeds.sum())
-    hairy = seeds & unlike_skin
-    empty = np.zeros((h, w), bool)
-    if n_seed < 20 or hairy.sum() < BALD_SHARE * n_seed:
-        return HairMask(empty, skin, True, float(top), float(top), 0.0, body, empty)
-    colour = np.median(lab[hairy], axis=0)
-    forehead = skin_lab(lab, lm, face_h, points=(151, 9, 108, 337))
-    if np.linalg.norm(colour - forehead) < FOREHEAD_DE:  # what is over the forehead looks like the forehead: a scalp
-        return HairMask(empty, skin, True, float(top), float(top), 0.0, body, empty)
-    spread = float(np.median(np.linalg.norm(lab[hairy] - colour, axis=-1))) * 1.48
-    like_hair = np.linalg.norm(lab - colour, axis=-1) < float(np.clip(3.0 * spread, HAIR_DE, 30.0))
-    # not the face below the brows (a fringe over the forehead is kept), not lower than the shoulders beside it
-    face_core = cv2.erode(oval, np.ones((3, 3), np.uint8), iterations=max(1, int(0.02 * face_h))).astype(bool)
-    allowed = body & ~(face_core & (yy > brow_y - 0.06 * face_h)) & (yy < chin + 0.9 * face_h)
-    cand = (allowed & like_hair & unlike_skin).astype(np.uint8)
-    k = max(5, int(0.04 * face_h) | 1)
-    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    n, labels = cv2.connectedComponents(cand, connectivity=8)
-    keep = np.unique(labels[(cand > 0) & seeds])
-    keep = keep[keep > 0]
-    mask = np.isin(labels, keep) & (cand > 0)
-    if mask.sum() < 0.3 * hairy.sum():
-        return HairMask(empty, skin, True, float(top), float(top), 0.0, body, empty)
-    lowest = _lowest_beside(mask, lm, face_h, float(brow_y), float(chin))
-    over = np.nonzero((mask & (xx > left) & (xx < right)).any(1))[0]
-    band_rows = slice(int(max(0, lm[1, 1])), int(min(h, lm[152, 1])))
-    cols = np.nonzero(mask[band_rows].any(0))[0]
-    side = float(np.max(np.abs(cols - lm[1, 0]))) if len(cols) else 0.0
-    skin_like = (np.linalg.norm(lab - skin, axis=-1) < SKIN_DE + 6) | (
-        np.linalg.norm(lab - forehead, axis=-1) < SKIN_DE + 6
-    )
-    return HairMask(mask, colour, False, lowest, float(over.min()) if len(over) else float(top), side, body, skin_like)
-
-
-def _lowest_beside(mask: np.ndarray, lm: np.ndarray, face_h: float, brow_y: float, chin: float) -> float:
-    """How far down the hair falls beside the face: the lowest row, going down from the brows, to which a band just
-    outside the cheeks (on either side) is hair in at least a fifth of its width all the way."""
-    h, w = mask.shape
-    width = max(3, int(0.3 * face_h))
-    lowest = brow_y
-    for side in (-1, 1):
-        edge = lm[234 if side < 0 else 454, 0]
-        a, b = (int(edge) - width, int(edge)) if side < 0 else (int(edge), int(edge) + width)
-        a, b = max(0, a), min(w, b)
-        if b - a < 3:
-            continue
-        share = mask[:, a:b].mean(1)
-        y = int(max(0, brow_y))
-        stop = int(min(h, chin + 0.9 * face_h))
-        while y < stop and share[y] >= 0.2:
-            y += 1
-        lowest = max(lowest, float(y))
-    return lowest
 
 
 @dataclass
@@ -202,8 +48,10 @@ class HairPiece:
     anchor: np.ndarray  # (N,) int: the head vertex each hair vertex follows (its shape keys)
 
 
-def _scalp_radius(v: np.ndarray, centre: np.ndarray, az: np.ndarray, el: np.ndarray) -> np.ndarray:
-    """(ELEVATIONS, AZIMUTHS) median radius of the skin vertices ``v`` in each direction bin around ``centre``."""
+def _scalp_radius(v: np.ndarray, centre: np.ndarray, az: np.ndarray, el: np.ndarray, reduce: str = "median",
+                  ) -> np.ndarray:
+    """(ELEVATIONS, AZIMUTHS) median (or ``reduce="max"``: outermost) radius of the skin vertices ``v`` in each
+    direction bin around ``centre``, smoothed across bins."""
     d = v - centre
     r = np.linalg.norm(d, axis=1)
     a = np.arctan2(d[:, 0], d[:, 2])
@@ -215,8 +63,9 @@ def _scalp_radius(v: np.ndarray, centre: np.ndarray, az: np.ndarray, el: np.ndar
     key = ei[ok] * len(az) + ai[ok]
     order = np.argsort(key)
     keys, starts = np.unique(key[order], return_index=True)
+    pick = np.max if reduce == "max" else np.median
     for k, group in zip(keys, np.split(r[ok][order], starts[1:]), strict=True):
-        out.flat[k] = np.median(group)
+        out.flat[k] = pick(group)
     holes = np.isnan(out)
     if holes.any():
         from scipy.ndimage import distance_transform_edt
@@ -253,7 +102,8 @@ def hair_piece(
     centre = np.array([0.0, brow_y, (lo[2] + hi[2]) / 2])
     az = np.linspace(-np.pi, np.pi, AZIMUTHS + 1)  # the last column repeats the first (the texture's seam)
     el = np.radians(np.linspace(LOWEST_DEG, HIGHEST_DEG, ELEVATIONS))
-    radius = _scalp_radius(skin, centre, az[:-1], el)
+    # the shell lies over the skull, and over the ears where it covers them (an ear never pokes through the hair)
+    radius = np.maximum(_scalp_radius(skin, centre, az[:-1], el), _scalp_radius(skin, centre, az[:-1], el, "max"))
     radius = np.concatenate([radius, radius[:, :1]], axis=1)
     A, E = np.meshgrid(az, el)
     dirs = np.stack([np.cos(E) * np.sin(A), np.sin(E), np.cos(E) * np.cos(A)], -1)
@@ -290,14 +140,15 @@ def hair_piece(
         long_hair = True
         limit = np.minimum(limit, nape_y)
     prior = (scalp[..., 1] >= limit).astype(np.float64)
-    if long_hair:
-        prior = np.maximum(prior, (np.abs(A) > np.radians(60)) & (scalp[..., 1] >= nape_y - 0.01))
-    # the photo decides where it sees a direction squarely; at a grazing view it can only add hair
+    if long_hair:  # behind the ears long hair covers the head down to the nape
+        prior = np.maximum(prior, (np.abs(A) > np.radians(BEHIND_EARS_DEG)) & (scalp[..., 1] >= nape_y - 0.01))
+    # the photo decides where it sees a direction squarely; at a grazing view it can only add hair — except, for
+    # short hair, in front of the ears below their tops, where a grazing look lands beside the face, not on the cheek
     trust = np.clip((facing - 0.2) / 0.3, 0, 1)
-    cover = trust * evidence + (1 - trust) * np.maximum(evidence, prior)
-    cover = on_person * cover + (1 - on_person) * np.maximum(evidence, prior)
-    if long_hair:  # hair beside the face, in front of the ears, down to the nape's height
-        cover = np.maximum(cover, (np.abs(A) > np.radians(48)) & (scalp[..., 1] >= nape_y - 0.01))
+    beside_face = (scalp[..., 1] < ear_top) & (np.abs(A) < np.radians(BEHIND_EARS_DEG)) & (not long_hair)
+    grazing = np.where(beside_face, 0.0, evidence)
+    cover = trust * evidence + (1 - trust) * np.maximum(grazing, prior)
+    cover = on_person * cover + (1 - on_person) * np.maximum(grazing, prior)
     cover = cv2.GaussianBlur(cover, (0, 0), 1.0)
     cover[-1] = 1.0  # the very top
     # the hair's width beside the cheeks, from the photo's silhouette, over the head's own
@@ -312,8 +163,8 @@ def hair_piece(
     # the volume grows away from the hair's edge: at a hairline the shell lies on the scalp, as hair does
     from scipy.ndimage import distance_transform_edt
 
-    taper = np.clip(distance_transform_edt(cover > 0.5) / TAPER_CELLS, 0.1, 1.0)
-    thick = THICKNESS + (thick - THICKNESS) * taper
+    taper = np.clip(distance_transform_edt(cover > 0.5) / TAPER_CELLS, 0.0, 1.0)
+    thick = EDGE + (thick - EDGE) * taper**0.7
     shell = centre + dirs * (radius + thick)[..., None]
     if long_hair:  # below its widest point, long hair falls straight instead of following the skull inwards
         flat = np.hypot(shell[..., 0] - centre[0], shell[..., 2] - centre[2])
@@ -324,25 +175,16 @@ def hair_piece(
         shell[..., 2] = centre[2] + (shell[..., 2] - centre[2]) * grow
     grid = [shell]
     covered = [cover > 0.5]
+    seen = trust * evidence
     if long_hair:
-        # the curtain: straight down from the shell's ring at the nape's height, at the sides and back, flaring
+        # the curtain: down from the shell's ring at the nape's height, as wide as the photo's hair at each height
         k0 = int(np.argmin(np.abs(np.median(scalp[:, np.abs(az) > np.radians(120), 1], axis=1) - nape_y)))
-        base = shell[k0]
-        drop = np.linspace(0, 1, CURTAIN_ROWS + 1)[1:]
-        ys = base[:, 1][None] + (lowest_canon - base[:, 1])[None] * drop[:, None]
-        out_dir = base[:, [0, 2]] - centre[[0, 2]]
-        out_dir /= np.linalg.norm(out_dir, axis=1, keepdims=True) + 1e-9
-        flare = (base[:, 1][None] - ys) * 0.06 + 0.3 * side_extra * drop[:, None]
-        curtain = np.empty((CURTAIN_ROWS, AZIMUTHS + 1, 3))
-        curtain[..., 0] = base[None, :, 0] + out_dir[None, :, 0] * flare
-        curtain[..., 1] = ys
-        curtain[..., 2] = base[None, :, 2] + out_dir[None, :, 1] * flare
-        beside = np.abs(az) > np.radians(48)
+        curtain, hangs, shows = _curtain(shell[k0], centre, az, lowest_canon, hair, to_image)
         grid = [curtain[::-1], shell[k0:]]
-        covered = [np.repeat(beside[None], CURTAIN_ROWS, 0), covered[0][k0:]]
-        trust, evidence = trust[k0:], evidence[k0:]
+        covered = [hangs[::-1], covered[0][k0:]]
+        seen = np.concatenate([shows[::-1], seen[k0:]])
     pos = np.concatenate(grid, 0)
-    cov = np.concatenate(covered, 0)
+    cov = attached(np.concatenate(covered, 0))
     rows, cols = cov.shape
     idx = np.arange(rows * cols).reshape(rows, cols)
     quad = cov[:-1, :-1].astype(int) + cov[1:, :-1] + cov[:-1, 1:] + cov[1:, 1:] >= 3
@@ -351,7 +193,10 @@ def hair_piece(
     tris = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
     if len(tris) == 0:
         return None
-    flat = pos.reshape(-1, 3)
+    # the grid's cells make a staircase of the hair's edge: its outline is relaxed across the grid, and each
+    # vertex takes the shell's position and texture coordinates where it now lies
+    grid_rc = smooth_outline(tris, rows, cols)
+    flat = _bilinear(pos, grid_rc)
     n = np.cross(flat[tris[:, 1]] - flat[tris[:, 0]], flat[tris[:, 2]] - flat[tris[:, 0]])
     outward = flat[tris].mean(1) - centre
     if float(np.sum(n * outward)) < 0:
@@ -359,9 +204,9 @@ def hair_piece(
     used = np.unique(tris)
     remap = np.full(len(flat), -1)
     remap[used] = np.arange(len(used))
-    uv_r, uv_c = np.divmod(used, cols)
+    uv_r, uv_c = grid_rc[used, 0], grid_rc[used, 1]
     uv = np.stack([uv_c / (cols - 1), 1.0 - uv_r / (rows - 1)], 1).astype(np.float32)
-    texture = _texture(rgb, hair, pos, to_image, trust * evidence, rows, cols, len(grid) > 1)
+    texture = _texture(rgb, hair, pos, to_image, seen, rows, cols)
     from scipy.spatial import cKDTree
 
     _, anchor = cKDTree(skin).query(flat[used])
@@ -376,6 +221,140 @@ def hair_piece(
     )
 
 
+def _silhouette(mask: np.ndarray, middle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per image row, how far the hair reaches out from the column ``middle`` on the left and on the right (pixels;
+    NaN where a row has no hair on that side)."""
+    h, w = mask.shape
+    cols = np.arange(w, dtype=np.float64)
+    left = np.where(mask & (cols < middle)[None], middle - cols[None], 0.0).max(1)
+    right = np.where(mask & (cols > middle)[None], cols[None] - middle, 0.0).max(1)
+    return np.where(left > 0, left, np.nan), np.where(right > 0, right, np.nan)
+
+
+def _curtain(base: np.ndarray, centre: np.ndarray, az: np.ndarray, lowest: float, hair: HairMask,
+             to_image: Similarity) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Long hair below the shell: (CURTAIN_ROWS, columns, 3) positions from just under the ring ``base`` down to
+    the height ``lowest``; whether each vertex hangs there (behind the ears always, in front of them where the
+    photo shows hair); and how much of it the photo shows (its texture is the photo's there).
+
+    Each row is the ring scaled about the head's axis, on the left and right apart, so that it reaches as far out
+    as the photo's hair does at that height (the hair's silhouette), and a little deeper as it widens.
+    """
+    scale = float(to_image.scale[0])
+    drop = np.linspace(0, 1, CURTAIN_ROWS + 1)[1:]
+    ys = base[:, 1][None] + (lowest - base[:, 1])[None] * drop[:, None]  # (rows, cols)
+    axis = to_image.apply(np.stack([np.full(CURTAIN_ROWS, centre[0]), ys.mean(1),
+                                    np.full(CURTAIN_ROWS, centre[2])], 1)[None])[0]  # the head's axis in the photo
+    left_px, right_px = _silhouette(hair.mask, float(axis[:, 0].mean()))
+    hgt, wid = hair.mask.shape
+    rows_px = np.clip(np.round(axis[:, 1]).astype(int), 0, hgt - 1)
+    off = base[:, 0] - centre[0]
+    half = {-1: max(float(-off.min()), 1e-3), 1: max(float(off.max()), 1e-3)}  # the ring's own half-widths
+    out = np.empty((CURTAIN_ROWS, len(az), 3))
+    ease = np.clip(drop / 0.35, 0, 1) ** 2 * (3 - 2 * np.clip(drop / 0.35, 0, 1))
+    for sign, reach in ((-1, left_px), (1, right_px)):
+        want = _carried(np.clip(reach[rows_px] / scale / half[sign], 0.9, 1.6))
+        want = 1.0 + (want - 1.0) * ease  # from the shell's own ring, without a step
+        side = (np.sign(off) == sign) | (off == 0)
+        s = want[:, None] * np.ones(side.sum())[None]
+        out[:, side, 0] = centre[0] + off[side][None] * s
+        out[:, side, 2] = centre[2] + (base[side, 2] - centre[2])[None] * (1 + 0.35 * (s - 1))
+    out[..., 1] = ys
+    img = to_image.apply(out.reshape(1, -1, 3))[0].reshape(CURTAIN_ROWS, len(az), 3)
+    xi = np.clip(np.round(img[..., 0]).astype(int), 0, wid - 1)
+    yi = np.clip(np.round(img[..., 1]).astype(int), 0, hgt - 1)
+    inside = (img[..., 0] >= 0) & (img[..., 0] < wid) & (img[..., 1] >= 0) & (img[..., 1] < hgt)
+    grow = max(3, int(0.02 * hgt))
+    near = cv2.dilate(hair.mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=grow).astype(bool)
+    on_hair = np.where(inside, near[yi, xi], True)  # below the photo's edge: the hair goes on
+    behind = np.abs(az)[None] > np.radians(BEHIND_EARS_DEG)
+    hangs = behind | on_hair
+    shows = (on_hair & ~behind & inside).astype(np.float64)
+    return out, hangs, shows
+
+
+def _carried(x: np.ndarray) -> np.ndarray:
+    """Rows without a value (NaN) take the nearest row's above them (or below, at the top), then a smoothing down
+    the rows (a Gaussian of two rows), so the hair's width changes without terraces."""
+    x = x.copy()
+    ok = np.isfinite(x)
+    if not ok.any():
+        return np.ones_like(x)
+    first = int(np.argmax(ok))
+    x[:first] = x[first]
+    for i in range(first + 1, len(x)):
+        if not np.isfinite(x[i]):
+            x[i] = x[i - 1]
+    k = np.exp(-0.5 * (np.arange(-4, 5) / 2.0) ** 2)
+    return np.convolve(np.pad(x, 4, mode="edge"), k / k.sum(), mode="valid")
+
+
+def attached(cover: np.ndarray) -> np.ndarray:
+    """``cover`` (rows, columns; the last row the crown, the first and last columns one azimuth) without the
+    islands that do not reach the crown: hair is one piece, and a speck of the photo's mask on a cheek is not."""
+    from scipy.ndimage import label
+
+    labels, n = label(cover)
+    if n == 0:
+        return cover
+    parent = np.arange(n + 1)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for a, b in zip(labels[:, 0], labels[:, -1], strict=True):  # the seam joins the pieces on either side
+        if a and b:
+            parent[root(int(a))] = root(int(b))
+    roots = np.array([root(i) for i in range(n + 1)])
+    crown = {int(roots[v]) for v in np.unique(labels[-1]) if v}
+    return cover & np.isin(roots[labels], list(crown)) & (labels > 0)
+
+
+def smooth_outline(tris: np.ndarray, rows: int, cols: int, iterations: int = 10) -> np.ndarray:
+    """(rows·cols, 2) float grid positions (row, column) of a grid mesh's vertices with its outline relaxed.
+
+    The mesh's vertex k is the grid's cell corner (k // cols, k % cols); ``tris`` are its triangles. Its outline
+    (edges of one triangle) is smoothed by Taubin's shrink-free two-step filter along the outline itself, so the
+    steps of whole cells become straight runs and curves; inner vertices, the corners of the outline (a vertex
+    with other than two outline neighbours) and the columns of the azimuth seam stay where they are.
+    """
+    rc = np.stack(np.divmod(np.arange(rows * cols), cols), 1).astype(np.float64)
+    edges = np.sort(np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]]), axis=1)
+    uniq, count = np.unique(edges, axis=0, return_counts=True)
+    border = uniq[count == 1]
+    seam = np.isin(rc[border, 1], (0, cols - 1)).all(1)  # the seam's two copies of one column: not an edge
+    border = border[~seam]
+    if not len(border):
+        return rc
+    degree = np.bincount(border.ravel(), minlength=rows * cols)
+    fixed = np.isin(rc[:, 1], (0, cols - 1))
+    movable = (degree == 2) & ~fixed
+    ends = np.concatenate([border, border[:, ::-1]])
+    for _ in range(iterations):
+        for lam in (0.5, -0.53):
+            total = np.zeros_like(rc)
+            np.add.at(total, ends[:, 0], rc[ends[:, 1]])
+            mean = total / np.maximum(degree, 1)[:, None]
+            rc[movable] += lam * (mean[movable] - rc[movable])
+    rc[:, 0] = np.clip(rc[:, 0], 0, rows - 1)
+    rc[:, 1] = np.clip(rc[:, 1], 0, cols - 1)
+    return rc
+
+
+def _bilinear(grid: np.ndarray, rc: np.ndarray) -> np.ndarray:
+    """(N, C) values of ``grid`` (rows, cols, C) at fractional grid positions ``rc`` (N, 2)."""
+    rows, cols = grid.shape[:2]
+    r0 = np.clip(np.floor(rc[:, 0]).astype(int), 0, rows - 2)
+    c0 = np.clip(np.floor(rc[:, 1]).astype(int), 0, cols - 2)
+    fr, fc = (rc[:, 0] - r0)[:, None], (rc[:, 1] - c0)[:, None]
+    return np.asarray(
+        grid[r0, c0] * (1 - fr) * (1 - fc) + grid[r0, c0 + 1] * (1 - fr) * fc
+        + grid[r0 + 1, c0] * fr * (1 - fc) + grid[r0 + 1, c0 + 1] * fr * fc
+    )
+
+
 def _texture(
     rgb: np.ndarray,
     hair: HairMask,
@@ -384,9 +363,9 @@ def _texture(
     seen: np.ndarray,
     rows: int,
     cols: int,
-    curtain: bool,
 ) -> np.ndarray:
-    """The hair texture: the photo's hair where the photo sees it, the hair colour with strands elsewhere."""
+    """The hair texture: the photo's hair where the photo sees it (``seen``, 0–1 per grid vertex), the hair colour
+    with strands elsewhere."""
     th, tw = TEXTURE
     img = to_image.apply(pos.reshape(1, -1, 3))[0].reshape(rows, cols, 3)
     mx = cv2.resize(img[..., 0].astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR)
@@ -394,9 +373,7 @@ def _texture(
     photo = cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     core_mask = cv2.erode(hair.mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
     in_hair = cv2.remap(core_mask, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    full_seen = np.zeros((rows, cols))
-    full_seen[rows - seen.shape[0] :] = seen
-    weight = cv2.resize(full_seen.astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR) * in_hair
+    weight = cv2.resize(seen.astype(np.float32), (tw, th), interpolation=cv2.INTER_LINEAR) * in_hair
     weight = np.asarray(cv2.GaussianBlur(np.clip(weight, 0, 1), (0, 0), 2.0), np.float32)[..., None]
     # strands: streaks along the rows' direction (down the head), varying across it
     rng = np.random.default_rng(0)

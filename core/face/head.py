@@ -25,7 +25,7 @@ from core.face.ict import HeadFit, IctHead, fit_head, load_head, rest_vertices
 from core.face.raster import Raster, barycentric_of, rasterize
 
 if TYPE_CHECKING:
-    from core.face.hair import HairMask
+    from core.face.hair_mask import HairMask
 
 TILE = 1024
 EYE_TEXTURE = 256
@@ -329,7 +329,7 @@ def textured_head(
         rest: the person at rest (468, 3) (``core.face.neutral``): identity is fitted to it, so the head is neutral.
         with_hair: give the head the photo's hair (``core.face.hair``; a bald head gets none).
     """
-    from core.face.hair import segment_hair
+    from core.face.hair_mask import segment_hair
 
     h = head or load_head()
     rest_fit = fit_head(rest, h, expression=False)

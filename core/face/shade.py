@@ -69,7 +69,9 @@ class HeadRenderer:
         signed = (t_xy[:, 1, 0] - t_xy[:, 0, 0]) * (t_xy[:, 2, 1] - t_xy[:, 0, 1]) - (
             t_xy[:, 1, 1] - t_xy[:, 0, 1]) * (t_xy[:, 2, 0] - t_xy[:, 0, 0])
         lashes = h.material == self._lashes
-        keep = np.where((signed < 0) & ~lashes)[0]
+        # hair is two-sided, as Blender draws a material: its inside shows under a lifted edge
+        two_sided = h.material == self._hair
+        keep = np.where(((signed < 0) | two_sided) & ~lashes)[0]
         r = rasterize(t_xy[keep], self.size, self.size, depth=z[tris[keep]])
         img = np.empty((self.size, self.size, 3), np.float32)
         img[:] = np.asarray(BACKGROUND, np.float32) / 255.0
@@ -77,7 +79,8 @@ class HeadRenderer:
         if not hit.any():
             return (img * 255).astype(np.uint8)
         normals = vertex_normals(v, tris)
-        img[hit] = self._shade(keep[r.triangle[hit]], r.bary[hit], normals)
+        seen = keep[r.triangle[hit]]
+        img[hit] = self._shade(seen, r.bary[hit], normals, np.where(signed[seen] < 0, 1.0, -1.0))
         if lashes.any():  # lash cards, drawn over what they are in front of, see-through like a row of hairs
             lk = np.where(lashes)[0]
             rl = rasterize(t_xy[lk], self.size, self.size, depth=z[tris[lk]])
@@ -89,12 +92,16 @@ class HeadRenderer:
                 img[over] = (1 - LASH_ALPHA) * img[over] + LASH_ALPHA * col
         return (np.clip(img, 0, 1) ** (1 / 1.1) * 255).astype(np.uint8)
 
-    def _shade(self, tri: np.ndarray, bary: np.ndarray, normals: np.ndarray) -> np.ndarray:
-        """Lit colour (N, 3) of pixels on triangles ``tri`` at barycentric ``bary``."""
+    def _shade(self, tri: np.ndarray, bary: np.ndarray, normals: np.ndarray, facing: np.ndarray | None = None,
+               ) -> np.ndarray:
+        """Lit colour (N, 3) of pixels on triangles ``tri`` at barycentric ``bary``; ``facing`` (N,) −1 where a
+        two-sided triangle shows its back (its normal turned towards the viewer)."""
         h = self.head
         tris = h.triangles
         n = normals[tris[tri]]
         normal = np.einsum("nk,nkc->nc", bary, n)
+        if facing is not None:
+            normal *= facing[:, None]
         normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-9
         uv = np.einsum("nk,nkc->nc", bary, h.uv[h.triangles_uv[tri]])
         mat = h.material[tri]
@@ -110,6 +117,11 @@ class HeadRenderer:
     def _lashes(self) -> int:
         names = [m.name for m in self.head.materials]
         return names.index("eyelashes") if "eyelashes" in names else -1
+
+    @property
+    def _hair(self) -> int:
+        names = [m.name for m in self.head.materials]
+        return names.index("hair") if "hair" in names else -1
 
     @property
     def _glossy(self) -> list[int]:
