@@ -157,12 +157,12 @@ class ParleyClient:
         return raw
 
     def start_live(self, audio: Upload | None = None, fps: float = 30.0, face_id: str | None = None,
-                   device: str | None = None, head_motion: float = 1.0, seed: int = 0,
+                   device: str | None = None, motion: dict[str, str] | None = None,
                    face: Upload | None = None) -> dict[str, Any]:
         """Start the server's live session: the microphone on the server's machine, or ``audio`` played at its real
-        pace as if spoken into one. Returns its status (``id``, ``fps``, ``lookahead_s``)."""
-        fields = {"fps": repr(float(fps)), "head_motion": repr(float(head_motion)), "seed": str(int(seed)),
-                  "input": "file" if audio else "mic"}
+        pace as if spoken into one; ``motion`` the head/blink/gaze/brow/seed fields, as Animate sends them. Returns
+        its status (``id``, ``fps``, ``lookahead_s``)."""
+        fields = {"fps": repr(float(fps)), "input": "file" if audio else "mic", **(motion or {})}
         fields.update({"face_id": face_id} if face_id and not face else {})
         fields.update({"device": device} if device else {})
         files = {**({"audio": audio} if audio else {}), **({"face": face} if face else {})}

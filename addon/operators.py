@@ -467,8 +467,10 @@ class PARLEY_OT_live_start(bpy.types.Operator):
             workflow.ensure_server(client, auto, exe)
             sound = workflow.read_upload(audio, "audio") if audio else None
             face = _face_upload(obj) if is_parley_face(obj) else _panel_face(settings.face_path)
-            info = client.start_live(sound, fps, None, settings.live_device or None, settings.head_motion,
-                                     settings.seed, face)
+            motion = workflow.motion_fields(settings.head_motion,
+                                            None if settings.natural_blinks else settings.blink_rate,
+                                            settings.gaze, settings.brows, settings.seed)
+            info = client.start_live(sound, fps, None, settings.live_device or None, motion, face)
         except (ValueError, OSError, scene.SceneError, ServerError) as exc:
             self.report({"ERROR"}, f"Parley Live: {workflow.message(exc)}")
             return {"CANCELLED"}

@@ -116,16 +116,28 @@ def run_stream(path: Path, model: Path | None, seconds: float) -> dict[str, floa
 
 
 def live_take(net, face, samples: np.ndarray, fps: float,  # type: ignore[no-untyped-def]
-              shape_range: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The whole clip through the live engine in 20 ms blocks: (T, 52) ARKit and (T, 20) expression."""
+              shape_range: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
+    """The whole clip through the live engine in 20 ms blocks: (T, 52) ARKit, (T, 20) expression and the brow
+    raises (accent frame, start frame, amplitude)."""
     from core.live.engine import LiveEngine
 
-    e = LiveEngine(net, face, fps=fps, shape_range=shape_range)
+    e = LiveEngine(net, face, fps=fps, shape_range=shape_range, seed=seed)
     frames = []
     for i in range(0, len(samples), 320):
         frames += e.feed(samples[i : i + 320])
     frames += e.finish()
-    return np.stack([f.arkit for f in frames]), np.stack([f.expression for f in frames])
+    return np.stack([f.arkit for f in frames]), np.stack([f.expression for f in frames]), list(e.brows.onsets)
+
+
+def offline_raises(samples: np.ndarray, n: int, fps: float, take: int) -> tuple[np.ndarray, np.ndarray]:
+    """(every accent frame, the accent frames whose brow raise ``spontaneous.brows`` draws) of a clip offline."""
+    from core.models import spontaneous as spm
+
+    pr = spm.prosody(samples, n, fps)
+    rng = np.random.default_rng(take + spm.BROW_SEED)
+    raised = [k for k, s, rise in zip(pr.accents, pr.strength, pr.pitch_rise, strict=True)
+              if spm.brow_amplitude(rng, rise, s) > 0]
+    return pr.accents, np.asarray(raised, np.int64)
 
 
 #: Synthetic voices no Parley model trained on (``core.data.tts.TRAIN_VOICES`` are the ones that were), and their lines.
@@ -170,7 +182,7 @@ def voices(folder: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _plot(off: np.ndarray, live: np.ndarray, path: Path) -> None:
+def _plot(off: np.ndarray, live: np.ndarray, path: Path, key: str = "jawOpen") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -181,9 +193,9 @@ def _plot(off: np.ndarray, live: np.ndarray, path: Path) -> None:
     ax.plot(t, off, label="offline (parley animate)", lw=1.4)
     ax.plot(t, live, label="live (parley live)", lw=1.2)
     ax.set_xlabel("s")
-    ax.set_ylabel("jawOpen")
+    ax.set_ylabel(key)
     ax.legend(loc="upper right")
-    ax.set_title("the demo voice: jawOpen, offline and live")
+    ax.set_title(f"the demo voice: {key}, offline and live")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -191,11 +203,16 @@ def _plot(off: np.ndarray, live: np.ndarray, path: Path) -> None:
 
 
 def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-def]
-               shape_range: bool = False, plot: Path | None = None) -> dict[str, tuple[float, float]]:
-    """Per group: mean jawOpen r (live vs offline) and the mean amplitude ratio (std live / std offline)."""
+               shape_range: bool = False, plot: Path | None = None,
+               brows: dict[str, list[tuple[float, int, int, list[float]]]] | None = None,
+               ) -> dict[str, tuple[float, float]]:
+    """Per group: mean jawOpen r (live vs offline) and the mean amplitude ratio (std live / std offline). With
+    ``brows`` (a dict), each clip's brow raises go into it per group: (seconds, offline raises, live raises, each live
+    raise's delay after the latest offline accent at or before it, s)."""
     from core.animate import animate
     from core.audio.decode import load_audio
     from core.face.arkit import ARKIT_NAMES
+    from core.models.spontaneous import take_seed
     from core.reference import face_reference
 
     face = face_reference(None)
@@ -203,10 +220,20 @@ def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-de
     per: dict[str, list[tuple[float, float]]] = {}
     for group, f in files:
         audio = load_audio(f)
-        off = animate(audio, face).arkit[:, jaw]
-        live = live_take(net, face, audio.samples, 30.0, shape_range)[0][: len(off), jaw]
+        take = take_seed(0, audio.samples)  # offline's take of seed 0; live gets the same seed
+        res = animate(audio, face)
+        off = res.arkit[:, jaw]
+        arkit, _, onsets = live_take(net, face, audio.samples, 30.0, shape_range, take)
+        live = arkit[: len(off), jaw]
         if group == "demo voice" and not shape_range and plot is not None:
             _plot(off, live, plot)
+            _plot(res.arkit[:, ARKIT_NAMES.index("browInnerUp")], arkit[: len(off), ARKIT_NAMES.index("browInnerUp")],
+                  plot.with_name(plot.name.replace("jaw_", "brows_")), "browInnerUp")
+        if brows is not None:
+            accents, raised = offline_raises(audio.samples, len(off), 30.0, take)
+            delays = [(start - accents[accents <= start].max()) / 30.0 for _, start, _ in onsets
+                      if (accents <= start).any()]
+            brows.setdefault(group, []).append((len(off) / 30.0, len(raised), len(onsets), delays))
         per.setdefault(group, []).append((float(np.corrcoef(off, live)[0, 1]), float(live.std() / off.std())))
     every = sum(per.values(), [])
     return {g: (float(np.mean([x[0] for x in v])), float(np.mean([x[1] for x in v]))) for g, v in per.items()} | {
@@ -255,7 +282,7 @@ def vs_truth(net, groups: list[tuple[str, list]]) -> dict[str, tuple[float, floa
             ref = Reference.from_frames(c.landmarks[0], c.key)
             audio = Audio(c.audio, 16000, 16000, 1, c.key)
             off = animate(audio, ref, fps=c.fps)
-            _, q = live_take(net, ref, c.audio, c.fps)
+            _, q, _ = live_take(net, ref, c.audio, c.fps)
             n = min(off.frames, c.frames, len(q))
             lm = ref.identity[None] + (q[:n] @ comps[: q.shape[1]]).reshape(n, -1, 3)
             truth = c.aperture[:n]
@@ -300,6 +327,20 @@ def apply_rate(frames: int = 300) -> float | None:
     return float(1.0 / np.median(times))
 
 
+def print_brows(raises: dict[str, list[tuple[float, int, int, list[float]]]]) -> None:
+    """Brow raises per minute offline and live, and how long after its accent a live raise begins."""
+    every = [x for v in raises.values() for x in v]
+    print("brow raises, offline → live: per minute; live raises begun within 0.3 s of an offline accent; median "
+          "delay after the accent")
+    for g, v in [*raises.items(), ("all", every)]:
+        minutes = sum(x[0] for x in v) / 60
+        delays = np.asarray([d for x in v for d in x[3]])
+        on = float(np.mean(delays <= 0.3)) if len(delays) else float("nan")
+        med = float(np.median(delays)) if len(delays) else float("nan")
+        print(f"  {g:20} {sum(x[1] for x in v) / minutes:5.1f} → {sum(x[2] for x in v) / minutes:5.1f} per minute; "
+              f"{100 * on:5.1f} % on an accent; delay {1000 * med:4.0f} ms", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="length of the latency/memory stream (default 10)")
@@ -336,10 +377,13 @@ def main() -> int:
                   f"({s['missing']} missing, {s['gaps']} out of order); memory at 30 s {s['rss_start_mb']:.0f} → end "
                   f"{s['rss_end_mb']:.0f} MB, slope after 30 s {s['rss_slope_mb_per_min']:+.2f} MB/min", flush=True)
         for shaped in (False, True) if files else ():
-            r = vs_offline(net, files, shaped, out / f"jaw_demo_{model.stem}.png")
+            raises: dict[str, list[tuple[float, int, int, list[float]]]] = {}
+            r = vs_offline(net, files, shaped, out / f"jaw_demo_{model.stem}.png", None if shaped else raises)
             print(f"jawOpen, live vs offline `parley animate` (same file, built-in face), "
                   f"{'with' if shaped else 'without'} the causal lip range — r (amplitude ratio): "
                   + ", ".join(f"{g} {v:.3f} ({a:.2f})" for g, (v, a) in r.items()), flush=True)
+            if raises:
+                print_brows(raises)
         if groups:
             t = vs_truth(net, groups)
             print("aperture r at lag 0 against the real talkers, offline → live: "

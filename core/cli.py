@@ -245,7 +245,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     if args.input == "mic" and args.realtime:
         raise ParleyError("--realtime paces a file like a microphone; a microphone is real time already")
     sp = check_take(args.fps, 1.0, Spontaneous(args.head_motion, Spontaneous.parse_blink_rate(args.blink_rate),
-                                                args.gaze))
+                                                args.gaze, args.brows == "on"))
     from core.live.osc import OscSender
 
     osc = OscSender(args.osc) if args.osc else None
@@ -463,10 +463,11 @@ def build_parser(extend: Callable[[Any], None] | None = None) -> argparse.Argume
     lv.add_argument("--device", help="input device index or name (see `python -m sounddevice`)")
     lv.add_argument("--face", help="photo or video of the face (default: the built-in portrait)")
     lv.add_argument("--model", help="the causal model (default: the shipped core/assets/live.safetensors)")
-    lv.add_argument("--seed", type=int, default=0, help="seed of the take: blinks and gaze (default 0)")
+    lv.add_argument("--seed", type=int, default=0, help="seed of the take: blinks, gaze and brows (default 0)")
     lv.add_argument("--head-motion", type=float, default=1.0, help="head motion: 0 still … 1 a talker (default) … 2")
     lv.add_argument("--blink-rate", default="natural", help="'natural' (default) or blinks per minute")
     lv.add_argument("--gaze", choices=("free", "camera", "off"), default="free")
+    lv.add_argument("--brows", choices=("on", "off"), default="on", help="brow raises on pitch accents (default on)")
     lv.set_defaults(func=cmd_live)
 
     m = sub.add_parser("demo", help="run the built-in demo (demo face + demo voice)")

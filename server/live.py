@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from server.errors import ApiError
-from server.routes import ERRORS, _face_ref, _multipart, _number
+from server.routes import ERRORS, _face_ref, _multipart, _number, _spontaneous
 from server.state import state_of
 from server.uploads import Form
 
@@ -64,6 +64,9 @@ def _status(live: Live) -> dict[str, Any]:
      "fps": {"type": "number", "default": 30, "minimum": 1, "maximum": 120},
      "face_id": {"type": "string", "description": "a face /v1/reconstruct made (default: the built-in portrait)"},
      "head_motion": {"type": "number", "default": 1, "minimum": 0, "maximum": 2},
+     "blink_rate": {"type": "string", "default": "natural", "description": "'natural' or blinks per minute"},
+     "gaze": {"type": "string", "enum": ["free", "camera", "off"], "default": "free"},
+     "brows": {"type": "boolean", "default": True, "description": "brow raises on pitch accents"},
      "seed": {"type": "integer", "default": 0}}, []))
 async def start_live(request: Request) -> JSONResponse:
     """Start the live session: frames at ``GET /v1/live/{id}/stream``, ``DELETE /v1/live/{id}`` stops it."""
@@ -76,7 +79,8 @@ async def start_live(request: Request) -> JSONResponse:
         raise ApiError(409, "live_busy", f"live session {live.id} is running: stop it first "
                        f"(DELETE /v1/live/{live.id})")
     form = await Form.read(request, files={"audio", "face"},
-                           fields={"input", "device", "fps", "face_id", "head_motion", "seed"})
+                           fields={"input", "device", "fps", "face_id", "head_motion", "blink_rate", "gaze", "brows",
+                                   "seed"})
     folder: Path | None = None
     try:
         kind = form.fields.get("input") or ("file" if "audio" in form.files else "mic")
@@ -85,7 +89,7 @@ async def start_live(request: Request) -> JSONResponse:
         if kind == "file" and "audio" not in form.files:
             raise ApiError(422, "invalid_request", "input 'file' needs an 'audio' file part")
         fps = _number(form.fields, "fps", 30.0, 1.0, 120.0)
-        head = _number(form.fields, "head_motion", 1.0)
+        motion = _spontaneous(form.fields)
         seed = int(_number(form.fields, "seed", 0, 0, 2**31 - 1))
         face: Path | None = _face_ref(st, form.fields.get("face_id"), "face" in form.files)
         device = form.fields.get("device") or None
@@ -100,7 +104,7 @@ async def start_live(request: Request) -> JSONResponse:
     finally:
         await form.close()
     try:
-        session, net = await asyncio.to_thread(_open, models, live.net, audio, device, fps, head, seed, face)
+        session, net = await asyncio.to_thread(_open, models, live.net, audio, device, fps, motion, seed, face)
     except ParleyError as exc:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -111,8 +115,8 @@ async def start_live(request: Request) -> JSONResponse:
     return JSONResponse(_status(live), status_code=201, headers={"Location": f"/v1/live/{live.id}/stream"})
 
 
-def _open(models: Any, net: Any, audio: Path | None, device: str | None, fps: float, head: float, seed: int,
-          face: Path | None) -> tuple[Any, Any]:
+def _open(models: Any, net: Any, audio: Path | None, device: str | None, fps: float, motion: dict[str, Any],
+          seed: int, face: Path | None) -> tuple[Any, Any]:
     """Load the model (once), the face and the source; start the session. ParleyError for what the user can fix."""
     from core.live.engine import LiveEngine
     from core.live.run import load_live
@@ -123,7 +127,7 @@ def _open(models: Any, net: Any, audio: Path | None, device: str | None, fps: fl
 
     net = net or load_live()
     ref = Reference.load(face) if face is not None and face.suffix == ".npz" else face_reference(face)
-    engine = LiveEngine(net, ref, fps=fps, models=models, spontaneous=Spontaneous(head_motion=head), seed=seed)
+    engine = LiveEngine(net, ref, fps=fps, models=models, spontaneous=Spontaneous(**motion), seed=seed)
     if audio is not None:
         blocks = file_blocks(audio, realtime=True)
     else:

@@ -5,8 +5,9 @@ t/fps + ``lookahead_s`` (+ 12.5 ms, the half-window of the last mel frame Ψ-liv
 look-ahead is shortly after the frame's own last sample. Per frame: Ψ-live (``core.models.live``) gives the
 expression and head pose, the ARKit weights are solved from the expression through the person's fitted head
 (``core.face.retarget``, one frame at a time), and blinks and gaze come from causal versions of the offline
-processes (``core.models.spontaneous``): a blink's hazard depends on the speech heard so far; a gaze shift on the
-fixation's drawn length. Memory stays flat: only the last mel frames and samples the next frame needs are kept.
+processes (``core.live.spontaneous``): a blink's hazard depends on the speech heard so far; a gaze shift on the
+fixation's drawn length; a brow raise on a pitch accent once it is heard. Memory stays flat: only the last mel
+frames and samples the next frame needs are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from core.audio.features import FeatureConfig, mel_filterbank
+from core.live.spontaneous import LiveBlinks, LiveBrows, LiveGaze
 from core.models.live import LiveNet, RunningMean, silence_rows
 from core.reference import Reference
 from core.take import Spontaneous
@@ -25,6 +27,7 @@ from core.take import Spontaneous
 FEATURES = FeatureConfig()
 HALF = FEATURES.win_length // 2  # samples either side of a mel frame's centre
 BLOCK = 320  # samples per step (20 ms)
+PITCH_KEEP = 4000  # samples kept for the pitch windows (0.25 s: a frame's window and the look-ahead after it)
 
 
 @dataclass
@@ -75,86 +78,6 @@ class StreamingMel:
         self.buf = self.buf[keep:]
         self.start += keep
         return mel
-
-
-class LiveBlinks:
-    """``spontaneous.conversational_blinks`` one frame at a time: the same hazards (more in pauses and just after a
-    phrase ends), decided from the speech heard up to the frame."""
-
-    def __init__(self, fps: float, profile: np.ndarray, durations: list[float], rate_per_min: float, seed: int,
-                 min_gap_s: float = 0.5) -> None:
-        from core.models.spontaneous import BLINK_HAZARD
-
-        self.fps, self.profile, self.durations = fps, np.asarray(profile, np.float64), list(durations)
-        self.rng = np.random.default_rng(seed)
-        # the offline hazards are rescaled so their mean is the asked rate; a talker is speaking about 70 % of the
-        # time with a phrase end every ~3 s: the same normalisation with that mix
-        mix = 0.7 * BLINK_HAZARD["speech"] + 0.17 * BLINK_HAZARD["pause"] + 0.13 * BLINK_HAZARD["phrase_end"]
-        self.per = {k: v / mix * rate_per_min / 60.0 / fps for k, v in BLINK_HAZARD.items()}
-        self.min_gap = min_gap_s * fps
-        self.last, self.t, self.since_stop = -(10**9), 0, 10**9
-        self.was_speech = False
-        self.pending: list[tuple[int, int, np.ndarray, float]] = []  # (eye, start frame, shape, gain)
-
-    def step(self, speech: bool) -> np.ndarray:
-        t = self.t
-        self.since_stop = 0 if (self.was_speech and not speech) else self.since_stop + 1
-        self.was_speech = speech
-        kind = "phrase_end" if self.since_stop < 0.4 * self.fps else ("speech" if speech else "pause")
-        if t - self.last >= self.min_gap and not self.pending and self.rng.random() < self.per[kind]:
-            from core.models.spontaneous import draw_blink
-
-            shape, lag, gains = draw_blink(self.rng, self.durations, self.profile, self.fps)
-            for eye, off in ((0, 0), (1, lag)):
-                self.pending.append((eye, t + off, shape, gains[eye]))
-            self.last = t
-        out = np.zeros(2, np.float32)
-        alive = []
-        for eye, start, shape, gain in self.pending:
-            k = t - start
-            if 0 <= k < len(shape):
-                out[eye] = max(out[eye], shape[k] * gain)
-            if k < len(shape) - 1:
-                alive.append((eye, start, shape, gain))
-        self.pending = alive
-        self.t += 1
-        return np.clip(out, 0.0, 1.0)
-
-
-class LiveGaze:
-    """``spontaneous.gaze`` one frame at a time: fixations of gamma-drawn length, 40 ms saccades, and in 'camera'
-    mode the eyes countering the head's turn."""
-
-    def __init__(self, fps: float, mode: str, seed: int) -> None:
-        self.fps, self.mode = fps, mode
-        self.rng = np.random.default_rng(seed + 104729)
-        self.spread = np.array((1.0, 0.7) if mode == "camera" else (6.0, 3.5))
-        self.cur = np.zeros(2)
-        self.target = np.zeros(2)
-        self.left = 0  # frames left in this fixation
-        self.sac = max(1, int(round(0.04 * fps)))
-        self.k = self.sac  # saccade progress (done)
-
-    def step(self, pose: np.ndarray, blink_start: bool) -> np.ndarray:
-        from core.models.spontaneous import GAZE_FULL_DEG
-
-        if self.mode == "off":
-            return np.zeros(2)
-        if self.k < self.sac:  # in a saccade
-            self.k += 1
-            out = self.cur + (self.target - self.cur) * (self.k / self.sac)
-            if self.k == self.sac:
-                self.cur = self.target.copy()
-        else:
-            self.left -= 1
-            if self.left <= 0 or (blink_start and self.rng.random() < 0.5):  # shifts often come with a blink
-                self.target = self.rng.normal(0, 1, 2) * self.spread
-                self.left = max(2, int(self.rng.gamma(2.0, (0.45 if self.mode == "camera" else 0.8) * self.fps / 2)))
-                self.k = 0
-            out = self.cur.copy()
-        if self.mode == "camera":
-            out = out + np.array([-np.degrees(pose[1]), np.degrees(pose[0])])
-        return np.clip(out, -GAZE_FULL_DEG, GAZE_FULL_DEG)
 
 
 class CausalRange:
@@ -219,6 +142,9 @@ class LiveEngine:
         blink = m.blink  # type: ignore[attr-defined]
         self.blinks = LiveBlinks(self.fps, blink.profile, blink.config.durations_s, rate, seed)
         self.gaze = LiveGaze(self.fps, sp.gaze, seed)
+        self.brows = LiveBrows(self.fps, seed, enabled=sp.brows)
+        self.recent = np.zeros(PITCH_KEEP, np.float32)  # the last samples heard, for each frame's pitch window
+        self.recent_end = 0  # the stream index after recent's last sample
         self.peak = -np.inf
         self.samples = np.zeros(0, np.float32)  # audio of frames not yet written (their energy)
         self.samples_start = 0
@@ -246,6 +172,8 @@ class LiveEngine:
 
     def _feed(self, samples: np.ndarray) -> list[LiveFrame]:
         self.samples = np.concatenate([self.samples, samples])
+        self.recent = np.concatenate([self.recent, samples])[-PITCH_KEEP:]
+        self.recent_end += len(samples)
         new = self.mel.feed(samples)
         if len(new):
             norm = self.norm.update(new)
@@ -283,8 +211,10 @@ class LiveEngine:
         rows = [len(win) - 1 - (self.mel_count - 1 - self._mel_index(f)) for f in frames]
         got = out[rows]
         q, pose = got[:, : self.net.cfg.n_coeffs], got[:, self.net.cfg.n_coeffs :] * np.float32(self.sp.head_motion)
-        speech = [self._speech(f) for f in frames]
+        heard = [self._speech(f) for f in frames]
+        speech = [h[0] for h in heard]
         blink = np.stack([self.blinks.step(sp) for sp in speech])
+        brows = np.stack([self.brows.step(self._f0(f), e, sp) for f, (sp, e) in zip(frames, heard, strict=True)])
         if self.range is not None:
             q = np.stack([self.range.step(q[i], sp) for i, sp in enumerate(speech)])
         offsets = (q @ self.comps).reshape(len(frames), -1, 3)
@@ -294,13 +224,25 @@ class LiveEngine:
             closed = bool(blink[i].mean() > 0.5)
             eyes = self.gaze.step(pose[i], closed and not self.prev_closed)
             self.prev_closed = closed
-            a = np.clip(arkit[i] + gaze_weights(eyes[None])[0], 0.0, 1.0)
+            a = np.clip(np.maximum(arkit[i], brows[i]) + gaze_weights(eyes[None])[0], 0.0, 1.0)
             result.append(LiveFrame(f, (f + 1) / self.fps, a.astype(np.float32), pose[i].astype(np.float32),
                                     blink[i], q[i].astype(np.float32)))
         return result
 
-    def _speech(self, frame: int) -> bool:
-        """Is frame ``frame`` speech? Its energy against the loudest recent frames (the offline rule's causal twin)."""
+    def _f0(self, frame: int) -> float:
+        """The frame's pitch (Hz, 0 unvoiced): the offline pitch track's window at its centre, already heard."""
+        from core.models.spontaneous import pitch_span, segment_f0
+
+        win, lags = pitch_span()
+        span = win + lags[-1] + 1
+        start = int((frame + 0.5) / self.fps * 16000) - win // 2 - (self.recent_end - len(self.recent))
+        if start < 0 or start + span > len(self.recent):  # the stream's first frame, or a window not all heard
+            return 0.0
+        return float(segment_f0(self.recent[None, start : start + span])[0])
+
+    def _speech(self, frame: int) -> tuple[bool, float]:
+        """Is frame ``frame`` speech, and its log energy? The energy against the loudest recent frames (the offline
+        rule's causal twin)."""
         from core.models.articulation import SILENCE_DBFS, SPEECH_RANGE_DB
 
         a, b = self._frame_end(frame - 1) if frame else 0, self._frame_end(frame)
@@ -311,4 +253,4 @@ class LiveEngine:
         e = float(np.log(np.mean(np.square(seg, dtype=np.float64)) + 1e-10)) if len(seg) else -23.0
         db = np.log(10.0) / 10.0
         self.peak = max(self.peak - 0.02 * db * 30.0 / self.fps, e)  # decays 0.6 dB/s… a loud talker sets the level
-        return bool(e > self.peak - SPEECH_RANGE_DB * db and e > SILENCE_DBFS * db)
+        return bool(e > self.peak - SPEECH_RANGE_DB * db and e > SILENCE_DBFS * db), e

@@ -81,6 +81,21 @@ class Prosody:
     pitch_rise: np.ndarray  # (K,) semitones above the speaker's median F0 at each accent (0 if unvoiced)
 
 
+#: An accent: prominence over this, the highest within this many seconds either side.
+ACCENT_MIN, ACCENT_GAP_S = 0.35, 0.3
+
+
+def raw_prominence(energy_rel: np.ndarray, semitones: np.ndarray) -> np.ndarray:
+    """A frame's prominence before smoothing: its loudness over the speaker's median (natural-log power units) and
+    its pitch over the speaker's median (semitones), each clipped to ±1."""
+    return np.asarray(np.clip(energy_rel / 6.0, -1, 1) + np.clip(semitones / 4.0, -1, 1))
+
+
+def accent_strength(prominence: np.ndarray) -> np.ndarray:
+    """0–1 strength of accents of ``prominence``."""
+    return np.asarray(np.clip(prominence / 1.5, 0.0, 1.0))
+
+
 def prosody(samples: np.ndarray, n: int, fps: float, sr: int = 16000) -> Prosody:
     """Energy, a simple autocorrelation F0, speech activity and accents at the animation's frames."""
     from core.audio.features import frame_energy
@@ -94,32 +109,45 @@ def prosody(samples: np.ndarray, n: int, fps: float, sr: int = 16000) -> Prosody
     median = float(np.median(f0[voiced])) if voiced.sum() > 5 else 0.0
     semis = np.where(voiced & (median > 0), 12 * np.log2(np.maximum(f0, 1.0) / max(median, 1.0)), 0.0)
     e = np.where(speech, energy - np.median(energy[speech]) if speech.any() else 0.0, -12.0)
-    prominence = _smooth(np.clip(e / 6.0, -1, 1) + np.clip(semis / 4.0, -1, 1), max(1.0, 0.04 * fps))
-    gap = max(1, int(round(0.3 * fps)))
-    peaks = [t for t in range(1, n - 1) if speech[t] and prominence[t] > 0.35
+    prominence = _smooth(raw_prominence(e, semis), max(1.0, 0.04 * fps))
+    gap = max(1, int(round(ACCENT_GAP_S * fps)))
+    peaks = [t for t in range(1, n - 1) if speech[t] and prominence[t] > ACCENT_MIN
              and prominence[t] == prominence[max(0, t - gap): t + gap + 1].max()]
     acc = np.asarray(peaks, np.int64)
-    strength = np.clip(prominence[acc] / 1.5, 0.0, 1.0) if len(acc) else np.zeros(0)
+    strength = accent_strength(prominence[acc]) if len(acc) else np.zeros(0)
     return Prosody(energy, f0, speech, acc, strength, semis[acc] if len(acc) else np.zeros(0))
 
 
-def pitch_track(
-    samples: np.ndarray, n: int, fps: float, sr: int = 16000, lo: float = 70.0, hi: float = 400.0
-) -> np.ndarray:
-    """(T,) F0 in Hz by normalised autocorrelation on 40 ms windows at each frame centre; 0 when unvoiced.
-    In float32 through scipy's FFT (a third of the time numpy's float64 one took), at the shortest length that
-    keeps every lag read exact."""
-    from scipy import fft
+#: The pitch track's autocorrelation window (s) and F0 range (Hz).
+PITCH_WINDOW_S, PITCH_LO, PITCH_HI = 0.04, 70.0, 400.0
 
+
+def pitch_span(sr: int = 16000) -> tuple[int, np.ndarray]:
+    """(window, lags): samples in the autocorrelation window and the lags it reads; a frame's segment starts half a
+    window before its centre and runs ``window + lags[-1] + 1`` samples."""
+    return int(PITCH_WINDOW_S * sr), np.arange(int(sr / PITCH_HI), int(sr / PITCH_LO) + 1)
+
+
+def pitch_track(samples: np.ndarray, n: int, fps: float, sr: int = 16000) -> np.ndarray:
+    """(T,) F0 in Hz by normalised autocorrelation on 40 ms windows at each frame centre; 0 when unvoiced."""
     x = np.asarray(samples, np.float32)
-    win = int(0.04 * sr)
-    lags = np.arange(int(sr / hi), int(sr / lo) + 1)
+    win, lags = pitch_span(sr)
     span = win + lags[-1] + 1
     if len(x) < span + 1 or n == 0:
         return np.zeros(n)
     centres = ((np.arange(n) + 0.5) / fps * sr).astype(int)
     starts = np.clip(centres - win // 2, 0, len(x) - span)
-    seg = x[starts[:, None] + np.arange(span)[None]]
+    return segment_f0(x[starts[:, None] + np.arange(span)[None]], sr)
+
+
+def segment_f0(seg: np.ndarray, sr: int = 16000) -> np.ndarray:
+    """(n,) F0 in Hz of segments (n, span) (``pitch_span``), 0 where unvoiced (normalised autocorrelation ≤ 0.6).
+    In float32 through scipy's FFT (a third of the time numpy's float64 one took), at the shortest length that
+    keeps every lag read exact."""
+    from scipy import fft
+
+    win, lags = pitch_span(sr)
+    n, span = seg.shape
     seg = seg - seg.mean(1, keepdims=True)
     # a circular correlation of this length wraps nothing the lags read: for lag l and k < win, k + l < span
     size = fft.next_fast_len(span, real=True)
@@ -314,18 +342,33 @@ def gaze_weights(angles: np.ndarray) -> np.ndarray:
     return w
 
 
+#: Brow keys a raise moves, and how much of it each takes.
+BROW_KEYS = {"browInnerUp": 1.0, "browOuterUpLeft": 0.6, "browOuterUpRight": 0.6}
+#: An accent raises the brows only this many semitones above the speaker's median pitch, and then not always.
+BROW_MIN_RISE, BROW_CHANCE, BROW_SEED = 2.0, 0.6, 15485863
+#: A raise peaks this long after its accent (s) and falls with this Gaussian width (s).
+BROW_PEAK_S, BROW_WIDTH_S = 0.05, 0.16
+
+
+def brow_amplitude(rng: np.random.Generator, rise: float, strength: float) -> float:
+    """How far an accent ``rise`` semitones over the median, of prominence ``strength``, raises the brows (0: it
+    does not): small and sparse, not every accent."""
+    if rise < BROW_MIN_RISE or rng.random() > BROW_CHANCE:
+        return 0.0
+    return float(np.clip(0.15 + 0.06 * (rise - BROW_MIN_RISE), 0.15, 0.45)) * (0.7 + 0.3 * strength)
+
+
 def brows(pr: Prosody, n: int, fps: float, seed: int = 0) -> np.ndarray:
     """(T, 52) brow raises on pitch accents ≥ 2 semitones above the median; none on a flat voice."""
-    rng = np.random.default_rng(seed + 15485863)
+    rng = np.random.default_rng(seed + BROW_SEED)
     w = np.zeros((n, 52), np.float32)
     t = np.arange(n) / fps
     for k, s, rise in zip(pr.accents, pr.strength, pr.pitch_rise, strict=True):
-        if rise < 2.0 or rng.random() > 0.6:  # small and sparse: not every accent
+        amp = brow_amplitude(rng, rise, s)
+        if amp == 0.0:
             continue
-        amp = float(np.clip(0.15 + 0.06 * (rise - 2.0), 0.15, 0.45)) * (0.7 + 0.3 * s)
         dt = t - k / fps
-        pulse = amp * np.exp(-((dt - 0.05) ** 2) / (2 * 0.16**2))
-        w[:, INDEX["browInnerUp"]] = np.maximum(w[:, INDEX["browInnerUp"]], pulse)
-        w[:, INDEX["browOuterUpLeft"]] = np.maximum(w[:, INDEX["browOuterUpLeft"]], 0.6 * pulse)
-        w[:, INDEX["browOuterUpRight"]] = np.maximum(w[:, INDEX["browOuterUpRight"]], 0.6 * pulse)
+        pulse = amp * np.exp(-((dt - BROW_PEAK_S) ** 2) / (2 * BROW_WIDTH_S**2))
+        for key, share in BROW_KEYS.items():
+            w[:, INDEX[key]] = np.maximum(w[:, INDEX[key]], share * pulse)
     return w

@@ -65,6 +65,21 @@ def test_one_session_at_a_time_and_stop_ends_the_stream(client: TestClient) -> N
     assert got[-1]["event"] == "stopped" and len([x for x in got if "frame" in x]) < frame_count(8.0, 30.0)
 
 
+def test_a_live_session_takes_the_take_s_blink_gaze_and_brow_settings(client: TestClient) -> None:
+    from core.face.arkit import ARKIT_NAMES
+
+    for field, bad in (("brows", "maybe"), ("gaze", "sideways"), ("blink_rate", "-3")):
+        r = client.post("/v1/live", files={"audio": ("line.wav", wav_bytes(1.0))}, data={field: bad})
+        assert r.status_code == 422 and r.json()["error"] == "invalid_request" and field in r.json()["message"]
+    r = client.post("/v1/live", files={"audio": ("line.wav", wav_bytes(2.0))},
+                    data={"blink_rate": "0", "gaze": "off", "brows": "false", "head_motion": "0"})
+    assert r.status_code == 201, r.text
+    frames = [x for x in lines(client, r.json()["id"]) if "frame" in x]
+    looks = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith("eyeLook")]
+    assert frames and all(f["blink"] == [0.0, 0.0] and f["pose"] == [0.0] * 6 for f in frames)
+    assert all(not any(f["arkit"][i] for i in looks) for f in frames)  # gaze off: the eyes stay still
+
+
 def test_no_microphone_is_one_clear_answer(client: TestClient) -> None:
     r = client.post("/v1/live", **form(input="mic", device="no-such-device-xyz"))
     assert r.status_code == 422, r.text

@@ -8,8 +8,9 @@ import pytest
 
 from core.audio.decode import load_audio
 from core.audio.features import frame_count, log_mel
-from core.live.engine import LiveBlinks, LiveEngine, StreamingMel
+from core.live.engine import LiveEngine, StreamingMel
 from core.live.run import load_live
+from core.live.spontaneous import LiveBlinks
 from core.reference import face_reference
 from tests.conftest import REPO, speechlike
 
@@ -104,3 +105,59 @@ def test_live_blinks_keep_the_asked_rate() -> None:
     closed = np.array([b.step(bool(s)).mean() for s in speech])
     onsets = int(((closed[1:] > 0.5) & (closed[:-1] <= 0.5)).sum())
     assert 120 <= onsets <= 280  # 20 a minute for ten minutes, give or take the draw and the refractory gap
+
+
+def _prosody_stream(accents: list[int], n: int = 240) -> list[tuple[float, float, bool]]:
+    """(F0 Hz, log energy, speech) per frame of a steady 120 Hz voice, with a pitch accent (+6 semitones, louder)
+    over three frames at each of ``accents``."""
+    out = []
+    for t in range(n):
+        near = any(abs(t - a) <= 1 for a in accents)
+        out.append((120.0 * 2 ** (0.5 if near else 0.0), -3.0 + (1.5 if near else 0.0), True))
+    return out
+
+
+def test_live_brows_rise_just_after_each_accent_they_take_and_never_on_a_flat_voice() -> None:
+    from core.face.arkit import INDEX
+    from core.live.spontaneous import LiveBrows
+
+    accents = [45, 75, 105, 135, 165, 195, 225]
+    b = LiveBrows(30.0, seed=3)
+    got = np.stack([b.step(*f) for f in _prosody_stream(accents)])
+    inner = got[:, INDEX["browInnerUp"]]
+    assert len(b.onsets) >= 2  # the accents well over the median raise the brows (not every one)
+    for accent, start, amp in b.onsets:
+        assert accent in accents and 0 < (start - accent) / 30.0 <= 0.15  # heard, then raised at once
+        assert 0.1 <= amp <= 0.45
+        peak = start + int(np.argmax(inner[start : start + 10]))
+        assert abs(inner[peak] - amp) < 0.02 and (peak - accent) / 30.0 <= 0.3
+    outer = got[:, INDEX["browOuterUpLeft"]]
+    assert np.allclose(outer, 0.6 * inner, atol=1e-6)
+    others = np.delete(got, [INDEX[k] for k in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight")], axis=1)
+    assert not others.any()
+    flat = LiveBrows(30.0, seed=3)
+    assert not np.stack([flat.step(*f) for f in _prosody_stream([])]).any()
+    off = LiveBrows(30.0, seed=3, enabled=False)
+    assert not np.stack([off.step(*f) for f in _prosody_stream(accents)]).any()
+
+
+def test_the_live_engine_raises_the_brows_on_the_voice_s_accents_when_asked(net, face) -> None:  # type: ignore[no-untyped-def]
+    from core.face.arkit import INDEX
+    from core.models.spontaneous import prosody
+    from core.take import Spontaneous
+
+    x = load_audio(DEMO_VOICE).samples[: 16000 * 6]
+
+    def run(brows: bool) -> tuple[np.ndarray, LiveEngine]:
+        e = LiveEngine(net, face, fps=30.0, spontaneous=Spontaneous(brows=brows), seed=1)
+        frames = e.feed(x) + e.finish()
+        return np.stack([f.arkit for f in frames]), e
+
+    on, engine = run(True)
+    off, _ = run(False)
+    assert (on >= off - 1e-6).all()  # a raise only adds
+    inner = INDEX["browInnerUp"]
+    assert (on[:, inner] - off[:, inner]).max() > 0.1
+    accents = prosody(x, len(on), 30.0).accents  # the offline accents of the same voice
+    for accent, start, _ in engine.brows.onsets:  # each live raise follows one of them, within 0.3 s
+        assert np.any((start - accents >= 0) & (start - accents <= 9)), (accent, start, accents)
