@@ -142,31 +142,38 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
         mine, theirs = summarise([got_in[i] for i in top]), summarise([real_in[i] for i in top])
         group = "s4" if c["speaker"] == "s4" else "small held-out"
         f, m = np.mean(face_s, 0), np.mean(mouth_s, 0)
-        de, teeth, teeth_real = _colour(mine, theirs)
         rows.append((method, group, c["key"], n, len(got), f[0], f[1], m[0], m[1], lmd(g, wnt), msi_lips(g),
-                     msi_lips(wnt), de, teeth, teeth_real))
+                     msi_lips(wnt), *_colour(mine, theirs)))
     return rows
 
 
-def _colour(mine: Any, theirs: Any) -> tuple[float, float, float]:
-    """(dE between the rendered and the real inside, rendered teeth share %, real teeth share %); NaN if shut."""
+def _colour(mine: Any, theirs: Any) -> tuple[float, ...]:
+    """dE between the rendered and the real inside, rendered teeth share %, real teeth share %, then the rendered
+    and the real inside's mean L*, a*, b*; NaN where shut."""
     from core.metrics.mouth import delta_e
 
-    if mine is None or theirs is None:
-        nan = float("nan")
-        return nan, nan if mine is None else 100 * mine.teeth_share, nan if theirs is None else 100 * theirs.teeth_share
-    return delta_e(mine.lab, theirs.lab), 100 * mine.teeth_share, 100 * theirs.teeth_share
+    nan = float("nan")
+    lab_m = (nan,) * 3 if mine is None else tuple(float(x) for x in mine.lab)
+    lab_r = (nan,) * 3 if theirs is None else tuple(float(x) for x in theirs.lab)
+    de = nan if mine is None or theirs is None else delta_e(mine.lab, theirs.lab)
+    return (de, nan if mine is None else 100 * mine.teeth_share, nan if theirs is None else 100 * theirs.teeth_share,
+            *lab_m, *lab_r)
+
+
+def _lab(v: Any) -> str:
+    """Rendered and real L*a*b*, as the tables print them."""
+    return f"{v[0]:5.1f} {v[1]:5.1f} {v[2]:5.1f} | {v[3]:5.1f} {v[4]:5.1f} {v[5]:5.1f}"
 
 
 def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
     print("\nGRID held-out clips, each from its first frame with its own tracked motion (means over frames)")
     head = (f"{'method':15} {'group':15} {'clip':11} {'frames':>6} {'tracked':>7} {'SSIM':>6} {'PSNR':>6} "
             f"{'mouth SSIM':>10} {'mouth PSNR':>10} {'mouth LMD px':>12} {'lip MSI':>7} {'real MSI':>8} "
-            f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}")
+            f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}  {'rendered L* a* b* | real L* a* b*'}")
     print(head)
     for meth, grp, k, n, tr, *v in rows:
         print(f"{meth:15} {grp:15} {k[-11:]:11} {n:6d} {tr:7d} {v[0]:6.3f} {v[1]:6.2f} {v[2]:10.3f} {v[3]:10.2f} "
-              f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f} {v[7]:9.1f} {v[8]:7.1f} {v[9]:6.1f}")
+              f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f} {v[7]:9.1f} {v[8]:7.1f} {v[9]:6.1f}  {_lab(v[10:])}")
     print("\nmeans per group")
     print(head)
     for grp in ("s4", "small held-out", "all"):
@@ -175,7 +182,8 @@ def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
             if len(arr):
                 a = np.nanmean(arr, 0)
                 print(f"{meth:15} {grp:15} {'mean':11} {'':6} {'':7} {a[0]:6.3f} {a[1]:6.2f} {a[2]:10.3f} "
-                      f"{a[3]:10.2f} {a[4]:12.2f} {a[5]:7.3f} {a[6]:8.3f} {a[7]:9.1f} {a[8]:7.1f} {a[9]:6.1f}")
+                      f"{a[3]:10.2f} {a[4]:12.2f} {a[5]:7.3f} {a[6]:8.3f} {a[7]:9.1f} {a[8]:7.1f} {a[9]:6.1f}  "
+                      f"{_lab(a[10:])}")
 
 
 def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> None:
@@ -196,7 +204,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
     print(f"\ndev-av photos driven by their own first {seconds:g} s of audio (first frame as the photo); inside dE:"
           " the rendered open mouth's colour against the real talker's, each over its own 20 % most open frames")
     print(f"{'method':15} {'clip':26} {'frames':>6} {'face found':>10} {'aperture r':>10} {'s/frame':>8} "
-          f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}")
+          f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}  {'rendered L* a* b* | real L* a* b*'}")
     for video in sorted(folder.glob("*.mp4")):
         photo = next(iter(iter_video_frames(video, max_frames=1)))
         a = load_audio(video, allow_silence=True)
@@ -233,9 +241,9 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
             ap = np.asarray(aperture)
             ok = np.isfinite(ap)
             r_ap = pearson(ap[ok], want[: len(ap)][ok]) if ok.sum() > 2 else float("nan")
-            de, teeth, teeth_real = _colour(summarise([insides[i] for i in most_open(ap)]), theirs)
+            de, teeth, teeth_real, *lab = _colour(summarise([insides[i] for i in most_open(ap)]), theirs)
             print(f"{method:15} {video.stem:26} {res.frames:6d} {100 * np.mean(found):9.1f}% {r_ap:10.2f} "
-                  f"{took:8.3f} {de:9.1f} {teeth:7.1f} {teeth_real:6.1f}")
+                  f"{took:8.3f} {de:9.1f} {teeth:7.1f} {teeth_real:6.1f}  {_lab(lab)}")
             if strip:
                 Image.fromarray(np.concatenate(strip, 1)).save(out / f"{video.stem}_{method.replace(' ', '_')}.png")
     print("targets: face found ≥ 95 % of frames, aperture r ≥ 0.7 (issue 14); inside dE ≤ 7 and teeth ≥ half the "

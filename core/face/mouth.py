@@ -4,7 +4,9 @@ A photo rarely shows the inside of the mouth, but it always shows the lips, and 
 blood under thinner skin, in the mouth's own shadow. ``core/assets/mouth_colours.json`` holds a per-channel linear
 map in CIELAB from the lips' median colour to the open mouth's non-teeth inside (tongue, gums, the cavity) and the
 mean teeth colour, fitted by ``scripts/fit_mouth_colours.py`` on GRID's rest-model speakers (never the held-out
-speakers ``bench_render`` scores, never dev-av). Where the photo (or a face video's most open frame) shows teeth —
+speakers ``bench_render`` scores, never dev-av), and a Lab offset fitted on the same clips re-rendered through the
+warp, so that the rendered open mouth — the ICT head's tongue, gums and cavity in their shadow — has the real one's
+mean colour. Where the photo (or a face video's most open frame) shows teeth —
 bright, nearly colourless pixels inside the inner lip — their own colour is used instead of the fitted one.
 """
 
@@ -96,9 +98,12 @@ def colour_model() -> dict[str, list[float]]:
 
 
 def inside_lab(lips: np.ndarray) -> np.ndarray:
-    """The open mouth's non-teeth inside for lips of CIELAB colour ``lips`` (the fitted map)."""
+    """The inside's material colour for lips of CIELAB colour ``lips``: the fitted map to the real open mouth's
+    non-teeth inside, plus the correction that makes the renderer's open mouth (its geometry and shadow) come out
+    at the real one's colour (``render_offset``, fitted through the renderer)."""
     m = colour_model()
-    return np.asarray(m["inside_offset"]) + np.asarray(m["inside_gain"]) * np.asarray(lips, np.float64)
+    return (np.asarray(m["inside_offset"]) + np.asarray(m["inside_gain"]) * np.asarray(lips, np.float64)
+            + np.asarray(m.get("render_offset", (0.0, 0.0, 0.0)), np.float64))
 
 
 def mouth_colours(rgb: np.ndarray, landmarks: np.ndarray) -> MouthColours:

@@ -36,6 +36,8 @@ CHEEKS = (234, 454)
 MOUTH_SHADOW_DEPTH = 0.035
 MOUTH_SHADOW = 0.4
 INNER_GAIN = 1.0
+#: Over what share of the output's size (inside the head's outline) its flow blends into the flow around it.
+SEAM_FEATHER = 0.012
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
@@ -80,7 +82,8 @@ class WarpRenderer:
         self.stage = stage
         head = stage.head
         names = [m.name for m in head.materials]
-        self.keep = np.where(np.isin(head.material, [names.index(n) for n in DRAWN if n in names]))[0]
+        drawn = np.isin(head.material, [names.index(n) for n in DRAWN if n in names])
+        self.keep = np.where(drawn & ~_unseen_skin(head))[0]
         self.textures = material_textures(head)
         self.moved = np.where(np.abs(head.shape_keys).max(axis=(0, 2)) > 1e-7)[0]
         self.photo = cv2.resize(stage.rgb, (self.width, self.height), interpolation=cv2.INTER_AREA)
@@ -155,8 +158,13 @@ class WarpRenderer:
             gy, gx = np.nonzero(hit)
             flow[hit] = src - np.stack([gx + 0.5, gy + 0.5], 1)
             mask[hit] = 1.0
-        # … carried smoothly onto the hair, ears and neck around it, fading into the still background
-        flow = np.where(hit[..., None], flow, self._spread(flow, mask))
+        # … carried smoothly onto the hair, ears and neck around it, fading into the still background; inside the
+        # head's outline the two flows are blended over a few pixels, so the jaw and cheeks meet the neck and hair
+        # without a seam
+        spread = self._spread(flow, mask)
+        inward = cv2.distanceTransform(hit.astype(np.uint8), cv2.DIST_L2, 3)
+        blend = np.clip(inward / max(1.0, SEAM_FEATHER * max(self.width, self.height)), 0.0, 1.0)[..., None]
+        flow = blend * flow + (1.0 - blend) * spread
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float32), np.arange(self.height, dtype=np.float32))
         out = cv2.remap(self.photo, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
@@ -229,6 +237,32 @@ class WarpRenderer:
             t[:, 2, 0] - t[:, 0, 0])
         depth = t[:, :, 2].mean(1)
         return 1.0 if np.median(cross_z[depth < np.percentile(depth, 30)]) > 0 else -1.0
+
+
+def _unseen_skin(head: TexturedHead) -> np.ndarray:
+    """(F,) bool: the head's skin triangles beside and above the face — outside the face oval (MediaPipe's outline on
+    the fitted head, seen from the front) or behind it, above the mouth's corners: the temples, ears, sides and
+    scalp. The warp leaves them to the smooth flow that carries the hair: drawn by the mesh, a turned head would show
+    them with the colours of the photo's face edge (a skin slab where the person has hair over the ears). The jaw and
+    neck below stay the mesh's: the jaw's motion is the mouth's."""
+    from core.face.head import FACE_OVAL
+
+    names = [m.name for m in head.materials]
+    if "skin" not in names:
+        return np.zeros(len(head.triangles), bool)
+    h = load_head()
+    points = h.at_points(head.vertices[: len(h.neutral)].astype(np.float64))
+    oval = points[list(FACE_OVAL)]
+    lo, hi = oval[:, :2].min(0) - 0.01, oval[:, :2].max(0) + 0.01
+    cells = 512
+    grid = np.zeros((cells, cells), np.uint8)
+    to_cell = (cells - 1) / (hi - lo)
+    cv2.fillPoly(grid, [np.round((oval[:, :2] - lo) * to_cell).astype(np.int32)], (1,))
+    centres = head.vertices[head.triangles].mean(1).astype(np.float64)
+    c = np.clip(np.round((centres[:, :2] - lo) * to_cell).astype(int), 0, cells - 1)
+    inside = grid[c[:, 1], c[:, 0]].astype(bool) & (centres[:, 2] > oval[:, 2].min() - 0.005)
+    above_mouth = centres[:, 1] > points[list(MOUTH[:2]), 1].mean()  # the jaw and neck below stay the mesh's
+    return (head.material == names.index("skin")) & ~inside & above_mouth
 
 
 def _feather(side: int) -> np.ndarray:

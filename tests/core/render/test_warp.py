@@ -50,3 +50,31 @@ def test_sizes_are_checked() -> None:
 
     with pytest.raises(ParleyError, match="--size 4096"):
         WarpRenderer(None, 4096)  # type: ignore[arg-type]
+
+
+def test_the_mesh_draws_the_face_jaw_and_neck_and_leaves_ears_and_scalp_to_the_flow(renderer) -> None:  # type: ignore[no-untyped-def]
+    from core.face.ict import load_head
+    from core.render.warp import _unseen_skin
+
+    head = renderer.stage.head
+    unseen = _unseen_skin(head)
+    h = load_head()
+    points = h.at_points(head.vertices[: len(h.neutral)].astype(np.float64))
+    centres = head.vertices[head.triangles].mean(1)
+
+    def near(i: int, radius: float = 0.008) -> np.ndarray:
+        return (np.linalg.norm(centres - points[i], axis=1) < radius) & (head.material == 0)
+
+    for i in (1, 4, 50, 280, 13, 14, 159, 386, 18):  # nose tip and bridge, cheeks, lips, eyelids, under the lip
+        assert near(i).any() and not unseen[near(i)].any(), i  # the face the photo saw: drawn, nostrils included
+    skin = head.material == 0
+    top = skin & (centres[:, 1] > points[10, 1] + 0.04)  # the crown
+    mouth_y = points[[61, 291], 1].mean()
+    side = skin & (np.abs(centres[:, 0] - points[1, 0]) > 0.075) & (centres[:, 1] < points[10, 1]) & (
+        centres[:, 1] > mouth_y + 0.01)  # temples, ears
+    assert unseen[top].mean() > 0.95 and unseen[side].mean() > 0.9
+    jaw = skin & (centres[:, 1] < mouth_y - 0.01)
+    assert not unseen[jaw].any()  # the jaw and neck move with the mouth: the mesh's
+    names = [m.name for m in head.materials]
+    drawn = set(np.unique(head.material[renderer.keep]))
+    assert {names.index(n) for n in ("iris", "sclera", "teeth", "gums_tongue")} <= drawn  # eyes and mouth always
