@@ -208,7 +208,7 @@ def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-de
                ) -> dict[str, tuple[float, float]]:
     """Per group: mean jawOpen r (live vs offline) and the mean amplitude ratio (std live / std offline). With
     ``brows`` (a dict), each clip's brow raises go into it per group: (seconds, offline raises, live raises, each live
-    raise's delay after the latest offline accent at or before it, s)."""
+    raise's delay after the nearest offline accent, s; negative: before it)."""
     from core.animate import animate
     from core.audio.decode import load_audio
     from core.face.arkit import ARKIT_NAMES
@@ -231,8 +231,8 @@ def vs_offline(net, files: list[tuple[str, Path]],  # type: ignore[no-untyped-de
                   plot.with_name(plot.name.replace("jaw_", "brows_")), "browInnerUp")
         if brows is not None:
             accents, raised = offline_raises(audio.samples, len(off), 30.0, take)
-            delays = [(start - accents[accents <= start].max()) / 30.0 for _, start, _ in onsets
-                      if (accents <= start).any()]
+            delays = [(start - accents[np.argmin(np.abs(accents - start))]) / 30.0 for _, start, _ in onsets
+                      if len(accents)]
             brows.setdefault(group, []).append((len(off) / 30.0, len(raised), len(onsets), delays))
         per.setdefault(group, []).append((float(np.corrcoef(off, live)[0, 1]), float(live.std() / off.std())))
     every = sum(per.values(), [])
@@ -331,11 +331,11 @@ def print_brows(raises: dict[str, list[tuple[float, int, int, list[float]]]]) ->
     """Brow raises per minute offline and live, and how long after its accent a live raise begins."""
     every = [x for v in raises.values() for x in v]
     print("brow raises, offline → live: per minute; live raises begun within 0.3 s of an offline accent; median "
-          "delay after the accent")
+          "delay after the nearest accent")
     for g, v in [*raises.items(), ("all", every)]:
         minutes = sum(x[0] for x in v) / 60
         delays = np.asarray([d for x in v for d in x[3]])
-        on = float(np.mean(delays <= 0.3)) if len(delays) else float("nan")
+        on = float(np.mean(np.abs(delays) <= 0.3)) if len(delays) else float("nan")
         med = float(np.median(delays)) if len(delays) else float("nan")
         print(f"  {g:20} {sum(x[1] for x in v) / minutes:5.1f} → {sum(x[2] for x in v) / minutes:5.1f} per minute; "
               f"{100 * on:5.1f} % on an accent; delay {1000 * med:4.0f} ms", flush=True)
