@@ -48,10 +48,9 @@ class HairPiece:
     anchor: np.ndarray  # (N,) int: the head vertex each hair vertex follows (its shape keys)
 
 
-def _scalp_radius(v: np.ndarray, centre: np.ndarray, az: np.ndarray, el: np.ndarray, reduce: str = "median",
-                  ) -> np.ndarray:
-    """(ELEVATIONS, AZIMUTHS) median (or ``reduce="max"``: outermost) radius of the skin vertices ``v`` in each
-    direction bin around ``centre``, smoothed across bins."""
+def _scalp_radius(v: np.ndarray, centre: np.ndarray, az: np.ndarray, el: np.ndarray) -> np.ndarray:
+    """(ELEVATIONS, AZIMUTHS) outermost radius of the skin vertices ``v`` in each direction bin around ``centre``
+    (over the ears, their rim: hair that covers them lies over them), smoothed across bins."""
     d = v - centre
     r = np.linalg.norm(d, axis=1)
     a = np.arctan2(d[:, 0], d[:, 2])
@@ -63,9 +62,8 @@ def _scalp_radius(v: np.ndarray, centre: np.ndarray, az: np.ndarray, el: np.ndar
     key = ei[ok] * len(az) + ai[ok]
     order = np.argsort(key)
     keys, starts = np.unique(key[order], return_index=True)
-    pick = np.max if reduce == "max" else np.median
     for k, group in zip(keys, np.split(r[ok][order], starts[1:]), strict=True):
-        out.flat[k] = pick(group)
+        out.flat[k] = group.max()
     holes = np.isnan(out)
     if holes.any():
         from scipy.ndimage import distance_transform_edt
@@ -102,8 +100,7 @@ def hair_piece(
     centre = np.array([0.0, brow_y, (lo[2] + hi[2]) / 2])
     az = np.linspace(-np.pi, np.pi, AZIMUTHS + 1)  # the last column repeats the first (the texture's seam)
     el = np.radians(np.linspace(LOWEST_DEG, HIGHEST_DEG, ELEVATIONS))
-    # the shell lies over the skull, and over the ears where it covers them (an ear never pokes through the hair)
-    radius = np.maximum(_scalp_radius(skin, centre, az[:-1], el), _scalp_radius(skin, centre, az[:-1], el, "max"))
+    radius = _scalp_radius(skin, centre, az[:-1], el)  # an ear never pokes through the hair
     radius = np.concatenate([radius, radius[:, :1]], axis=1)
     A, E = np.meshgrid(az, el)
     dirs = np.stack([np.cos(E) * np.sin(A), np.sin(E), np.cos(E) * np.cos(A)], -1)
