@@ -21,6 +21,7 @@ import torch
 from core.audio.features import FeatureConfig, mel_filterbank
 from core.live.spontaneous import LiveBlinks, LiveBrows, LiveGaze
 from core.models.live import LiveNet, RunningMean, silence_rows
+from core.models.spontaneous import pitch_span, segment_f0
 from core.reference import Reference
 from core.take import Spontaneous
 
@@ -28,6 +29,8 @@ FEATURES = FeatureConfig()
 HALF = FEATURES.win_length // 2  # samples either side of a mel frame's centre
 BLOCK = 320  # samples per step (20 ms)
 PITCH_KEEP = 4000  # samples kept for the pitch windows (0.25 s: a frame's window and the look-ahead after it)
+PITCH_WIN = pitch_span()[0]
+PITCH_SPAN = PITCH_WIN + int(pitch_span()[1][-1]) + 1  # a frame's pitch segment (samples)
 
 
 @dataclass
@@ -231,14 +234,10 @@ class LiveEngine:
 
     def _f0(self, frame: int) -> float:
         """The frame's pitch (Hz, 0 unvoiced): the offline pitch track's window at its centre, already heard."""
-        from core.models.spontaneous import pitch_span, segment_f0
-
-        win, lags = pitch_span()
-        span = win + lags[-1] + 1
-        start = int((frame + 0.5) / self.fps * 16000) - win // 2 - (self.recent_end - len(self.recent))
-        if start < 0 or start + span > len(self.recent):  # the stream's first frame, or a window not all heard
+        start = int((frame + 0.5) / self.fps * 16000) - PITCH_WIN // 2 - (self.recent_end - len(self.recent))
+        if start < 0 or start + PITCH_SPAN > len(self.recent):  # the stream's first frame, or a window not all heard
             return 0.0
-        return float(segment_f0(self.recent[None, start : start + span])[0])
+        return float(segment_f0(self.recent[None, start : start + PITCH_SPAN])[0])
 
     def _speech(self, frame: int) -> tuple[bool, float]:
         """Is frame ``frame`` speech, and its log energy? The energy against the loudest recent frames (the offline
