@@ -18,6 +18,11 @@
    of audio the voice; ``core.animate`` makes the result, the renderer plays it; MediaPipe must find the face in
    the rendered frames (target ≥ 95 %), and the rendered mouth's aperture must follow the result's (r ≥ 0.7).
    A strip of frames per clip goes to ``--out`` (outside the repository: dev-av stays out of it).
+4. **Inside of the mouth** (GRID and dev-av): the mean CIELAB colour of the inner lip's inside over the real
+   talker's 20 % most open frames, rendered against real (dE), and the share of teeth (``core.metrics.mouth``).
+   "plain, face video" is the plain warp given the clip as a face video: the inside's colour from its 20 % most
+   open frames (16 at most; GRID: within 12° of the photo's turn, as ``parley render`` picks them; dev-av: of the
+   frames tracked), frames then left out of every method's scoring.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+#: Methods given the footage as a face video: the mouth's inside takes the colour of its most open frame
+#: (``core.face.mouth``), a frame left out of the scoring with the 3 either side of it.
+VIDEO_METHODS = ("plain, face video", "+ video ref")
 
 
 def speed(refiner: Any, frames: int) -> None:
@@ -84,7 +92,7 @@ def _box(lm: np.ndarray, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice
 
 
 def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[Any, ...]]:
-    from core.face.geometry import mouth_aperture
+    from core.face.geometry import mouth_aperture, open_frame, open_frames
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
     from core.face.neutral import clip_rest
@@ -92,7 +100,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
     from core.metrics.image import psnr, ssim
     from core.metrics.landmarks import lmd, msi_lips
     from core.metrics.mouth import inside, most_open, summarise
-    from core.render.video import open_frame, stage_of
+    from core.render.video import stage_of
     from core.render.warp import MOUTH, WarpRenderer
     from core.train.renderer import bench_clips
 
@@ -106,9 +114,15 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
             lm, pose = z["landmarks"], z["pose"]
         n = min(len(frames), len(lm))
         rest = clip_rest(lm)
-        stage = stage_of(frames[0], rest)
         identity = fit_head(rest, head_asset, expression=False).identity
-        u = open_frame(lm[:n], pose[:n], 0)  # the clip as a face video: its most open mouth, left out of scoring
+        # the clip as a face video: its most open mouth (the video refiner's reference) and its 20 % most open
+        # frames (the inside's colour) are left out of every method's scoring, the first with 3 frames either side
+        u = open_frame(lm[:n], pose[:n], 0)
+        near_u = [] if u is None else list(range(u - 3, u + 4))
+        shown = open_frames(lm[:n], pose[:n], 0, avoid=near_u)
+        left_out = set(near_u) | set(shown)
+        views = [(frames[t], track_image(frames[t]).landmarks) for t in shown] if method in VIDEO_METHODS else []
+        stage = stage_of(frames[0], rest, open_views=views)
         refiner, refined_inside = refiner if isinstance(refiner, tuple) else (refiner, False)
         if u is not None and refiner is not None and refiner.cfg.reference == "open":
             stage.reference = (frames[u], fit_head(lm[u], head_asset, identity=identity).arkit,
@@ -118,7 +132,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
         real_in: list[Any] = []
         got_in: list[Any] = []
         for t in range(n):
-            if u is not None and abs(t - u) <= 3:
+            if t in left_out:
                 continue
             arkit = fit_head(lm[t], head_asset, identity=identity).arkit
             img = renderer.frame(arkit, (pose[t] - pose[0]).astype(np.float32))
@@ -192,7 +206,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
 
     from core.animate import animate
     from core.audio.decode import Audio, load_audio
-    from core.face.geometry import mouth_aperture
+    from core.face.geometry import mouth_aperture, open_frames
     from core.face.media import iter_video_frames
     from core.face.tracker import MediaPipeTracker
     from core.metrics.mouth import inside, most_open, summarise
@@ -213,15 +227,25 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         Image.fromarray(photo).save(still)
         res = animate(Audio(a.samples[:n], a.sample_rate, a.sample_rate, 1, video.name), still, fps=25.0)
         want = mouth_aperture(res.landmarks)
-        real_ap, real_in = [], []
+        real_ap, real_in, real_lm = [], [], []
         with MediaPipeTracker(video=True) as tracker:
             for frame in iter_video_frames(video, max_frames=res.frames):
                 obs = tracker.track(frame)
                 real_ap.append(np.nan if obs is None else float(mouth_aperture(obs.landmarks[None])[0]))
                 real_in.append(None if obs is None else inside(frame, obs.landmarks))
-        theirs = summarise([real_in[i] for i in most_open(np.asarray(real_ap))])
-        stage = stage_of(photo)
+                real_lm.append(None if obs is None else obs.landmarks)
+        # the clip as a face video: its 20 % most open tracked frames (16 at most) give the inside's colour and are
+        # left out of every method's scoring
+        lms = np.stack([np.zeros((468, 3), np.float32) if x is None else x for x in real_lm])
+        shown = open_frames(lms, np.zeros((len(lms), 6)), 0, avoid=[t for t, x in enumerate(real_lm) if x is None])
+        scored = np.array(real_ap)
+        scored[shown] = np.nan
+        theirs = summarise([real_in[i] for i in most_open(scored)])
+        views = [(f, lms[t]) for t, f in enumerate(iter_video_frames(video, max_frames=max(shown) + 1))
+                 if t in shown]
+        stages = {False: stage_of(photo), True: stage_of(photo, open_views=views)}
         for method, net in methods.items():
+            stage = stages[method in VIDEO_METHODS]
             r = WarpRenderer(stage, 512, *(net if isinstance(net, tuple) else (net, False)))
             found: list[bool] = []
             aperture: list[float] = []
@@ -269,8 +293,8 @@ def main() -> int:
 
     net = None if args.plain_warp else load_refiner(args.refiner)
     video_net = None if args.plain_warp or args.video_refiner in ("", "none") else load_refiner(args.video_refiner)
-    methods = {"plain warp": None, **({"warp + refiner": net, "refined inside": (net, True)} if net is not None
-                                      else {}),
+    methods = {"plain warp": None, "plain, face video": None,
+               **({"warp + refiner": net, "refined inside": (net, True)} if net is not None else {}),
                **({"+ video ref": video_net} if video_net is not None else {})}
     if net is None:
         print("no refiner: the plain warp alone")

@@ -171,6 +171,36 @@ def mouth_aperture(landmarks: np.ndarray) -> np.ndarray:
     return lips / np.maximum(eyes, 1e-9)
 
 
+def open_frame(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, avoid: list[int] | None = None,
+               max_turn_deg: float = 12.0) -> int | None:
+    """The frame whose mouth is most open, among those turned less than ``max_turn_deg`` from the photo and at
+    least 3 frames from every frame in ``avoid`` (the targets); None if there is none."""
+    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
+    for t in avoid or []:
+        ok[max(0, t - 3) : t + 4] = False
+    ok[photo_index] = False
+    if not ok.any():
+        return None
+    a = np.where(ok, mouth_aperture(landmarks), -np.inf)
+    return int(np.argmax(a))
+
+
+def open_frames(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, share: float = 0.2, most: int = 16,
+                avoid: list[int] | None = None, max_turn_deg: float = 12.0) -> list[int]:
+    """The ``share`` most open frames (at most ``most``, evenly spread over that set's ranks; at least one) among
+    those turned less than ``max_turn_deg`` from the photo and not in ``avoid``; the photo itself left out."""
+    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
+    ok[photo_index] = False
+    ok[[t for t in avoid or [] if 0 <= t < len(ok)]] = False
+    idx = np.where(ok)[0]
+    if not len(idx):
+        return []
+    order = idx[np.argsort(mouth_aperture(landmarks[idx]))[::-1]][: max(1, int(round(share * len(idx))))]
+    if len(order) > most:
+        order = order[np.round(np.linspace(0, len(order) - 1, most)).astype(int)]
+    return sorted(int(t) for t in order)
+
+
 def lip_gap(landmarks: np.ndarray) -> np.ndarray:
     """(y13 − y14) / |lm33 − lm263| per frame, for canonical-frame landmarks (T, 468, 3): the signed vertical gap
     between the inner lips (negative when they overlap), linear in any motion — unlike ``mouth_aperture``, a

@@ -12,6 +12,7 @@ plain colour. The head at rest is the person with no expression; its 52 shape ke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -300,11 +301,13 @@ def bake_face(
     return np.clip(tex, 0, 255).astype(np.uint8), soft, (tone01[0], tone01[1], tone01[2])
 
 
-def person_mouth(rgb: np.ndarray, image_landmarks: np.ndarray) -> dict[str, tuple[float, float, float]]:
-    """The teeth, tongue-and-gums and mouth-socket colours of this person (``core.face.mouth``)."""
+def person_mouth(rgb: np.ndarray, image_landmarks: np.ndarray,
+                 open_views: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> dict[str, tuple[float, float, float]]:
+    """The teeth, tongue-and-gums and mouth-socket colours of this person (``core.face.mouth``; ``open_views``: a
+    face video's most open frames and their landmarks, whose inside is used where they show one)."""
     from core.face.mouth import mouth_colours, to_lab, to_rgb
 
-    m = mouth_colours(rgb, np.asarray(image_landmarks, np.float64))
+    m = mouth_colours(rgb, np.asarray(image_landmarks, np.float64), open_views)
     socket = to_lab(np.asarray(m.inside))[0] * np.array([SOCKET_L, 1.0, 1.0])
     return {"teeth": m.teeth, "gums_tongue": m.inside, "mouth_socket": to_rgb(socket)}
 
@@ -318,7 +321,7 @@ def _broad(a: np.ndarray, sigma: float = 24.0, step: int = 4) -> np.ndarray:
 
 def textured_head(
     rgb: np.ndarray, image_landmarks: np.ndarray, frame_landmarks: np.ndarray, rest: np.ndarray,
-    head: IctHead | None = None, with_hair: bool = True,
+    head: IctHead | None = None, with_hair: bool = True, open_views: Sequence[tuple[np.ndarray, np.ndarray]] = (),
 ) -> TexturedHead:
     """The person's head from one photo.
 
@@ -328,6 +331,8 @@ def textured_head(
         frame_landmarks: the same frame in the canonical head frame (468, 3), metres, pose removed.
         rest: the person at rest (468, 3) (``core.face.neutral``): identity is fitted to it, so the head is neutral.
         with_hair: give the head the photo's hair (``core.face.hair``; a bald head gets none).
+        open_views: (RGB, image landmarks) of a face video's most open mouths: the inside of the head's mouth
+            takes their colour (``core.face.mouth``).
     """
     from core.face.hair_mask import segment_hair
 
@@ -357,7 +362,7 @@ def textured_head(
     names = list(h.part_names)
     materials = [Material("skin", tone, atlas, 0.65), Material("iris", iris, iris_tex, 0.2),
                  Material("sclera", (0.9, 0.87, 0.84), sclera_tex, 0.2)]
-    plain = dict(PLAIN, **person_mouth(rgb, image_landmarks))
+    plain = dict(PLAIN, **person_mouth(rgb, image_landmarks, open_views))
     materials += [Material(p, plain[p], None, 0.35 if p == "teeth" else 0.6) for p in PLAIN]
     by_name = {m.name: i for i, m in enumerate(materials)}
     part_material = np.array([by_name["skin"] if n in SKIN_PARTS else by_name[n] for n in names])

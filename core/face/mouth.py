@@ -8,11 +8,18 @@ speakers ``bench_render`` scores, never dev-av), and a Lab offset fitted on the 
 warp, so that the rendered open mouth — the ICT head's tongue, gums and cavity in their shadow — has the real one's
 mean colour. Where the photo (or a face video's most open frame) shows teeth —
 bright, nearly colourless pixels inside the inner lip — their own colour is used instead of the fitted one.
+
+A face video shows more than the lips: its most open mouths (``open_views``: its 20 % most open frames, as the fit
+measured the real inside) show the person's own inside — how dark their cavity is in that light, how red the
+tongue — which the lips only hint at (two talkers with the same lips can have open mouths 15 L* apart). Where they
+show enough of it, that colour is used in place of the lips' prediction (the renderer's offset still added: the
+head's cavity is shaded as in the fit).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +35,8 @@ ASSET = Path(__file__).resolve().parents[1] / "assets" / "mouth_colours.json"
 LIPS_OUTER_RING = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 #: Fewer teeth pixels than this in the photo: its teeth are not shown, the fitted mean is used.
 MIN_TEETH_PIXELS = 30
+#: Fewer non-teeth pixels than this inside a face video's open mouths: too little seen, the lips' prediction is used.
+MIN_INSIDE_PIXELS = 60
 
 
 @dataclass
@@ -38,6 +47,7 @@ class MouthColours:
     inside: tuple[float, float, float]  # the lit tongue, gums and cavity
     teeth: tuple[float, float, float]
     teeth_from_photo: bool
+    inside_seen: bool = False  # the inside's colour is the face video's own, not predicted from the lips
 
 
 def to_lab(rgb01: np.ndarray) -> np.ndarray:
@@ -86,6 +96,18 @@ def teeth_lab(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     return lit_teeth(lab[teeth])
 
 
+def seen_mouth_lab(views: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(the mean colour of the inside, teeth left out, or None where too little of it is seen; the teeth's lit
+    colour, or None where too few are seen) over open mouths ``views`` — (RGB, image landmarks) each — by
+    ``core.metrics.mouth``'s rule, as the fit measured the real inside."""
+    labs = [image_lab(rgb)[lip_regions(rgb.shape, lm)[0]] for rgb, lm in views]
+    lab = np.concatenate(labs) if labs else np.zeros((0, 3), np.float32)
+    is_teeth = (lab[:, 0] >= TEETH_L) & (np.hypot(lab[:, 1], lab[:, 2]) <= TEETH_CHROMA)
+    rest, teeth = lab[~is_teeth], lab[is_teeth]
+    return (rest.mean(0) if len(rest) >= MIN_INSIDE_PIXELS else None,
+            lit_teeth(teeth) if len(teeth) >= MIN_TEETH_PIXELS else None)
+
+
 def lit_teeth(lab: np.ndarray) -> np.ndarray:
     """The teeth's lit colour from their pixels (N, 3) Lab: the 90th percentile of L*, the median a*, b* (the
     mean would sit on the teeth rule's own threshold; the renderer shades the lit colour back down)."""
@@ -97,25 +119,33 @@ def colour_model() -> dict[str, list[float]]:
     return dict(json.loads(ASSET.read_text()))
 
 
-def inside_lab(lips: np.ndarray) -> np.ndarray:
+def inside_lab(lips: np.ndarray, seen: np.ndarray | None = None) -> np.ndarray:
     """The inside's material colour for lips of CIELAB colour ``lips``: the fitted map to the real open mouth's
-    non-teeth inside, plus the correction that makes the renderer's open mouth (its geometry and shadow) come out
-    at the real one's colour (``render_offset``, fitted through the renderer)."""
+    non-teeth inside (or the inside ``seen`` in a face video, where there is one), plus the correction that makes
+    the renderer's open mouth (its geometry and shadow) come out at the real one's colour (``render_offset``,
+    fitted through the renderer)."""
     m = colour_model()
-    return (np.asarray(m["inside_offset"]) + np.asarray(m["inside_gain"]) * np.asarray(lips, np.float64)
-            + np.asarray(m.get("render_offset", (0.0, 0.0, 0.0)), np.float64))
+    real = (np.asarray(m["inside_offset"]) + np.asarray(m["inside_gain"]) * np.asarray(lips, np.float64)
+            if seen is None else np.asarray(seen, np.float64))
+    return real + np.asarray(m.get("render_offset", (0.0, 0.0, 0.0)), np.float64)
 
 
-def mouth_colours(rgb: np.ndarray, landmarks: np.ndarray) -> MouthColours:
-    """The person's mouth colours from a photo (uint8 RGB) and its 468 image-space landmarks."""
+def mouth_colours(rgb: np.ndarray, landmarks: np.ndarray,
+                  open_views: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> MouthColours:
+    """The person's mouth colours from a photo (uint8 RGB) and its 468 image-space landmarks, and from
+    ``open_views`` — (RGB, landmarks) of a face video's most open mouths — where there are: their inside's own
+    colour, and their teeth where the photo shows none."""
     m = colour_model()
     lips = lip_lab(rgb, landmarks)
     if lips is None:
         lips = np.asarray(m["lips_mean"])
     teeth = teeth_lab(rgb, landmarks)
+    seen, seen_teeth = seen_mouth_lab(open_views)
+    teeth = teeth if teeth is not None else seen_teeth
     return MouthColours(
         to_rgb(lips),
-        to_rgb(inside_lab(lips)),
+        to_rgb(inside_lab(lips, seen)),
         to_rgb(teeth if teeth is not None else np.asarray(m["teeth_mean"])),
         teeth is not None,
+        seen is not None,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from core.face.canonical import canonical_face
-from core.face.geometry import disentangle
+from core.face.geometry import disentangle, open_frames
 from core.face.head import TexturedHead, textured_head
 from core.face.media import is_video, iter_video_frames, load_image
 from core.face.mesh import TexturedFace, textured_face
@@ -41,6 +41,7 @@ class Reconstruction:
     expression_landmarks: np.ndarray  # (T, 468, 3) canonical-frame landmarks of every frame
     fps: float  # 0 for a photo
     source: str
+    image_landmarks: np.ndarray | None = None  # (T, 468, 3) each frame's tracked landmarks in its pixels
 
     def full_head(self) -> TexturedHead:
         """The head; reconstructing with ``head=False`` and then asking for it is a programming error."""
@@ -62,7 +63,8 @@ def reconstruct_image(
     identity = rest_of(parts.expression_landmarks[0], canonical_face())
     face = textured_face(rgb, obs.landmarks, identity)
     full = textured_head(rgb, obs.landmarks, parts.expression_landmarks[0], identity) if head else None
-    return Reconstruction(face, full, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source)
+    return Reconstruction(face, full, identity, 0, parts.pose, parts.expression_landmarks, 0.0, source,
+                          obs.landmarks[None])
 
 
 def reconstruct(path: str | Path, progress: Callable[[float], None] | None = None, head: bool = True) -> Reconstruction:
@@ -80,9 +82,19 @@ def reconstruct(path: str | Path, progress: Callable[[float], None] | None = Non
     track = track_video(path, max_frames=MAX_VIDEO_FRAMES, progress=progress)
     parts = disentangle(to_camera_frame(track.landmarks), canonical_face())
     k = parts.frontal_index
-    *_, frame = iter_video_frames(path, max_frames=k + 1)  # re-read the one frame the texture needs
+    frames = video_frames(path, [k] + (open_frames(parts.expression_landmarks, parts.pose, k) if head else []))
+    frame = frames.pop(k)
     identity = rest_of(parts.expression_landmarks, canonical_face())
     face = textured_face(frame, track.landmarks[k], identity)
-    full = textured_head(frame, track.landmarks[k], parts.expression_landmarks[k], identity) if head else None
+    open_views = [(rgb, track.landmarks[t]) for t, rgb in frames.items()]  # the inside of the mouth's colour
+    full = (textured_head(frame, track.landmarks[k], parts.expression_landmarks[k], identity, open_views=open_views)
+            if head else None)
     log.info("%s: mesh from frame %d of %d (most frontal), at rest", path, k, len(track.landmarks))
-    return Reconstruction(face, full, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path))
+    return Reconstruction(face, full, identity, k, parts.pose, parts.expression_landmarks, track.fps, str(path),
+                          track.landmarks)
+
+
+def video_frames(path: str | Path, wanted: list[int]) -> dict[int, np.ndarray]:
+    """The frames ``wanted`` of a video, by index (read in one pass; the others are not kept)."""
+    want = set(wanted)
+    return {t: rgb for t, rgb in enumerate(iter_video_frames(path, max_frames=max(want) + 1)) if t in want}

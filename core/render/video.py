@@ -7,19 +7,22 @@ the one given) muxed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.errors import ParleyError
+from core.face.geometry import open_frame, open_frames
 from core.render.warp import Stage, WarpRenderer, make_stage
 
 
-def stage_of(rgb: np.ndarray, rest: np.ndarray | None = None, source: str = "image") -> Stage:
+def stage_of(rgb: np.ndarray, rest: np.ndarray | None = None, source: str = "image",
+             open_views: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Stage:
     """The stage of one picture: tracked, its head fitted (identity on ``rest`` — the person at rest, from more
-    frames when there are — else on the picture's own rest) and placed in it."""
+    frames when there are — else on the picture's own rest) and placed in it; ``open_views`` (RGB, image landmarks
+    of the same footage's most open mouths) give the inside of the mouth its colour."""
     from core.face.canonical import canonical_face
     from core.face.geometry import disentangle
     from core.face.head import textured_head
@@ -29,15 +32,15 @@ def stage_of(rgb: np.ndarray, rest: np.ndarray | None = None, source: str = "ima
     obs = track_image(rgb, source=source)
     frame = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
     rest = rest if rest is not None else rest_of(frame, canonical_face())
-    return make_stage(rgb, obs.landmarks, textured_head(rgb, obs.landmarks, frame, rest))
+    return make_stage(rgb, obs.landmarks, textured_head(rgb, obs.landmarks, frame, rest, open_views=open_views))
 
 
 def stage_from(face: str | Path) -> Stage:
     """The stage of a photo, or of a face video's most frontal frame (its rest from all its frames, and its most
-    open mouth as the refiner's reference)."""
+    open mouth as the refiner's reference and the colour of the mouth's inside)."""
     from core.face.ict import fit_head, load_head
-    from core.face.media import is_video, iter_video_frames, load_image
-    from core.face.reconstruct import reconstruct
+    from core.face.media import is_video, load_image
+    from core.face.reconstruct import reconstruct, video_frames
 
     path = Path(face)
     if not is_video(path):
@@ -45,30 +48,15 @@ def stage_from(face: str | Path) -> Stage:
     rec = reconstruct(path, head=False)
     k = rec.frame_index
     u = open_frame(rec.expression_landmarks, rec.pose, k)
-    wanted = {k} | ({u} if u is not None else set())
-    frames = {t: rgb for t, rgb in enumerate(iter_video_frames(path, max_frames=max(wanted) + 1)) if t in wanted}
-    stage = stage_of(frames[k], rec.identity, str(path))
+    shown = open_frames(rec.expression_landmarks, rec.pose, k)  # the inside of the mouth's colour
+    frames = video_frames(path, [k, *shown] + ([u] if u is not None else []))
+    lm = rec.image_landmarks
+    stage = stage_of(frames[k], rec.identity, str(path), [] if lm is None else [(frames[t], lm[t]) for t in shown])
     if u is not None:  # the hybrid embedding: the video's most open mouth shows the refiner the person's teeth
         identity = fit_head(rec.identity, load_head(), expression=False).identity
         arkit = fit_head(rec.expression_landmarks[u], load_head(), identity=identity).arkit
         stage.reference = (frames[u], arkit, (rec.pose[u] - rec.pose[k]).astype(np.float32))
     return stage
-
-
-def open_frame(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, avoid: list[int] | None = None,
-               max_turn_deg: float = 12.0) -> int | None:
-    """The frame whose mouth is most open, among those turned less than ``max_turn_deg`` from the photo and at
-    least 3 frames from every frame in ``avoid`` (the targets); None if there is none."""
-    from core.face.geometry import mouth_aperture
-
-    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
-    for t in avoid or []:
-        ok[max(0, t - 3) : t + 4] = False
-    ok[photo_index] = False
-    if not ok.any():
-        return None
-    a = np.where(ok, mouth_aperture(landmarks), -np.inf)
-    return int(np.argmax(a))
 
 
 def read_result(path: str | Path) -> tuple[float, np.ndarray, np.ndarray, dict[str, Any]]:

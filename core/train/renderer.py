@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.face.geometry import open_frame
 from core.models.refiner import RefinerConfig, RefinerNet
-from core.render.video import open_frame
 
 REPO = Path(__file__).resolve().parents[2]
 #: The held-out speaker whose clips (not the benchmark's) choose the training step to keep.

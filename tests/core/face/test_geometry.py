@@ -56,3 +56,32 @@ def test_canonical_face_is_frontal_and_symmetric() -> None:
     pairs = mirror_pairs(can)
     mirrored = can[pairs] * np.array([-1, 1, 1])
     assert np.abs(mirrored - can).mean() < 0.004  # symmetric to a few millimetres
+
+
+def test_the_open_reference_is_the_widest_mouth_away_from_the_targets() -> None:
+    from core.face.canonical import canonical_face
+    from core.face.geometry import open_frame
+
+    lm = np.repeat(canonical_face()[None], 30, 0).astype(np.float32)
+    lm[:, 14, 1] -= np.linspace(0, 0.01, 30)[:, None][:, 0]  # the lower inner lip drops further each frame
+    pose = np.zeros((30, 6), np.float32)
+    assert open_frame(lm, pose, 0) == 29
+    assert open_frame(lm, pose, 0, avoid=[28]) == 24  # 3 frames either side of a target are left alone
+    pose[20:, 1] = np.radians(20)  # turned away: not a reference
+    assert open_frame(lm, pose, 0) == 19
+    assert open_frame(lm[:1], pose[:1], 0) is None
+
+
+def test_the_open_frames_are_the_widest_fifth_spread_over_their_ranks() -> None:
+    from core.face.canonical import canonical_face
+    from core.face.geometry import open_frames
+
+    lm = np.repeat(canonical_face()[None], 100, 0).astype(np.float32)
+    lm[:, 14, 1] -= np.linspace(0, 0.01, 100)  # the lower inner lip drops further each frame
+    pose = np.zeros((100, 6), np.float32)
+    assert open_frames(lm, pose, 0, most=50) == list(range(80, 100))  # the widest 20 % of the 99 beside the photo
+    assert open_frames(lm, pose, 0, most=5) == [80, 85, 89, 94, 99]  # spread over those ranks
+    pose[90:, 1] = np.radians(20)  # turned away: not shown
+    assert max(open_frames(lm, pose, 0)) == 89 and 95 not in open_frames(lm, pose, 0, avoid=[95])
+    assert open_frames(lm[:1], pose[:1], 0) == []
+

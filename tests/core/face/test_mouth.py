@@ -36,3 +36,46 @@ def test_teeth_the_photo_shows_give_their_own_colour() -> None:
     want = cv2.cvtColor(np.array([[[235, 228, 205]]], np.float32) / 255, cv2.COLOR_RGB2LAB)[0, 0]
     assert np.linalg.norm(got - want) < 3
     assert len(LIPS_INNER) == 20
+
+
+def _opened(rgb: np.ndarray, lm: np.ndarray, fill: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The photo with its inner lip ring opened and the opening painted ``fill``."""
+    from core.face.mouth import lip_regions
+
+    shown, lm2 = rgb.copy(), lm.copy()
+    lower = [14, 87, 178, 88, 95, 317, 402, 318, 324]
+    lm2[lower, 1] += 0.06 * (lm[152, 1] - lm[10, 1])
+    shown[lip_regions(rgb.shape, lm2)[0]] = fill
+    return shown, lm2
+
+
+def test_a_face_videos_open_mouth_gives_the_inside_its_own_colour() -> None:
+    from core.face.mouth import colour_model, image_lab, lip_regions, mouth_colours, seen_mouth_lab, to_lab
+
+    rgb, lm, _, _ = photo_and_landmarks()
+    photo_only = mouth_colours(rgb, lm)
+    assert not photo_only.inside_seen
+    dark = _opened(rgb, lm, (40, 12, 14))  # a deep, dark red cavity
+    seen, no_teeth = seen_mouth_lab([dark])
+    assert seen is not None and no_teeth is None
+    want = image_lab(dark[0])[lip_regions(dark[0].shape, dark[1])[0]].mean(0)
+    assert np.linalg.norm(seen - want) < 0.5
+    # several views: their pixels pooled (a second, lighter one pulls the mean up)
+    pooled, _ = seen_mouth_lab([dark, _opened(rgb, lm, (90, 40, 40))])
+    assert pooled is not None and pooled[0] > seen[0] + 5
+    m = mouth_colours(rgb, lm, open_views=[dark])
+    assert m.inside_seen and m.lips == photo_only.lips
+    # the material is the colour seen plus the renderer's shading offset: darker than the lips' prediction here
+    got = to_lab(np.asarray(m.inside))[0]
+    assert np.linalg.norm(got - (seen + np.asarray(colour_model()["render_offset"]))) < 1.5
+    assert got[0] < to_lab(np.asarray(photo_only.inside))[0][0] - 5
+    # an open view of teeth only shows no inside: the lips' prediction stays, and the teeth are the view's
+    teeth_only = mouth_colours(rgb, lm, open_views=[_opened(rgb, lm, (235, 228, 205))])
+    assert not teeth_only.inside_seen and teeth_only.inside == photo_only.inside and teeth_only.teeth_from_photo
+
+
+def test_an_open_view_with_no_mouth_open_changes_nothing() -> None:
+    from core.face.mouth import mouth_colours
+
+    rgb, lm, _, _ = photo_and_landmarks()
+    assert mouth_colours(rgb, lm, open_views=[(rgb, lm)]).inside == mouth_colours(rgb, lm).inside

@@ -135,3 +135,42 @@ def test_a_video_keeps_every_frame_of_the_result(tmp_path: Path) -> None:
     out = encode_video((np.full((32, 32, 3), i % 200, np.uint8) for i in range(n)), 32, 30.0, DEMO_AUDIO,
                        tmp_path / "v.mp4")
     assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == n
+
+
+def test_a_face_videos_open_mouth_colours_the_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.face import mouth
+    from core.face.geometry import mouth_aperture
+    from core.render.video import stage_from
+    from tests.conftest import FIXTURE_VIDEO
+
+    calls: list[tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]] = []
+    real = mouth.mouth_colours
+
+    def spy(rgb: np.ndarray, lm: np.ndarray, open_views=()):  # type: ignore[no-untyped-def]
+        calls.append((rgb, lm, list(open_views)))
+        return real(rgb, lm, open_views)
+
+    monkeypatch.setattr(mouth, "mouth_colours", spy)
+    stage = stage_from(FIXTURE_VIDEO)
+    assert len(calls) == 1
+    photo, photo_lm, views = calls[0]
+    assert np.array_equal(photo, stage.rgb) and 1 <= len(views) <= 16  # the video's most open frames were given
+    assert all(not np.array_equal(rgb, photo) for rgb, _ in views)
+    opening = mouth_aperture(np.stack([lm for _, lm in views]))
+    assert opening.mean() > mouth_aperture(photo_lm[None])[0] + 0.05  # open mouths
+    want = real(photo, photo_lm, views)
+    assert want.inside_seen  # the fixture's open mouths show their inside
+    got = {m.name: m.colour for m in stage.head.materials}
+    assert np.allclose(got["gums_tongue"], want.inside)
+    assert not np.allclose(got["gums_tongue"], real(photo, photo_lm).inside, atol=0.02)
+
+
+def test_the_head_made_from_a_face_video_has_the_same_inside_as_its_render() -> None:
+    from core.face.reconstruct import reconstruct
+    from core.render.video import stage_from
+    from tests.conftest import FIXTURE_VIDEO
+
+    head = reconstruct(FIXTURE_VIDEO).full_head()
+    colour = {m.name: m.colour for m in head.materials}["gums_tongue"]
+    assert np.allclose(colour, {m.name: m.colour for m in stage_from(FIXTURE_VIDEO).head.materials}["gums_tongue"],
+                       atol=0.03)

@@ -73,17 +73,3 @@ def test_person_fine_tune_writes_a_personal_checkpoint(talk: Path, tmp_path: Pat
     assert "not Parley's to ship" in capsys.readouterr().err
     assert main(["train", "renderer", "--person", str(FIXTURE_VIDEO), "--out", str(tmp_path / "y.pt")]) != 0
     assert "at least 5 s" in capsys.readouterr().err and not (tmp_path / "y.pt").exists()
-
-
-def test_the_open_reference_is_the_widest_mouth_away_from_the_targets() -> None:
-    from core.face.canonical import canonical_face
-    from core.render.video import open_frame
-
-    lm = np.repeat(canonical_face()[None], 30, 0).astype(np.float32)
-    lm[:, 14, 1] -= np.linspace(0, 0.01, 30)[:, None][:, 0]  # the lower inner lip drops further each frame
-    pose = np.zeros((30, 6), np.float32)
-    assert open_frame(lm, pose, 0) == 29
-    assert open_frame(lm, pose, 0, avoid=[28]) == 24  # 3 frames either side of a target are left alone
-    pose[20:, 1] = np.radians(20)  # turned away: not a reference
-    assert open_frame(lm, pose, 0) == 19
-    assert open_frame(lm[:1], pose[:1], 0) is None
