@@ -6,8 +6,9 @@ expression fitted) into the photo; it takes the photo's colour where the photo s
 behind the nose, inside the face oval MediaPipe tracked), fading over a few texels into the person's skin tone,
 which fills everything else: sides, ears, neck, the back of the head. Nothing is stretched from a grazing view.
 Eyes get an iris in the colour measured between the photo's eyelids; teeth, gums, tongue and the mouth's inside take
-the person's colours (``core.face.mouth``: from the lips, and from the teeth where the photo shows them); lashes a
-plain colour. The head at rest is the person with no expression; its 52 shape keys are the ARKit shapes.
+the person's colours (``core.face.mouth``: from the lips, from the teeth where the photo shows them, and from a face
+video's own open mouths where there is one); lashes a plain colour. The head at rest is the person with no
+expression; its 52 shape keys are the ARKit shapes.
 """
 
 from __future__ import annotations
