@@ -33,7 +33,7 @@ def clip_colours(source: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]
     from core.face.media import iter_video_frames
     from core.face.mouth import image_lab, lip_lab, lip_regions
     from core.face.tracker import MediaPipeTracker
-    from core.metrics.mouth import TEETH_CHROMA, TEETH_L, most_open
+    from core.metrics.mouth import most_open, teeth_pixels
 
     frames = list(iter_video_frames(source))
     with MediaPipeTracker(video=True) as tracker:
@@ -49,7 +49,7 @@ def clip_colours(source: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]
             continue
         sel, _ = lip_regions(frames[i].shape, obs.landmarks)
         lab = image_lab(frames[i])[sel]
-        is_teeth = (lab[:, 0] >= TEETH_L) & (np.hypot(lab[:, 1], lab[:, 2]) <= TEETH_CHROMA)
+        is_teeth = teeth_pixels(lab)
         inside.append(lab[~is_teeth])
         teeth.append(lab[is_teeth])
     if lips is None or not inside:

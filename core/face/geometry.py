@@ -171,14 +171,20 @@ def mouth_aperture(landmarks: np.ndarray) -> np.ndarray:
     return lips / np.maximum(eyes, 1e-9)
 
 
+def _facing_like(pose: np.ndarray, photo_index: int, max_turn_deg: float) -> np.ndarray:
+    """(T,) bool: the frames turned less than ``max_turn_deg`` from the photo's, the photo itself left out."""
+    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
+    ok[photo_index] = False
+    return ok
+
+
 def open_frame(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, avoid: list[int] | None = None,
                max_turn_deg: float = 12.0) -> int | None:
     """The frame whose mouth is most open, among those turned less than ``max_turn_deg`` from the photo and at
     least 3 frames from every frame in ``avoid`` (the targets); None if there is none."""
-    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
+    ok = _facing_like(pose, photo_index, max_turn_deg)
     for t in avoid or []:
         ok[max(0, t - 3) : t + 4] = False
-    ok[photo_index] = False
     if not ok.any():
         return None
     a = np.where(ok, mouth_aperture(landmarks), -np.inf)
@@ -189,8 +195,7 @@ def open_frames(landmarks: np.ndarray, pose: np.ndarray, photo_index: int, share
                 avoid: list[int] | None = None, max_turn_deg: float = 12.0) -> list[int]:
     """The ``share`` most open frames (at most ``most``, evenly spread over that set's ranks; at least one) among
     those turned less than ``max_turn_deg`` from the photo and not in ``avoid``; the photo itself left out."""
-    ok = np.degrees(np.linalg.norm(pose[:, :3] - pose[photo_index, :3], axis=1)) < max_turn_deg
-    ok[photo_index] = False
+    ok = _facing_like(pose, photo_index, max_turn_deg)
     ok[[t for t in avoid or [] if 0 <= t < len(ok)]] = False
     idx = np.where(ok)[0]
     if not len(idx):

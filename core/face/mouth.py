@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.metrics.mouth import TEETH_CHROMA, TEETH_L
+from core.metrics.mouth import teeth_pixels
 from core.metrics.regions import LIPS_INNER
 
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "mouth_colours.json"
@@ -90,7 +90,7 @@ def teeth_lab(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
     """The mean colour of the teeth the image shows inside the inner lip, or None when it shows too few."""
     inside, _ = lip_regions(rgb.shape, landmarks)
     lab = image_lab(rgb)[inside]
-    teeth = (lab[:, 0] >= TEETH_L) & (np.hypot(lab[:, 1], lab[:, 2]) <= TEETH_CHROMA)
+    teeth = teeth_pixels(lab)
     if teeth.sum() < MIN_TEETH_PIXELS:
         return None
     return lit_teeth(lab[teeth])
@@ -102,7 +102,7 @@ def seen_mouth_lab(views: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.n
     ``core.metrics.mouth``'s rule, as the fit measured the real inside."""
     labs = [image_lab(rgb)[lip_regions(rgb.shape, lm)[0]] for rgb, lm in views]
     lab = np.concatenate(labs) if labs else np.zeros((0, 3), np.float32)
-    is_teeth = (lab[:, 0] >= TEETH_L) & (np.hypot(lab[:, 1], lab[:, 2]) <= TEETH_CHROMA)
+    is_teeth = teeth_pixels(lab)
     rest, teeth = lab[~is_teeth], lab[is_teeth]
     return (rest.mean(0) if len(rest) >= MIN_INSIDE_PIXELS else None,
             lit_teeth(teeth) if len(teeth) >= MIN_TEETH_PIXELS else None)

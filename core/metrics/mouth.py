@@ -19,6 +19,11 @@ TEETH_L, TEETH_CHROMA = 60.0, 25.0
 MIN_PIXELS = 12
 
 
+def teeth_pixels(lab: np.ndarray) -> np.ndarray:
+    """Which of the pixels (N, 3) CIELAB are teeth: bright and nearly colourless."""
+    return (lab[:, 0] >= TEETH_L) & (np.hypot(lab[:, 1], lab[:, 2]) <= TEETH_CHROMA)
+
+
 @dataclass
 class Inside:
     """One frame's mouth inside: the sum of its pixels' Lab values, their count and how many are teeth."""
@@ -38,7 +43,7 @@ def inside(rgb: np.ndarray, landmarks: np.ndarray) -> Inside | None:
     if int(sel.sum()) < MIN_PIXELS:
         return None
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[sel]
-    teeth = (lab[:, 0] >= TEETH_L) & (np.hypot(lab[:, 1], lab[:, 2]) <= TEETH_CHROMA)
+    teeth = teeth_pixels(lab)
     return Inside(lab.sum(0).astype(np.float64), int(sel.sum()), int(teeth.sum()))
 
 
