@@ -33,13 +33,17 @@ class Inside:
     teeth: int
 
 
+def inside_mask(shape: tuple[int, ...], landmarks: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels inside the inner lip ring of 468 image-space ``landmarks`` (the lip line left out)."""
+    mask = np.zeros(shape[:2], np.uint8)
+    ring = np.round(np.asarray(landmarks)[list(LIPS_INNER), :2] * 4).astype(np.int32)
+    cv2.fillPoly(mask, [ring], (1,), lineType=cv2.LINE_8, shift=2)
+    return cv2.erode(mask, np.ones((3, 3), np.uint8)).astype(bool)  # the lip line itself is not inside
+
+
 def inside(rgb: np.ndarray, landmarks: np.ndarray) -> Inside | None:
     """The inside of the mouth in an RGB uint8 image with its 468 image-space landmarks; None when it is shut."""
-    h, w = rgb.shape[:2]
-    mask = np.zeros((h, w), np.uint8)
-    ring = np.round(landmarks[list(LIPS_INNER), :2] * 4).astype(np.int32)
-    cv2.fillPoly(mask, [ring], (1,), lineType=cv2.LINE_8, shift=2)
-    sel = cv2.erode(mask, np.ones((3, 3), np.uint8)).astype(bool)  # the lip line itself is not inside
+    sel = inside_mask(rgb.shape, landmarks)
     if int(sel.sum()) < MIN_PIXELS:
         return None
     lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[sel]

@@ -32,7 +32,14 @@ def stage_of(rgb: np.ndarray, rest: np.ndarray | None = None, source: str = "ima
     obs = track_image(rgb, source=source)
     frame = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
     rest = rest if rest is not None else rest_of(frame, canonical_face())
-    return make_stage(rgb, obs.landmarks, textured_head(rgb, obs.landmarks, frame, rest, open_views=open_views))
+    stage = make_stage(rgb, obs.landmarks, textured_head(rgb, obs.landmarks, frame, rest, open_views=open_views))
+    if open_views:  # the head's teeth and inside drawn as the video shows this person's (``core.render.inside``)
+        from core.face.ict import fit_head, load_head
+        from core.render.inside import match_inside
+
+        identity = fit_head(rest, load_head(), expression=False).identity
+        stage.inside_match = match_inside(stage, open_views, identity)
+    return stage
 
 
 def stage_from(face: str | Path) -> Stage:

@@ -15,7 +15,7 @@ has to beat: its teeth are not the person's, and a big turn stretches the hair.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -25,6 +25,9 @@ from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
 from core.face.head import TexturedHead, albedo, material_textures
 from core.face.ict import load_head
 from core.face.raster import rasterize
+
+if TYPE_CHECKING:
+    from core.render.inside import InsideMatch
 
 #: The longest output side Parley renders (memory and time grow with its square).
 MAX_SIZE = 2048
@@ -52,6 +55,8 @@ class Stage:
     #: another frame of the same footage for the refiner's reference (a face video's most open mouth): its RGB (the
     #: photo's size), ARKit weights (52,) and pose (6,) relative to the photo's
     reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: how the head's mouth was matched to a face video's open mouths (``core.render.inside``), where it was
+    inside_match: InsideMatch | None = None
 
 
 def photo_vertices(head: TexturedHead) -> np.ndarray:
@@ -105,6 +110,9 @@ class WarpRenderer:
         # inside (the person's teeth and cavity colours) is laid back over it (issue 22, ``bench_render``)
         self.refined_inside = refined_inside
         self.inner_mask = np.zeros((self.height, self.width), np.float32)
+        #: each drawn inside pixel's material (teeth, tongue and gums, socket), -1 elsewhere: what the last frame
+        #: showed of the mouth (``core.render.inside`` matches it to a face video's)
+        self.inner_part = np.full((self.height, self.width), -1, np.int16)
         # the refiner's window: a square on the mouth, as wide as the face is between the cheeks, following the
         # mouth frame by frame (``window``); the photo's own is the reference
         pts = self._ict.at_points(expr)
@@ -140,7 +148,10 @@ class WarpRenderer:
         head = self.stage.head
         v = self._posed(arkit, pose)
         p = self.stage.to_image.apply(v[None])[0]
-        self.window = self._window_at(self._ict.at_points(v))
+        points = self._ict.at_points(v)
+        self.window = self._window_at(points)
+        #: the frame's 468 MediaPipe points where the head puts them (x, y output pixels)
+        self.landmarks = (self.stage.to_image.apply(points[None])[0][:, :2] * self.scale).astype(np.float32)
         xy, z = p[:, :2] * self.scale, p[:, 2]
         tris = head.triangles[self.keep]
         t_xy = xy[tris]
@@ -168,6 +179,8 @@ class WarpRenderer:
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float32), np.arange(self.height, dtype=np.float32))
         out = cv2.remap(self.photo, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        self.inner_mask[:] = 0.0
+        self.inner_part[:] = -1
         if hit.any():  # what the photo never showed: the mouth's inside, teeth, tongue — the head's own colours
             inner = np.isin(head.material[tri], self.inner)
             if inner.any():
@@ -176,10 +189,8 @@ class WarpRenderer:
                 colour = _shaded(albedo(head, self.textures, tri[inner], uv, plain_scale=INNER_GAIN), shade)
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
-                self.inner_mask[:] = 0.0
                 self.inner_mask[rows[inner], cols[inner]] = 1.0
-        else:
-            self.inner_mask[:] = 0.0
+                self.inner_part[rows[inner], cols[inner]] = head.material[tri[inner]]
         frame = np.clip(out, 0, 255).astype(np.uint8)
         return self._refined(frame) if self.refiner is not None else frame
 
