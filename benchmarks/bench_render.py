@@ -17,12 +17,15 @@
 3. **Driven by audio on dev-av photos**: each interview's first frame is the photo and its first ``--dev-seconds``
    of audio the voice; ``core.animate`` makes the result, the renderer plays it; MediaPipe must find the face in
    the rendered frames (target ≥ 95 %), and the rendered mouth's aperture must follow the result's (r ≥ 0.7).
-   A strip of frames per clip goes to ``--out`` (outside the repository: dev-av stays out of it).
+   A strip of frames per clip and method goes to ``--out`` (outside the repository: dev-av stays out of it), and
+   ``CLIP_mouths.png``: the mouths of the real talker's most open scored frames (top row), then each method's
+   (a row each, in the table's order), as the inside's colour is measured.
 4. **Inside of the mouth** (GRID and dev-av): the mean CIELAB colour of the inner lip's inside over the real
    talker's 20 % most open frames, rendered against real (dE), and the share of teeth (``core.metrics.mouth``).
    "plain, face video" is the plain warp given the clip as a face video: the inside's colour from its 20 % most
    open frames (16 at most; GRID: within 12° of the photo's turn, as ``parley render`` picks them; dev-av: of the
-   frames tracked), frames then left out of every method's scoring.
+   frames tracked), the head's teeth and inside then matched to them through the warp (``core.render.inside``);
+   those frames are left out of every method's scoring.
 """
 
 from __future__ import annotations
@@ -161,6 +164,28 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
     return rows
 
 
+def _mouth_crop(img: np.ndarray, landmarks: np.ndarray, side: int = 96) -> np.ndarray:
+    """A ``side``² square on the mouth of ``img`` (RGB), 1.6 mouth widths across, for the eye to compare."""
+    import cv2
+
+    from core.render.warp import MOUTH
+
+    lm = np.asarray(landmarks)[:, :2]
+    cx, cy = lm[MOUTH].mean(0)
+    half = 0.8 * float(np.linalg.norm(lm[MOUTH[0]] - lm[MOUTH[1]]))
+    s = side / max(2 * half, 1.0)
+    to_crop = np.array([[s, 0.0, side / 2 - s * cx], [0.0, s, side / 2 - s * cy]])
+    return cv2.warpAffine(np.ascontiguousarray(img), to_crop, (side, side), flags=cv2.INTER_AREA,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _row(crops: list[np.ndarray | None], n: int = 6, side: int = 96) -> np.ndarray:
+    """The first ``n`` crops side by side (grey where a frame had no face)."""
+    got = [c if c is not None else np.full((side, side, 3), 128, np.uint8) for c in crops[:n]]
+    got += [np.full((side, side, 3), 128, np.uint8)] * (n - len(got))
+    return np.concatenate(got, 1)
+
+
 def _colour(mine: Any, theirs: Any) -> tuple[float, ...]:
     """dE between the rendered and the real inside, rendered teeth share %, real teeth share %, then the rendered
     and the real inside's mean L*, a*, b*; NaN where shut."""
@@ -227,13 +252,14 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         Image.fromarray(photo).save(still)
         res = animate(Audio(a.samples[:n], a.sample_rate, a.sample_rate, 1, video.name), still, fps=25.0)
         want = mouth_aperture(res.landmarks)
-        real_ap, real_in, real_lm = [], [], []
+        real_ap, real_in, real_lm, real_crops = [], [], [], []
         with MediaPipeTracker(video=True) as tracker:
             for frame in iter_video_frames(video, max_frames=res.frames):
                 obs = tracker.track(frame)
                 real_ap.append(np.nan if obs is None else float(mouth_aperture(obs.landmarks[None])[0]))
                 real_in.append(None if obs is None else inside(frame, obs.landmarks))
                 real_lm.append(None if obs is None else obs.landmarks)
+                real_crops.append(None if obs is None else _mouth_crop(frame, obs.landmarks))
         # the clip as a face video: its 20 % most open tracked frames (16 at most) give the inside's colour and are
         # left out of every method's scoring
         lms = np.stack([np.zeros((468, 3), np.float32) if x is None else x for x in real_lm])
@@ -244,6 +270,8 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         views = [(f, lms[t]) for t, f in enumerate(iter_video_frames(video, max_frames=max(shown) + 1))
                  if t in shown]
         stages = {False: stage_of(photo), True: stage_of(photo, open_views=views)}
+        # the mouths a person compares: the real talker's most open scored frames, then each method's (one row each)
+        sheet = [_row([real_crops[i] for i in most_open(scored)])]
         for method, net in methods.items():
             stage = stages[method in VIDEO_METHODS]
             r = WarpRenderer(stage, 512, *(net if isinstance(net, tuple) else (net, False)))
@@ -251,6 +279,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
             aperture: list[float] = []
             insides: list[Any] = []
             strip: list[np.ndarray] = []
+            crops: list[np.ndarray | None] = []
             t0 = time.perf_counter()
             with MediaPipeTracker(video=True) as tracker:
                 for t in range(res.frames):
@@ -259,6 +288,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
                     found.append(obs is not None)
                     aperture.append(np.nan if obs is None else float(mouth_aperture(obs.landmarks[None])[0]))
                     insides.append(None if obs is None else inside(img, obs.landmarks))
+                    crops.append(None if obs is None else _mouth_crop(img, obs.landmarks))
                     if t % max(1, res.frames // 6) == 0 and len(strip) < 6:
                         strip.append(img)
             took = (time.perf_counter() - t0) / res.frames
@@ -270,6 +300,8 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
                   f"{took:8.3f} {de:9.1f} {teeth:7.1f} {teeth_real:6.1f}  {_lab(lab)}")
             if strip:
                 Image.fromarray(np.concatenate(strip, 1)).save(out / f"{video.stem}_{method.replace(' ', '_')}.png")
+            sheet.append(_row([crops[i] for i in most_open(ap)]))
+        Image.fromarray(np.concatenate(sheet, 0)).save(out / f"{video.stem}_mouths.png")
     print("targets: face found ≥ 95 % of frames, aperture r ≥ 0.7 (issue 14); inside dE ≤ 7 and teeth ≥ half the "
           "real share (issue 22)")
 

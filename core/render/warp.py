@@ -8,7 +8,8 @@ colour, blended by how surely the photo saw that texel; eyes, teeth, tongue and 
 head's own materials. In practice it is one backward flow: each pixel on the posed head looks up where the same
 point of the surface was in the photo; around the head that flow is carried smoothly onto the hair, ears and neck
 and fades into the still background (no holes, no ghost of the old face); the mouth's inside, teeth and tongue,
-which the photo never showed, take the head's own colours. This is the plain warp the neural renderer (issue 14)
+which the photo never showed, take the head's own colours, in the mouth's shadow: darker the deeper behind the lips,
+and darker as the lips close (a slit lets little light in: ``slit_light``). This is the plain warp the neural renderer (issue 14)
 has to beat: its teeth are not the person's, and a big turn stretches the hair.
 """
 
@@ -39,6 +40,13 @@ CHEEKS = (234, 454)
 MOUTH_SHADOW_DEPTH = 0.035
 MOUTH_SHADOW = 0.4
 INNER_GAIN = 1.0
+#: A mouth barely open lets little light in: below this gap between the inner lips (metres) its whole inside —
+#: teeth too — darkens with the gap, to ``SLIT_FLOOR`` of its colour's L* when the lips meet (a GRID talker's
+#: 2–5 mm opening is a dark line, not a row of teeth).
+SLIT_GAP = 0.008
+SLIT_FLOOR = 0.4
+#: MediaPipe's inner-lip middles (upper, lower): the gap.
+INNER_LIPS = (13, 14)
 #: Over what share of the output's size (inside the head's outline) its flow blends into the flow around it.
 SEAM_FEATHER = 0.012
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
@@ -186,6 +194,7 @@ class WarpRenderer:
             if inner.any():
                 uv = np.einsum("nk,nkc->nc", r.bary[hit][inner], head.uv[head.triangles_uv[tri[inner]]])
                 shade = np.einsum("nk,nk->n", r.bary[hit][inner], self.inner_shade[head.triangles[tri[inner]]])
+                shade = shade * slit_light(float(np.linalg.norm(points[INNER_LIPS[0]] - points[INNER_LIPS[1]])))
                 colour = _shaded(albedo(head, self.textures, tri[inner], uv, plain_scale=INNER_GAIN), shade)
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
@@ -248,6 +257,11 @@ class WarpRenderer:
             t[:, 2, 0] - t[:, 0, 0])
         depth = t[:, :, 2].mean(1)
         return 1.0 if np.median(cross_z[depth < np.percentile(depth, 30)]) > 0 else -1.0
+
+
+def slit_light(gap: float) -> float:
+    """The share of light that reaches a mouth's inside through a ``gap`` (metres) between the inner lips."""
+    return SLIT_FLOOR + (1.0 - SLIT_FLOOR) * min(max(gap, 0.0) / SLIT_GAP, 1.0)
 
 
 def _unseen_skin(head: TexturedHead) -> np.ndarray:

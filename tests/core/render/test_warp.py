@@ -78,3 +78,26 @@ def test_the_mesh_draws_the_face_jaw_and_neck_and_leaves_ears_and_scalp_to_the_f
     names = [m.name for m in head.materials]
     drawn = set(np.unique(head.material[renderer.keep]))
     assert {names.index(n) for n in ("iris", "sclera", "teeth", "gums_tongue")} <= drawn  # eyes and mouth always
+
+
+def test_a_barely_open_mouth_is_dark_inside(renderer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A slit lets little light in: the inside of a mouth opened a few millimetres is drawn darker than the same
+    inside lit as a wide-open one would be, teeth included; a wide-open mouth is lit in full."""
+    import cv2
+
+    from core.render import warp
+
+    assert warp.slit_light(0.0) == warp.SLIT_FLOOR and warp.slit_light(1.0) == 1.0
+    assert warp.slit_light(0.002) < warp.slit_light(0.004) < warp.slit_light(warp.SLIT_GAP) == 1.0
+
+    def inside_l(jaw: float) -> float:
+        w = np.zeros(52, np.float32)
+        w[INDEX["jawOpen"]] = jaw
+        img = renderer.frame(w, np.zeros(6, np.float32))
+        lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        return float(lab[renderer.inner_part >= 0, 0].mean())
+
+    slit, wide = inside_l(0.12), inside_l(0.8)
+    monkeypatch.setattr(warp, "SLIT_FLOOR", 1.0)
+    assert slit < inside_l(0.12) - 5.0  # the slit's shadow
+    assert abs(wide - inside_l(0.8)) < 0.5  # a wide mouth is not in it
