@@ -269,7 +269,17 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
         theirs = summarise([real_in[i] for i in most_open(scored)])
         views = [(f, lms[t]) for t, f in enumerate(iter_video_frames(video, max_frames=max(shown) + 1))
                  if t in shown]
-        stages = {False: stage_of(photo), True: stage_of(photo, open_views=views)}
+        t0 = time.perf_counter()
+        stages = {False: stage_of(photo)}
+        t1 = time.perf_counter()
+        stages[True] = stage_of(photo, open_views=views)
+        t2 = time.perf_counter()
+        match = stages[True].inside_match
+        print(f"{video.stem}: the head from the photo {t1 - t0:.2f} s; with the face video's {len(views)} open frames "
+              f"and the mouth's match {t2 - t1:.2f} s" + ("" if match is None else
+              f" (at those frames dE {match.before_de:.1f} → {match.after_de:.1f}, teeth "
+              f"{100 * match.before_teeth:.1f} → {100 * match.after_teeth:.1f} % where the video shows "
+              f"{100 * match.seen_teeth:.1f} %)"))
         # the mouths a person compares: the real talker's most open scored frames, then each method's (one row each)
         sheet = [_row([real_crops[i] for i in most_open(scored)])]
         for method, net in methods.items():
