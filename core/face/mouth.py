@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.metrics.mouth import teeth_pixels
+from core.metrics.mouth import inside_mask, teeth_pixels
 from core.metrics.regions import LIPS_INNER
 
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "mouth_colours.json"
@@ -71,7 +71,7 @@ def lip_regions(shape: tuple[int, ...], landmarks: np.ndarray) -> tuple[np.ndarr
     kernel = np.ones((3, 3), np.uint8)
     ring = (outer.astype(bool) & ~cv2.dilate(inner, kernel).astype(bool)).astype(np.uint8)
     lips = cv2.erode(ring, kernel).astype(bool)
-    return cv2.erode(inner, kernel).astype(bool), lips
+    return inside_mask(shape, landmarks), lips
 
 
 def image_lab(rgb: np.ndarray) -> np.ndarray:
@@ -100,12 +100,18 @@ def seen_mouth_lab(views: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.n
     """(the mean colour of the inside, teeth left out, or None where too little of it is seen; the teeth's lit
     colour, or None where too few are seen) over open mouths ``views`` — (RGB, image landmarks) each — by
     ``core.metrics.mouth``'s rule, as the fit measured the real inside."""
-    labs = [image_lab(rgb)[lip_regions(rgb.shape, lm)[0]] for rgb, lm in views]
-    lab = np.concatenate(labs) if labs else np.zeros((0, 3), np.float32)
+    lab = open_lab(views)
     is_teeth = teeth_pixels(lab)
     rest, teeth = lab[~is_teeth], lab[is_teeth]
     return (rest.mean(0) if len(rest) >= MIN_INSIDE_PIXELS else None,
             lit_teeth(teeth) if len(teeth) >= MIN_TEETH_PIXELS else None)
+
+
+def open_lab(views: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(N, 3) float64 CIELAB: every pixel inside the inner lip of open mouths ``views`` — (RGB, image landmarks)
+    each — pooled (``core.metrics.mouth``'s ring)."""
+    labs = [image_lab(rgb)[inside_mask(rgb.shape, lm)] for rgb, lm in views]
+    return np.concatenate(labs).astype(np.float64) if labs else np.zeros((0, 3))
 
 
 def lit_teeth(lab: np.ndarray) -> np.ndarray:

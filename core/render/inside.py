@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import ParleyError
-from core.face.mouth import image_lab, to_lab, to_rgb
+from core.face.mouth import image_lab, open_lab, to_lab, to_rgb
 from core.metrics.mouth import TEETH_L, delta_e, inside_mask, teeth_pixels
 from core.render.warp import Stage, WarpRenderer
 
@@ -88,8 +88,7 @@ def match_inside(stage: Stage, views: Sequence[tuple[np.ndarray, np.ndarray]], i
     (RGB, image landmarks) of a face video's most open mouths — drawn by the warp at each view's expression on
     ``identity`` (the person's ICT identity). None where the views show too little inside, or the head has no
     mouth materials: nothing is changed."""
-    seen = np.concatenate([image_lab(rgb)[inside_mask(rgb.shape, lm)] for rgb, lm in views] or
-                          [np.zeros((0, 3), np.float32)]).astype(np.float64)
+    seen = open_lab(views)
     names = [m.name for m in stage.head.materials]
     if len(seen) < MIN_PIXELS * max(1, len(views)) or not all(
             n in names for n in ("teeth", "gums_tongue", "mouth_socket")):
