@@ -25,7 +25,8 @@
    "plain, face video" is the plain warp given the clip as a face video: the inside's colour from its 20 % most
    open frames (16 at most; GRID: within 12° of the photo's turn, as ``parley render`` picks them; dev-av: of the
    frames tracked), the head's teeth and inside then matched to them through the warp (``core.render.inside``);
-   those frames are left out of every method's scoring.
+   those frames are left out of every method's scoring. GRID's mouths go to ``--out`` as ``grid_CLIP_mouths.png``:
+   the real talker's six most open scored frames on top, each method's render of the same frames below.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def _box(lm: np.ndarray, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice
     return slice(lo[1], hi[1]), slice(lo[0], hi[0])
 
 
-def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[Any, ...]]:
+def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | None = None) -> list[tuple[Any, ...]]:
     from core.face.geometry import mouth_aperture, open_frame, open_frames
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
@@ -111,6 +112,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
                           if (REPO / c["source"]).is_file()], n_clips)
     head_asset = load_head()
     rows = []
+    sheets: dict[str, list[np.ndarray]] = {}
     for (method, refiner), c in [(mr, c) for c in chosen for mr in methods.items()]:
         frames = list(iter_video_frames(REPO / c["source"]))
         with np.load(grid / c["file"]) as z:
@@ -134,6 +136,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
         face_s, mouth_s, got, want = [], [], [], []
         real_in: list[Any] = []
         got_in: list[Any] = []
+        crops: list[tuple[np.ndarray, np.ndarray]] = []
         for t in range(n):
             if t in left_out:
                 continue
@@ -154,13 +157,22 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any]) -> list[tuple[A
             want.append(real_lm)
             real_in.append(inside(real, real_lm))
             got_in.append(inside(img, got_lm))
+            crops.append((_mouth_crop(real, real_lm), _mouth_crop(img, got_lm)))
         g, wnt = np.asarray(got), np.asarray(want)
         top = most_open(mouth_aperture(wnt))  # the real talker's 20 % most open frames
+        sheet = sheets.setdefault(c["key"], [_row([crops[i][0] for i in top])])  # the real mouths on top
+        sheet.append(_row([crops[i][1] for i in top]))
         mine, theirs = summarise([got_in[i] for i in top]), summarise([real_in[i] for i in top])
         group = "s4" if c["speaker"] == "s4" else "small held-out"
         f, m = np.mean(face_s, 0), np.mean(mouth_s, 0)
         rows.append((method, group, c["key"], n, len(got), f[0], f[1], m[0], m[1], lmd(g, wnt), msi_lips(g),
                      msi_lips(wnt), *_colour(mine, theirs)))
+    if out is not None:
+        from PIL import Image
+
+        out.mkdir(parents=True, exist_ok=True)
+        for key, sheet in sheets.items():
+            Image.fromarray(np.concatenate(sheet, 0)).save(out / f"grid_{key}_mouths.png")
     return rows
 
 
@@ -346,7 +358,7 @@ def main() -> int:
     if "grid" in args.skip:
         pass
     elif (grid / "manifest.json").is_file():
-        print_grid(grid_rows(grid, args.clips, methods), list(methods))
+        print_grid(grid_rows(grid, args.clips, methods, Path(args.out)), list(methods))
     else:
         print(f"skipped GRID: {grid} is not prepared")
     dev = Path(args.dev_av)
