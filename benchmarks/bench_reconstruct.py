@@ -33,8 +33,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--photo", default=str(DEMO_FACE))
-    ap.add_argument("--faces-from", help="a data folder with grid/ and dev-av/: also the hair table")
+    ap.add_argument("--faces-from", help="a data folder with grid/ and dev-av/: also the hair and face tables")
+    ap.add_argument("--tables", nargs="*", default=["hair", "face"], choices=["hair", "face"])
     args = ap.parse_args()
+    if args.runs > 0:
+        timing(args.photo, args.runs)
+    if args.faces_from and "hair" in args.tables:
+        hair_table(Path(args.faces_from))
+    if args.faces_from and "face" in args.tables:
+        face_table(Path(args.faces_from))
+
+
+def timing(photo: str, runs: int) -> None:
 
     t0 = time.perf_counter()
     from core.face.canonical import canonical_face
@@ -58,9 +68,9 @@ def main() -> None:
                                       "export_glb": []}
     totals: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.runs):
+        for _ in range(runs):
             a = time.perf_counter()
-            rgb = load_image(args.photo)
+            rgb = load_image(photo)
             b = time.perf_counter()
             obs = track_image(rgb)
             c = time.perf_counter()
@@ -74,14 +84,12 @@ def main() -> None:
             for k, v in zip(stages, (b - a, c - b, d - c, e - d, f - e), strict=True):
                 stages[k].append(v)
             a = time.perf_counter()
-            write_glb(reconstruct(args.photo).full_head(), Path(tmp) / "again.glb")
+            write_glb(reconstruct(photo).full_head(), Path(tmp) / "again.glb")
             totals.append(time.perf_counter() - a)
-    print(f"photo: {args.photo}  runs: {args.runs}")
+    print(f"photo: {photo}  runs: {runs}")
     for k, times in stages.items():
         print(f"  {k:<18} median {statistics.median(times) * 1000:7.1f} ms")
     print(f"photo → head GLB (reconstruct + export), median {statistics.median(totals):.3f} s  (goal ≤ 1.5 s)")
-    if args.faces_from:
-        hair_table(Path(args.faces_from))
 
 
 #: The second reading's scalp starts this far (metres) above the face oval's top (MediaPipe point 10): a high
@@ -148,6 +156,81 @@ def hair_table(folder: Path) -> None:
         if rows:
             means = np.mean([r[1] for r in rows], axis=0)
             print(f"{group + ' mean':34} {len(rows):>10} " + " ".join(f"{100 * v:8.1f}%" for v in means))
+
+
+#: Glasses sit within this share of the eyes' span (outer corner to outer corner) of the eyes' rings.
+GLASSES_ZONE = 0.25
+
+
+def texture_de(head: object, rgb: np.ndarray, image_landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CIELAB dE between the head's skin texture and the photo at the face's inner MediaPipe points (the oval's rim,
+    the eyes' rings and the inner lips left out), each blurred over about a millimetre of skin; and which of those
+    points lie where glasses would (``GLASSES_ZONE``: there a photo with glasses shows the frames, the texture the
+    skin filled in for them)."""
+    import cv2
+
+    from core.face.head import FACE_OVAL, LEFT_EYE, RIGHT_EYE
+    from core.face.ict import load_head
+    from core.metrics.regions import LIPS_INNER
+
+    ict = load_head()
+    names = [m.name for m in head.materials]  # type: ignore[attr-defined]
+    skin = names.index("skin")
+    tris = np.where(head.material == skin)[0]  # type: ignore[attr-defined]
+    vertex_uv = np.full((len(head.vertices), 2), np.nan)  # type: ignore[attr-defined]
+    vertex_uv[head.triangles[tris].ravel()] = head.uv[head.triangles_uv[tris].ravel()]  # type: ignore[attr-defined]
+    keep = np.setdiff1d(np.arange(468), list(FACE_OVAL) + list(LEFT_EYE) + list(RIGHT_EYE) + list(LIPS_INNER))
+    uv = (ict.corr_weights[keep, :, None] * vertex_uv[ict.corr_vertices[keep]]).sum(1)
+    tex = head.materials[skin].texture  # type: ignore[attr-defined]
+    th, tw = tex.shape[:2]
+    lm = np.asarray(image_landmarks, np.float64)[keep, :2]
+    # a millimetre of skin in each image: the eyes' outer corners are about 9 cm apart
+    eyes = float(np.linalg.norm(np.asarray(image_landmarks)[33, :2] - np.asarray(image_landmarks)[263, :2]))
+    photo = cv2.GaussianBlur(rgb.astype(np.float32) / 255, (0, 0), max(0.5, eyes / 90))
+    tex_f = cv2.GaussianBlur(tex.astype(np.float32) / 255, (0, 0), 2.0)
+    ok = np.isfinite(uv).all(1)
+    cols = np.clip(np.round(uv[ok, 0] * (tw - 1)), 0, tw - 1).astype(int)
+    rows = np.clip(np.round((1 - uv[ok, 1]) * (th - 1)), 0, th - 1).astype(int)
+    px = np.clip(np.round(lm[ok]), 0, [rgb.shape[1] - 1, rgb.shape[0] - 1]).astype(int)
+    a = cv2.cvtColor(tex_f[rows, cols][None], cv2.COLOR_RGB2LAB)[0]
+    b = cv2.cvtColor(photo[px[:, 1], px[:, 0]][None], cv2.COLOR_RGB2LAB)[0]
+    rings = np.asarray(image_landmarks, np.float64)[list(LEFT_EYE) + list(RIGHT_EYE), :2]
+    zone = np.linalg.norm(lm[ok][:, None] - rings[None], axis=2).min(1) < GLASSES_ZONE * eyes
+    return np.asarray(np.linalg.norm(a - b, axis=1)), zone
+
+
+def face_table(folder: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from head_gallery import frame_of, sources
+
+    from core.face.canonical import canonical_face
+    from core.face.geometry import disentangle
+    from core.face.head import textured_head
+    from core.face.neutral import rest_of
+    from core.face.tracker import to_camera_frame, track_image
+
+    print("\nface: the skin texture against the photo at the face's inner points (CIELAB dE), and the iris colour")
+    print(f"{'':34} {'all points':>26} {'outside the glasses zone':>26}")
+    print(f"{'face':34} {'median':>8} {'90th pct':>8} {'points':>8} {'median':>8} {'90th pct':>8} {'points':>8}"
+          "  iris sRGB")
+    got: list[tuple[str, float, float, float, float]] = []
+    for src in sources(folder):
+        rgb = frame_of(src)
+        obs = track_image(rgb)
+        frame = disentangle(to_camera_frame(obs.landmarks)[None], canonical_face()).expression_landmarks[0]
+        head = textured_head(rgb, obs.landmarks, frame, rest_of(frame, canonical_face()))
+        de, zone = texture_de(head, rgb, obs.landmarks)
+        v = (float(np.median(de)), float(np.percentile(de, 90)), float(np.median(de[~zone])),
+             float(np.percentile(de[~zone], 90)))
+        got.append((src.parent.name, *v))
+        iris = " ".join(f"{c:.3f}" for c in head.iris_colour)
+        print(f"{src.parent.name + '/' + src.stem:34} {v[0]:8.2f} {v[1]:8.2f} {len(de):8d} {v[2]:8.2f} {v[3]:8.2f} "
+              f"{int((~zone).sum()):8d}  {iris}")
+    for group in ("grid", "dev-av"):
+        rows = [g[1:] for g in got if g[0].startswith("s") == (group == "grid")]
+        if rows:
+            m = np.mean(rows, axis=0)
+            print(f"{group + ' mean':34} {m[0]:8.2f} {m[1]:8.2f} {'':8} {m[2]:8.2f} {m[3]:8.2f}")
 
 
 if __name__ == "__main__":

@@ -274,10 +274,9 @@ def bake_face(
     region = oval_mask(oval, img[:, :2], feather=0.04 * span)
     reg = texels.interpolate(region[head.triangles[face_tris]][..., None])[..., 0]
     weight = np.where(seen, np.clip((cos - 0.1) / 0.3, 0.0, 1.0) * reg, 0.0).astype(np.float32)
-    if not_skin is not None:
-        grown = cv2.dilate(not_skin.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
-        weight *= 1.0 - cv2.remap(grown, (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32),
-                                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # the skin tone: the median of the face's surely seen pixels between its shadows and highlights, taken before
+    # hair or glasses frames are left out of the bake (without the dark frames the band of brightness rises and the
+    # tone with it: the whole face came out lighter than the photo's; bench_reconstruct's face table)
     colour = cv2.remap(rgb, (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32), cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     sure = weight > 0.9
@@ -285,6 +284,10 @@ def bake_face(
     lum = tone_px.mean(1)
     mid = (lum > np.percentile(lum, 30)) & (lum < np.percentile(lum, 80))  # no shadows, no highlights
     tone = np.median(tone_px[mid], axis=0)
+    if not_skin is not None:
+        grown = cv2.dilate(not_skin.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
+        weight *= 1.0 - cv2.remap(grown, (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32),
+                                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     # hair over the forehead: above the brows, a texel far from the skin's colour is not skin
     brow_y = float(head.at_points(placed)[list(BROWS), 1].mean())
     above = np.clip((placed[:, 1] - brow_y - 0.008) / 0.01, 0.0, 1.0)
