@@ -27,6 +27,8 @@
    frames tracked), the head's teeth and inside then matched to them through the warp (``core.render.inside``);
    those frames are left out of every method's scoring. GRID's mouths go to ``--out`` as ``grid_CLIP_mouths.png``:
    the real talker's six most open scored frames on top, each method's render of the same frames below.
+   ``--tune`` scores the rest-model speakers' clips instead, to choose the renderer's settings on (never the held-out
+   speakers the table reports).
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def _box(lm: np.ndarray, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice
     return slice(lo[1], hi[1]), slice(lo[0], hi[0])
 
 
-def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | None = None) -> list[tuple[Any, ...]]:
+def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | None = None,
+              tune: bool = False) -> list[tuple[Any, ...]]:
     from core.face.geometry import mouth_aperture, open_frame, open_frames
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
@@ -108,8 +111,8 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | Non
     from core.render.warp import MOUTH, WarpRenderer
     from core.train.renderer import bench_clips
 
-    chosen = bench_clips([c for c in json.loads((grid / "manifest.json").read_text())["clips"]
-                          if (REPO / c["source"]).is_file()], n_clips)
+    clips = [c for c in json.loads((grid / "manifest.json").read_text())["clips"] if (REPO / c["source"]).is_file()]
+    chosen = rest_clips(clips, n_clips) if tune else bench_clips(clips, n_clips)
     head_asset = load_head()
     rows = []
     sheets: dict[str, list[np.ndarray]] = {}
@@ -163,7 +166,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | Non
         sheet = sheets.setdefault(c["key"], [_row([crops[i][0] for i in top])])  # the real mouths on top
         sheet.append(_row([crops[i][1] for i in top]))
         mine, theirs = summarise([got_in[i] for i in top]), summarise([real_in[i] for i in top])
-        group = "s4" if c["speaker"] == "s4" else "small held-out"
+        group = "rest" if tune else "s4" if c["speaker"] == "s4" else "small held-out"
         f, m = np.mean(face_s, 0), np.mean(mouth_s, 0)
         rows.append((method, group, c["key"], n, len(got), f[0], f[1], m[0], m[1], lmd(g, wnt), msi_lips(g),
                      msi_lips(wnt), *_colour(mine, theirs)))
@@ -174,6 +177,16 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | Non
         for key, sheet in sheets.items():
             Image.fromarray(np.concatenate(sheet, 0)).save(out / f"grid_{key}_mouths.png")
     return rows
+
+
+def rest_clips(clips: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """Clips of the rest-model speakers (``core.data.splits.REST_SPEAKERS``) to tune the renderer's settings on,
+    never the held-out ones the table reports: each speaker's first clip, then their second, up to ``n``."""
+    from core.data.splits import REST_SPEAKERS
+
+    by = [[c for c in clips if c["speaker"] == s] for s in REST_SPEAKERS]
+    order = [c for k in range(max(map(len, by), default=0)) for cs in by if k < len(cs) for c in [cs[k]]]
+    return order[:n]
 
 
 def _mouth_crop(img: np.ndarray, landmarks: np.ndarray, side: int = 96) -> np.ndarray:
@@ -216,8 +229,9 @@ def _lab(v: Any) -> str:
     return f"{v[0]:5.1f} {v[1]:5.1f} {v[2]:5.1f} | {v[3]:5.1f} {v[4]:5.1f} {v[5]:5.1f}"
 
 
-def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
-    print("\nGRID held-out clips, each from its first frame with its own tracked motion (means over frames)")
+def print_grid(rows: list[tuple[Any, ...]], methods: list[str], tune: bool = False) -> None:
+    which = "rest-model speakers'" if tune else "held-out"
+    print(f"\nGRID {which} clips, each from its first frame with its own tracked motion (means over frames)")
     head = (f"{'method':15} {'group':15} {'clip':11} {'frames':>6} {'tracked':>7} {'SSIM':>6} {'PSNR':>6} "
             f"{'mouth SSIM':>10} {'mouth PSNR':>10} {'mouth LMD px':>12} {'lip MSI':>7} {'real MSI':>8} "
             f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}  {'rendered L* a* b* | real L* a* b*'}")
@@ -227,7 +241,7 @@ def print_grid(rows: list[tuple[Any, ...]], methods: list[str]) -> None:
               f"{v[4]:12.2f} {v[5]:7.3f} {v[6]:8.3f} {v[7]:9.1f} {v[8]:7.1f} {v[9]:6.1f}  {_lab(v[10:])}")
     print("\nmeans per group")
     print(head)
-    for grp in ("s4", "small held-out", "all"):
+    for grp in ("rest",) if tune else ("s4", "small held-out", "all"):
         for meth in methods:
             arr = np.asarray([r[5:] for r in rows if r[0] == meth and grp in ("all", r[1])], np.float64)
             if len(arr):
@@ -343,6 +357,8 @@ def main() -> int:
                     help="the refiner for face videos, scored with the clip's most open mouth as its reference")
     ap.add_argument("--plain-warp", action="store_true", help="score the plain warp alone")
     ap.add_argument("--skip", nargs="*", default=[], choices=["speed", "grid", "dev-av"])
+    ap.add_argument("--tune", action="store_true",
+                    help="GRID: the rest-model speakers' clips (to choose settings on), not the held-out ones")
     args = ap.parse_args()
 
     net = None if args.plain_warp else load_refiner(args.refiner)
@@ -358,7 +374,7 @@ def main() -> int:
     if "grid" in args.skip:
         pass
     elif (grid / "manifest.json").is_file():
-        print_grid(grid_rows(grid, args.clips, methods, Path(args.out)), list(methods))
+        print_grid(grid_rows(grid, args.clips, methods, Path(args.out), args.tune), list(methods), args.tune)
     else:
         print(f"skipped GRID: {grid} is not prepared")
     dev = Path(args.dev_av)
