@@ -9,8 +9,10 @@ head's own materials. In practice it is one backward flow: each pixel on the pos
 point of the surface was in the photo; around the head that flow is carried smoothly onto the hair, ears and neck
 and fades into the still background (no holes, no ghost of the old face); the mouth's inside, teeth and tongue,
 which the photo never showed, take the head's own colours, in the mouth's shadow: darker the deeper behind the lips,
-and darker as the lips close (a slit lets little light in: ``slit_light``). This is the plain warp the neural
-renderer (issue 14) has to beat: its teeth are not the person's, and a big turn stretches the hair.
+and darker as the lips close (a slit lets little light in: ``slit_light``). The skin just under the jaw line
+moves as the jaw's edge does (``UNDER_JAW``): a soft jaw's real edge and shadow lie there, below MediaPipe's line.
+This is the plain warp the neural renderer (issue 14) has to beat: its teeth are not the person's, and a big turn
+stretches the hair.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ import numpy as np
 
 from core.errors import ParleyError
 from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
-from core.face.head import TexturedHead, albedo, material_textures
+from core.face.head import TexturedHead, albedo, material_textures, vertex_normals
 from core.face.ict import load_head
 from core.face.raster import rasterize
+from core.metrics.regions import JAW
 
 if TYPE_CHECKING:
     from core.render.inside import InsideMatch
@@ -49,6 +52,16 @@ SLIT_FLOOR = 0.4
 INNER_LIPS = (13, 14)
 #: Over what share of the output's size (inside the head's outline) its flow blends into the flow around it.
 SEAM_FEATHER = 0.012
+#: The skin just under the jaw moves with the jaw's edge (its shift, without the depth's parallax) down to this far
+#: below MediaPipe's jaw line, then less and less over ``UNDER_JAW_FADE`` (metres): on a soft jaw the photo's real
+#: edge and its shadow lie under that line, on the neck, and were left behind by a turn or a lifted chin as a second
+#: jaw line.
+UNDER_JAW, UNDER_JAW_FADE = 0.01, 0.02
+#: … under the jaw line where it runs across, thinning out where it turns upright towards the jaw's corners (the
+#: line's slope: 1 level, this or less none of the band).
+UNDER_JAW_LEVEL = 0.8
+#: … on skin that faces the camera (its normal's share towards it: this or less, none of the band; 1, all of it).
+UNDER_JAW_FACING = 0.5
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
@@ -109,6 +122,8 @@ class WarpRenderer:
         rest_points = self._ict.at_points(head.vertices.astype(np.float64))
         chin = float(rest_points[152, 1])
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
+        self.photo_v = expr
+        self._under_jaw(names)
         # the mouth's inside is in its own shadow: the deeper behind the lips, the darker (a cheap occlusion term)
         depth = np.clip((float(rest_points[MOUTH, 2].mean()) - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
         self.inner_shade = (1.0 - MOUTH_SHADOW * depth**0.7).astype(np.float32)
@@ -148,7 +163,50 @@ class WarpRenderer:
         if len(nz):
             v[self.moved] += np.tensordot(arkit[nz].astype(np.float64), head.shape_keys[nz][:, self.moved], axes=1)
         posed = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
-        return self.follow * posed + (1.0 - self.follow) * v
+        out = self.follow * posed + (1.0 - self.follow) * v
+        if len(self.under_jaw):
+            jaw = (self._ict.corr_weights[list(JAW), :, None] * out[self._ict.corr_vertices[list(JAW)]]).sum(1)
+            shift = jaw - self.jaw_photo
+            along = np.stack([np.interp(self.under_x, self.jaw_photo[:, 0], shift[:, k]) for k in range(3)], 1)
+            w = self.under_w[:, None]
+            out[self.under_jaw] = w * (self.photo_v[self.under_jaw] + along) + (1.0 - w) * out[self.under_jaw]
+        return out
+
+    def _under_jaw(self, names: list[str]) -> None:
+        """The skin vertices under the photo's jaw line that move with it (``UNDER_JAW``): their index, weight and
+        where along the jaw (x, metres) they sit."""
+        head = self.stage.head
+        jaw = self._ict.at_points(self.photo_v)[list(JAW)]
+        order = np.argsort(jaw[:, 0])
+        self.jaw_photo = jaw[order]
+        v = self.photo_v
+        on_skin = np.zeros(len(v), bool)
+        if "skin" in names:
+            on_skin[np.unique(head.triangles[head.material == names.index("skin")])] = True
+        # each vertex's nearest point on the jaw line (x, y): the band lies under the line where it runs across
+        # (the chin and the jaw's underside), not beside its steep ends by the jaw's corners, where what lies
+        # "under" it in the photo is often the background
+        a, b = self.jaw_photo[:-1, :2], self.jaw_photo[1:, :2]
+        seg = b - a
+        t = np.clip(((v[:, None, :2] - a) * seg).sum(-1) / np.maximum((seg**2).sum(-1), 1e-12), 0.0, 1.0)
+        near = a + t[..., None] * seg  # (V, segments, 2)
+        dist = np.linalg.norm(v[:, None, :2] - near, axis=-1)
+        k = np.argmin(dist, axis=1)
+        rows = np.arange(len(v))
+        below = (near[rows, k, 1] - v[:, 1]) * (dist[rows, k] > 0)
+        across = np.abs(seg[k, 0]) / np.maximum(np.linalg.norm(seg[k], axis=1), 1e-12)  # 1: level, 0: upright
+        level = np.clip((across - UNDER_JAW_LEVEL) / (1.0 - UNDER_JAW_LEVEL), 0.0, 1.0)
+        # only skin that faces the camera: where the neck turns away to its sides it meets the background, and
+        # moving it there would tear the neck's outline
+        seen = self.stage.to_image.apply(v[None])[0]  # as the photo's camera sees it (its own turn included)
+        normals = vertex_normals(seen, head.triangles[head.material == names.index("skin")]) if "skin" in names \
+            else np.zeros_like(v)
+        nose = normals[self._ict.corr_vertices[1]].mean(0)
+        facing = normals[:, 2] * (1.0 if nose[2] > 0 else -1.0)
+        toward = np.clip((facing - UNDER_JAW_FACING) / (1.0 - UNDER_JAW_FACING), 0.0, 1.0)
+        w = np.clip(1.0 - (dist[rows, k] - UNDER_JAW) / UNDER_JAW_FADE, 0.0, 1.0) * (below > 0.0) * level * toward
+        sel = np.where(on_skin & (w > 0.0))[0]
+        self.under_jaw, self.under_w, self.under_x = sel, w[sel], v[sel, 0]
 
     def frame(self, arkit: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """(height, width, 3) uint8: the photo with the head at ARKit weights ``arkit`` (52,) and motion ``pose``

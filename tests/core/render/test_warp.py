@@ -101,3 +101,36 @@ def test_a_barely_open_mouth_is_dark_inside(renderer, monkeypatch: pytest.Monkey
     monkeypatch.setattr(warp, "SLIT_FLOOR", 1.0)
     assert slit < inside_l(0.12) - 5.0  # the slit's shadow
     assert abs(wide - inside_l(0.8)) < 0.5  # a wide mouth is not in it
+
+
+def test_the_skin_under_the_jaw_moves_with_the_jaw_without_parallax(renderer) -> None:  # type: ignore[no-untyped-def]
+    from core.metrics.regions import JAW
+    from core.render.warp import UNDER_JAW, UNDER_JAW_FADE
+
+    head = renderer.stage.head
+    band = renderer.under_jaw
+    assert len(band) > 0 and 0.0 < renderer.under_w.min() and renderer.under_w.max() <= 1.0
+    # at the photo's own expression and pose nothing under the jaw moves
+    still = renderer._posed(head.photo_arkit, np.zeros(6, np.float32))
+    assert np.allclose(still[band], renderer.photo_v[band], atol=1e-6)
+    # a lifted chin and a turn: the band's most bound skin follows the chin's shift more closely than it would alone
+    pose = np.array([-0.15, 0.2, 0.0, 0.0, 0.0, 0.0], np.float32)
+    posed = renderer._posed(head.photo_arkit, pose)
+    ict = renderer._ict
+    chin = ict.at_points(posed)[152] - ict.at_points(renderer.photo_v)[152]
+    top = band[np.argmax(renderer.under_w)]
+    saved = renderer.under_jaw
+    renderer.under_jaw = band[:0]
+    try:
+        alone = renderer._posed(head.photo_arkit, pose)
+    finally:
+        renderer.under_jaw = saved
+    with_band = np.linalg.norm(posed[top] - renderer.photo_v[top] - chin)
+    without = np.linalg.norm(alone[top] - renderer.photo_v[top] - chin)
+    assert with_band < without
+    # and none of the band lies farther from the jaw line than the band and its fade, none above it
+    jaw = renderer.jaw_photo
+    assert np.all(renderer.photo_v[band, 1] < np.interp(renderer.photo_v[band, 0], jaw[:, 0], jaw[:, 1]) + 1e-9)
+    gap = np.min(np.linalg.norm(renderer.photo_v[band, None, :2] - ict.at_points(renderer.photo_v)[None, list(JAW),
+                                                                                                   :2], axis=-1), 1)
+    assert gap.max() <= UNDER_JAW + UNDER_JAW_FADE + 0.01  # nearest jaw point, not the line: a little slack
