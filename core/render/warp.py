@@ -62,6 +62,10 @@ UNDER_JAW, UNDER_JAW_FADE = 0.01, 0.02
 UNDER_JAW_LEVEL = 0.8
 #: … on skin that faces the camera (its normal's share towards it: this or less, none of the band; 1, all of it).
 UNDER_JAW_FACING = 0.5
+#: A result's head translation moves the whole head — face, hair, ears — not the face alone: its shift is carried
+#: in full over the head's outline at the photo's pose (hair included) widened by this share of the output's size,
+#: fading out around it and from the chin down over ``CARRY_NECK`` of the head's height (the neck and shoulders stay).
+CARRY_SPREAD, CARRY_NECK = 0.03, 0.3
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
@@ -128,6 +132,7 @@ class WarpRenderer:
         depth = np.clip((float(rest_points[MOUTH, 2].mean()) - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
         self.inner_shade = (1.0 - MOUTH_SHADOW * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
+        self.carry = self._carry(rest_points[152])
         self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
         # the refiner repairs lips and skin but paints the mouth's inside a flat fill: by default the warp's own
         # inside (the person's teeth and cavity colours) is laid back over it (issue 22, ``bench_render``)
@@ -238,7 +243,13 @@ class WarpRenderer:
         # … carried smoothly onto the hair, ears and neck around it, fading into the still background; inside the
         # head's outline the two flows are blended over a few pixels, so the jaw and cheeks meet the neck and hair
         # without a seam
-        spread = self._spread(flow, mask)
+        # the head's translation, as it shifts the image, is carried in full over the whole head and its hair, where
+        # the spread's fading share of it fell short (a translated face used to leave its hair and ears behind, its
+        # cheek's edge torn)
+        shift = (self.stage.to_image.apply(np.asarray(pose[3:6], np.float64)[None, None])[0, 0]
+                 - self.stage.to_image.apply(np.zeros((1, 1, 3)))[0, 0])[:2].astype(np.float32) * self.scale
+        spread, fade = self._spread(flow, mask)
+        spread -= shift * np.maximum(self.carry - fade, 0.0)[..., None]
         inward = cv2.distanceTransform(hit.astype(np.uint8), cv2.DIST_L2, 3)
         blend = np.clip(inward / max(1.0, SEAM_FEATHER * max(self.width, self.height)), 0.0, 1.0)[..., None]
         flow = blend * flow + (1.0 - blend) * spread
@@ -294,8 +305,25 @@ class WarpRenderer:
             out = out * (1 - inside) + frame.astype(np.float32) * inside
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
-    def _spread(self, flow: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The head's flow extended beyond it (normalised convolution at quarter resolution), fading with distance."""
+    def _carry(self, chin: np.ndarray) -> np.ndarray:
+        """(height, width) 0–1: how much of the head's translation each output pixel takes — all of it over the
+        head (hair included) as the photo shows it, none in the background or below the neck (``CARRY_SPREAD``,
+        ``CARRY_NECK``)."""
+        head = self.stage.head
+        placed = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0] * self.scale
+        outline = rasterize(placed[head.triangles][..., :2], self.width, self.height).triangle >= 0
+        sigma = max(1.0, CARRY_SPREAD * max(self.width, self.height))
+        w = np.clip(cv2.GaussianBlur(outline.astype(np.float32), (0, 0), sigma) * 2.0, 0.0, 1.0)
+        w = np.maximum(w, outline.astype(np.float32))
+        chin_y = float(self.stage.to_image.apply(np.asarray(chin, np.float64)[None, None])[0, 0, 1]) * self.scale
+        height = float(np.ptp(placed[:, 1]))
+        ys = np.arange(self.height, dtype=np.float32)[:, None]
+        below = np.clip((ys - chin_y) / max(1.0, CARRY_NECK * height), 0.0, 1.0)
+        return (w * (1.0 - below)).astype(np.float32)
+
+    def _spread(self, flow: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The head's flow extended beyond it (normalised convolution at quarter resolution), fading with distance;
+        and that fade (H, W)."""
         h, w = mask.shape
         small = (max(1, w // 4), max(1, h // 4))
         m = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
@@ -303,8 +331,9 @@ class WarpRenderer:
         sigma = max(1.0, 0.04 * max(small))
         mb = cv2.GaussianBlur(m, (0, 0), sigma)
         fb = cv2.GaussianBlur(f, (0, 0), sigma) / np.maximum(mb, 1e-4)[..., None]
-        fade = np.clip(mb * 2.0, 0.0, 1.0)[..., None]
-        return cv2.resize(fb * fade, (w, h), interpolation=cv2.INTER_LINEAR)
+        fade = np.clip(mb * 2.0, 0.0, 1.0)
+        return (cv2.resize(fb * fade[..., None], (w, h), interpolation=cv2.INTER_LINEAR),
+                cv2.resize(fade, (w, h), interpolation=cv2.INTER_LINEAR))
 
     def _winding(self) -> float:
         """The winding that faces the camera in image space (y down), fixed by the photo's own placement: the
