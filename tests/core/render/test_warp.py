@@ -134,3 +134,26 @@ def test_the_skin_under_the_jaw_moves_with_the_jaw_without_parallax(renderer) ->
     gap = np.min(np.linalg.norm(renderer.photo_v[band, None, :2] - ict.at_points(renderer.photo_v)[None, list(JAW),
                                                                                                    :2], axis=-1), 1)
     assert gap.max() <= UNDER_JAW + UNDER_JAW_FADE + 0.01  # nearest jaw point, not the line: a little slack
+
+
+def test_a_translated_head_takes_its_hair_along(renderer) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    head = renderer.stage.head
+    carry = renderer.carry
+    assert carry.shape == (renderer.height, renderer.width) and carry.max() == 1.0
+    assert carry[:4, :4].max() == 0.0 and carry[-4:, :].max() == 0.0  # the background and the shoulders stay
+    t = np.array([0.0, 0.0, 0.0, 0.02, 0.0, 0.0], np.float32)  # 2 cm across
+    moved = renderer.frame(head.photo_arkit, t).astype(np.float32)
+    photo = np.asarray(Image.fromarray(renderer.stage.rgb).resize((renderer.width, renderer.height)), np.float32)
+    to = renderer.stage.to_image
+    d = (to.apply(np.array([[[0.02, 0.0, 0.0]]]))[0, 0] - to.apply(np.zeros((1, 1, 3)))[0, 0])[0] * renderer.scale
+    shift = int(round(float(d)))
+    assert abs(shift) >= 3
+    # over the head's outline above the face (the hair, the scalp), the frame is the photo moved by the whole shift
+    ys, xs = np.nonzero(carry[: renderer.height // 3] == 1.0)
+    ok = (xs - shift >= 0) & (xs - shift < renderer.width)
+    ys, xs = ys[ok], xs[ok]
+    along = np.abs(moved[ys, xs] - photo[ys, xs - shift]).mean()
+    still = np.abs(moved[ys, xs] - photo[ys, xs]).mean()
+    assert along < 0.5 * still
