@@ -185,7 +185,9 @@ def rest_clips(clips: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     from core.data.splits import REST_SPEAKERS
 
     by = [[c for c in clips if c["speaker"] == s] for s in REST_SPEAKERS]
-    order = [c for k in range(max(map(len, by), default=0)) for cs in by if k < len(cs) for c in [cs[k]]]
+    order: list[dict[str, Any]] = []
+    for k in range(max(map(len, by), default=0)):
+        order += [cs[k] for cs in by if k < len(cs)]
     return order[:n]
 
 

@@ -140,6 +140,12 @@ def vertex_normals(v: np.ndarray, tris: np.ndarray) -> np.ndarray:
     return n / (np.linalg.norm(n, axis=1, keepdims=True) + 1e-12)
 
 
+def toward_camera(normals: np.ndarray, nose: np.ndarray) -> np.ndarray:
+    """(V,) how much each vertex normal (image space, z away from the camera) faces the camera, -1 to 1; the
+    winding told by the nose tip's vertices ``nose``, which face it."""
+    return normals[:, 2] * (1.0 if normals[nose].mean(0)[2] > 0 else -1.0)
+
+
 def oval_mask(points2d: np.ndarray, vertices2d: np.ndarray, feather: float) -> np.ndarray:
     """1 deeper than ``feather`` inside the polygon ``points2d`` (the face oval), fading to 0 at its edge: the
     tracked oval's edge is often hair or background."""
@@ -255,9 +261,7 @@ def bake_face(
     img = to_image.apply(placed.astype(np.float64)[None])[0]  # x, y pixels; z grows away from the camera
     skin = np.where(np.isin(head.part, [head.part_names.index(p) for p in SKIN_PARTS]))[0]
     tris = head.triangles[skin]
-    normals = vertex_normals(img, tris)
-    nose = normals[head.corr_vertices[1]].mean(0)  # the nose tip faces the camera: it tells the winding
-    facing = -normals[:, 2] * (1.0 if nose[2] < 0 else -1.0)
+    facing = toward_camera(vertex_normals(img, tris), head.corr_vertices[1])
     h_img, w_img = rgb.shape[:2]
     zbuf = rasterize(img[tris][..., :2], w_img, h_img, depth=img[tris][..., 2])
     depth = zbuf.interpolate(img[tris][..., 2:3])[..., 0]

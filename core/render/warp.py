@@ -25,7 +25,7 @@ import numpy as np
 
 from core.errors import ParleyError
 from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
-from core.face.head import TexturedHead, albedo, material_textures, vertex_normals
+from core.face.head import TexturedHead, albedo, material_textures, toward_camera, vertex_normals
 from core.face.ict import load_head
 from core.face.raster import rasterize
 from core.metrics.regions import JAW
@@ -133,6 +133,9 @@ class WarpRenderer:
         self.inner_shade = (1.0 - MOUTH_SHADOW * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
         self.carry = self._carry(rest_points[152])
+        #: canonical metres → output pixels (x, y) for a displacement: the photo's similarity without its offset
+        to = stage.to_image
+        self.to_pixels = (float(to.scale[0]) * to.rotation[0][:2] * self.scale).astype(np.float64)
         self.refiner = refiner  # core.models.refiner.RefinerNet, or None: the plain warp
         # the refiner repairs lips and skin but paints the mouth's inside a flat fill: by default the warp's own
         # inside (the person's teeth and cavity colours) is laid back over it (issue 22, ``bench_render``)
@@ -170,7 +173,7 @@ class WarpRenderer:
         posed = v @ euler_to_rotation(np.asarray(pose[None, :3], np.float64))[0].T + np.asarray(pose[3:6], np.float64)
         out = self.follow * posed + (1.0 - self.follow) * v
         if len(self.under_jaw):
-            jaw = (self._ict.corr_weights[list(JAW), :, None] * out[self._ict.corr_vertices[list(JAW)]]).sum(1)
+            jaw = (self.jaw_weights[..., None] * out[self.jaw_vertices]).sum(1)  # the jaw line, left to right
             shift = jaw - self.jaw_photo
             along = np.stack([np.interp(self.under_x, self.jaw_photo[:, 0], shift[:, k]) for k in range(3)], 1)
             w = self.under_w[:, None]
@@ -179,15 +182,17 @@ class WarpRenderer:
 
     def _under_jaw(self, names: list[str]) -> None:
         """The skin vertices under the photo's jaw line that move with it (``UNDER_JAW``): their index, weight and
-        where along the jaw (x, metres) they sit."""
+        where along the jaw (x, metres) they sit; and the jaw line's points, left to right, as ICT vertex weights."""
         head = self.stage.head
-        jaw = self._ict.at_points(self.photo_v)[list(JAW)]
-        order = np.argsort(jaw[:, 0])
-        self.jaw_photo = jaw[order]
+        order = np.argsort(self._ict.at_points(self.photo_v)[list(JAW), 0])
+        self.jaw_vertices = self._ict.corr_vertices[np.asarray(JAW)[order]]
+        self.jaw_weights = self._ict.corr_weights[np.asarray(JAW)[order]]
         v = self.photo_v
-        on_skin = np.zeros(len(v), bool)
-        if "skin" in names:
-            on_skin[np.unique(head.triangles[head.material == names.index("skin")])] = True
+        self.jaw_photo = (self.jaw_weights[..., None] * v[self.jaw_vertices]).sum(1)
+        self.under_jaw, self.under_w, self.under_x = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        if "skin" not in names:
+            return
+        skin_tris = head.triangles[head.material == names.index("skin")]
         # each vertex's nearest point on the jaw line (x, y): the band lies under the line where it runs across
         # (the chin and the jaw's underside), not beside its steep ends by the jaw's corners, where what lies
         # "under" it in the photo is often the background
@@ -198,18 +203,17 @@ class WarpRenderer:
         dist = np.linalg.norm(v[:, None, :2] - near, axis=-1)
         k = np.argmin(dist, axis=1)
         rows = np.arange(len(v))
-        below = (near[rows, k, 1] - v[:, 1]) * (dist[rows, k] > 0)
+        below = near[rows, k, 1] - v[:, 1]
         across = np.abs(seg[k, 0]) / np.maximum(np.linalg.norm(seg[k], axis=1), 1e-12)  # 1: level, 0: upright
         level = np.clip((across - UNDER_JAW_LEVEL) / (1.0 - UNDER_JAW_LEVEL), 0.0, 1.0)
-        # only skin that faces the camera: where the neck turns away to its sides it meets the background, and
-        # moving it there would tear the neck's outline
-        seen = self.stage.to_image.apply(v[None])[0]  # as the photo's camera sees it (its own turn included)
-        normals = vertex_normals(seen, head.triangles[head.material == names.index("skin")]) if "skin" in names \
-            else np.zeros_like(v)
-        nose = normals[self._ict.corr_vertices[1]].mean(0)
-        facing = normals[:, 2] * (1.0 if nose[2] > 0 else -1.0)
+        # only skin that faces the camera (as the photo's camera sees it): where the neck turns away to its sides it
+        # meets the background, and moving it there would tear the neck's outline
+        facing = toward_camera(vertex_normals(self.stage.to_image.apply(v[None])[0], skin_tris),
+                               self._ict.corr_vertices[1])
         toward = np.clip((facing - UNDER_JAW_FACING) / (1.0 - UNDER_JAW_FACING), 0.0, 1.0)
         w = np.clip(1.0 - (dist[rows, k] - UNDER_JAW) / UNDER_JAW_FADE, 0.0, 1.0) * (below > 0.0) * level * toward
+        on_skin = np.zeros(len(v), bool)
+        on_skin[np.unique(skin_tris)] = True
         sel = np.where(on_skin & (w > 0.0))[0]
         self.under_jaw, self.under_w, self.under_x = sel, w[sel], v[sel, 0]
 
@@ -246,8 +250,7 @@ class WarpRenderer:
         # the head's translation, as it shifts the image, is carried in full over the whole head and its hair, where
         # the spread's fading share of it fell short (a translated face used to leave its hair and ears behind, its
         # cheek's edge torn)
-        shift = (self.stage.to_image.apply(np.asarray(pose[3:6], np.float64)[None, None])[0, 0]
-                 - self.stage.to_image.apply(np.zeros((1, 1, 3)))[0, 0])[:2].astype(np.float32) * self.scale
+        shift = (self.to_pixels @ np.asarray(pose[3:6], np.float64)).astype(np.float32)
         spread, fade = self._spread(flow, mask)
         spread -= shift * np.maximum(self.carry - fade, 0.0)[..., None]
         inward = cv2.distanceTransform(hit.astype(np.uint8), cv2.DIST_L2, 3)
