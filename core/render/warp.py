@@ -9,7 +9,8 @@ head's own materials. In practice it is one backward flow: each pixel on the pos
 point of the surface was in the photo; around the head that flow is carried smoothly onto the hair, ears and neck
 and fades into the still background (no holes, no ghost of the old face); the mouth's inside, teeth and tongue,
 which the photo never showed, take the head's own colours, in the mouth's shadow: darker the deeper behind the lips,
-and darker as the lips close (a slit lets little light in: ``slit_light``). The skin just under the jaw line
+and darker as the lips close (a slit lets little light in: ``slit_light``), and the lips' own hue through a slit
+(``LIP_TINT``). The skin just under the jaw line
 moves as the jaw's edge does (``UNDER_JAW``): a soft jaw's real edge and shadow lie there, below MediaPipe's line.
 This is the plain warp the neural renderer (issue 14) has to beat: its teeth are not the person's, and a big turn
 stretches the hair.
@@ -27,6 +28,7 @@ from core.errors import ParleyError
 from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
 from core.face.head import TexturedHead, albedo, material_textures, toward_camera, vertex_normals
 from core.face.ict import load_head
+from core.face.mouth import lip_lab
 from core.face.raster import rasterize
 from core.metrics.regions import JAW
 
@@ -50,6 +52,10 @@ SLIT_GAP = 0.008
 SLIT_FLOOR = 0.4
 #: MediaPipe's inner-lip middles (upper, lower): the gap.
 INNER_LIPS = (13, 14)
+#: Through a barely open mouth one sees mostly the lips' wet inner side: below ``SLIT_GAP`` the inside's a*, b* move
+#: towards the photo's lips', up to this share when the lips meet (GRID's barely open mouths are redder than its most
+#: open ones: ``scripts/mouth_views_gap.py``; chosen on the rest speakers, ``bench_render.py --tune --clips 12``).
+LIP_TINT = 1.0
 #: Over what share of the output's size (inside the head's outline) its flow blends into the flow around it.
 SEAM_FEATHER = 0.012
 #: The skin just under the jaw moves with the jaw's edge (its shift, without the depth's parallax) down to this far
@@ -132,6 +138,9 @@ class WarpRenderer:
         depth = np.clip((float(rest_points[MOUTH, 2].mean()) - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
         self.inner_shade = (1.0 - MOUTH_SHADOW * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
+        lips = lip_lab(stage.rgb, stage.to_image.apply(self._ict.at_points(expr)[None])[0][:, :2]) if LIP_TINT else None
+        #: the photo's lips' a*, b*, which a barely open mouth's inside takes on (None: not found, no tint)
+        self.lip_ab = None if lips is None else np.asarray(lips[1:], np.float32)
         self.carry = self._carry(rest_points[152])
         #: canonical metres → output pixels (x, y) for a displacement: the photo's similarity without its offset
         to = stage.to_image
@@ -266,8 +275,11 @@ class WarpRenderer:
             if inner.any():
                 uv = np.einsum("nk,nkc->nc", r.bary[hit][inner], head.uv[head.triangles_uv[tri[inner]]])
                 shade = np.einsum("nk,nk->n", r.bary[hit][inner], self.inner_shade[head.triangles[tri[inner]]])
-                shade = shade * slit_light(float(np.linalg.norm(points[INNER_LIPS[0]] - points[INNER_LIPS[1]])))
-                colour = _shaded(albedo(head, self.textures, tri[inner], uv, plain_scale=INNER_GAIN), shade)
+                gap = float(np.linalg.norm(points[INNER_LIPS[0]] - points[INNER_LIPS[1]]))
+                shade = shade * slit_light(gap)
+                tint = None if self.lip_ab is None else (LIP_TINT * (1.0 - min(max(gap, 0.0) / SLIT_GAP, 1.0)),
+                                                         self.lip_ab)
+                colour = _shaded(albedo(head, self.textures, tri[inner], uv, plain_scale=INNER_GAIN), shade, tint)
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
                 self.inner_mask[rows[inner], cols[inner]] = 1.0
@@ -386,9 +398,12 @@ def _feather(side: int) -> np.ndarray:
     return (np.minimum(ramp[:, None], ramp[None, :]) ** 1.5).astype(np.float32)
 
 
-def _shaded(colour: np.ndarray, shade: np.ndarray) -> np.ndarray:
+def _shaded(colour: np.ndarray, shade: np.ndarray, tint: tuple[float, np.ndarray] | None = None) -> np.ndarray:
     """(N, 3) sRGB 0–1 colours darkened by ``shade`` (N,) in lightness alone, as 0–255: a mouth's shadow is
-    dark red, not grey (darkening RGB would take the chroma with it)."""
+    dark red, not grey (darkening RGB would take the chroma with it); ``tint`` (share, a*, b*) moves their a*, b*
+    that share of the way towards a colour's."""
     lab = np.asarray(cv2.cvtColor(colour.reshape(-1, 1, 3).astype(np.float32), cv2.COLOR_RGB2LAB), np.float32)
     lab[:, 0, 0] *= shade
+    if tint is not None and tint[0] > 0:
+        lab[:, 0, 1:] += tint[0] * (tint[1] - lab[:, 0, 1:])
     return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), np.float32).reshape(-1, 3) * 255.0

@@ -103,6 +103,29 @@ def test_a_barely_open_mouth_is_dark_inside(renderer, monkeypatch: pytest.Monkey
     assert abs(wide - inside_l(0.8)) < 0.5  # a wide mouth is not in it
 
 
+def test_a_barely_open_mouth_takes_the_lips_hue(renderer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Through a slit one sees the lips' wet inner side: the inside's a*, b* of a mouth opened a few millimetres
+    are nearer the photo's lips' than without the tint; a wide-open mouth's are not moved."""
+    import cv2
+
+    from core.render import warp
+
+    assert renderer.lip_ab is not None
+
+    def inside_ab(jaw: float) -> np.ndarray:
+        w = np.zeros(52, np.float32)
+        w[INDEX["jawOpen"]] = jaw
+        img = renderer.frame(w, np.zeros(6, np.float32))
+        lab = cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+        return np.asarray(lab[renderer.inner_part >= 0, 1:].mean(0))
+
+    slit, wide = inside_ab(0.12), inside_ab(0.8)
+    monkeypatch.setattr(warp, "LIP_TINT", 0.0)
+    plain_slit = inside_ab(0.12)
+    assert np.linalg.norm(slit - renderer.lip_ab) < np.linalg.norm(plain_slit - renderer.lip_ab) - 1.0
+    assert np.linalg.norm(wide - inside_ab(0.8)) < 0.5
+
+
 def test_the_skin_under_the_jaw_moves_with_the_jaw_without_parallax(renderer) -> None:  # type: ignore[no-untyped-def]
     from core.metrics.regions import JAW
     from core.render.warp import UNDER_JAW, UNDER_JAW_FADE
