@@ -9,9 +9,9 @@ head's own materials. In practice it is one backward flow: each pixel on the pos
 point of the surface was in the photo; around the head that flow is carried smoothly onto the hair, ears and neck
 and fades into the still background (no holes, no ghost of the old face); the mouth's inside, teeth and tongue,
 which the photo never showed, take the head's own colours, in the mouth's shadow: darker the deeper behind the lips,
-and darker as the lips close (a slit lets little light in: ``slit_light``), and the lips' own hue through a slit
-(``LIP_TINT``). The skin just under the jaw line
-moves as the jaw's edge does (``UNDER_JAW``): a soft jaw's real edge and shadow lie there, below MediaPipe's line.
+and darker as the lips close (a slit lets little light in: ``slit_light``), and of the lips' own hue through a
+slit (``LIP_TINT``). The skin just under the jaw line moves as the jaw's edge does (``UNDER_JAW``): a soft jaw's real
+edge and shadow lie there, below MediaPipe's line.
 This is the plain warp the neural renderer (issue 14) has to beat: its teeth are not the person's, and a big turn
 stretches the hair.
 """
