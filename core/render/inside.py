@@ -11,7 +11,9 @@ and matches what it draws to what the video shows, as ``scripts/fit_mouth_colour
 offset over many talkers, but for this person:
 
 1. **teeth**: where the head shows more teeth than the video, its teeth are dimmed (L* and chroma scaled) until only the
-   video's share of the inside stays bright enough to read as teeth — teeth in shadow, not removed;
+   video's share of the inside stays bright enough to read as teeth — teeth in shadow, not removed; where the video
+   shows none, they also take the hue of what it shows inside (a tooth deep in shadow is lit by what the tongue and
+   gums reflect: left grey, it dragged the inside's mean grey, and the tongue was pushed redder to make up for it);
 2. **the rest**: the tongue-and-gums and socket colours shift in CIELAB so that what the warp draws there that does
    not read as teeth (the tongue, the dimmed teeth, the lips' edge) has the mean of what does not in the video.
 
@@ -123,6 +125,9 @@ def match_inside(stage: Stage, views: Sequence[tuple[np.ndarray, np.ndarray]], i
             dim *= step
             _dim(stage, teeth, step)
             lab[is_teeth] *= step
+            if keep == 0:  # none shown: teeth deep in the mouth's shadow, lit by what the tongue and gums reflect
+                _hue(stage, teeth, seen_rest[1:])
+                lab[is_teeth, 1:] = seen_rest[1:]
         # 2. the rest: one Lab shift of the tongue, gums and socket brings what does not read as teeth to the mean
         # of what does not in the video (each class to its own: a head that bares fewer teeth than the person does
         # not get a pale tongue to make up the mean)
@@ -170,6 +175,14 @@ def _dim(stage: Stage, index: int, factor: float) -> None:
     m = stage.head.materials[index]
     lab = to_lab(np.asarray(m.colour))[0] * factor
     lab[0] = np.clip(lab[0], *L_RANGE)
+    m.colour = to_rgb(lab)
+
+
+def _hue(stage: Stage, index: int, ab: np.ndarray) -> None:
+    """Give a material the a*, b* ``ab``, its L* kept."""
+    m = stage.head.materials[index]
+    lab = to_lab(np.asarray(m.colour))[0].astype(np.float64)
+    lab[1:] = np.clip(ab, *AB_RANGE)
     m.colour = to_rgb(lab)
 
 
