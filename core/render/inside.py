@@ -126,8 +126,7 @@ def match_inside(stage: Stage, views: Sequence[tuple[np.ndarray, np.ndarray]], i
             _dim(stage, teeth, step)
             lab[is_teeth] *= step
             if keep == 0:  # none shown: teeth deep in the mouth's shadow, lit by what the tongue and gums reflect
-                _hue(stage, teeth, seen_rest[1:])
-                lab[is_teeth, 1:] = seen_rest[1:]
+                lab[is_teeth, 1:] = _hue(stage, teeth, seen_rest[1:])
         # 2. the rest: one Lab shift of the tongue, gums and socket brings what does not read as teeth to the mean
         # of what does not in the video (each class to its own: a head that bares fewer teeth than the person does
         # not get a pale tongue to make up the mean)
@@ -178,12 +177,13 @@ def _dim(stage: Stage, index: int, factor: float) -> None:
     m.colour = to_rgb(lab)
 
 
-def _hue(stage: Stage, index: int, ab: np.ndarray) -> None:
-    """Give a material the a*, b* ``ab``, its L* kept."""
+def _hue(stage: Stage, index: int, ab: np.ndarray) -> np.ndarray:
+    """Give a material the a*, b* ``ab`` (within ``AB_RANGE``), its L* kept; returns the a*, b* given."""
     m = stage.head.materials[index]
     lab = to_lab(np.asarray(m.colour))[0].astype(np.float64)
     lab[1:] = np.clip(ab, *AB_RANGE)
     m.colour = to_rgb(lab)
+    return lab[1:]
 
 
 def _shift(stage: Stage, index: int, shift: np.ndarray) -> None:

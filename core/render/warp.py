@@ -133,12 +133,14 @@ class WarpRenderer:
         chin = float(rest_points[152, 1])
         self.follow = np.clip((head.vertices[:, 1] - (chin - 0.06)) / 0.06, 0.0, 1.0)[:, None]
         self.photo_v = expr
-        self._under_jaw(names)
+        #: the photo's 468 MediaPipe points on its head (canonical metres)
+        photo_points = self._ict.at_points(expr)
+        self._under_jaw(names, photo_points)
         # the mouth's inside is in its own shadow: the deeper behind the lips, the darker (a cheap occlusion term)
         depth = np.clip((float(rest_points[MOUTH, 2].mean()) - head.vertices[:, 2]) / MOUTH_SHADOW_DEPTH, 0.0, 1.0)
         self.inner_shade = (1.0 - MOUTH_SHADOW * depth**0.7).astype(np.float32)
         self.front_sign = self._winding()
-        lips = lip_lab(stage.rgb, stage.to_image.apply(self._ict.at_points(expr)[None])[0][:, :2]) if LIP_TINT else None
+        lips = lip_lab(stage.rgb, stage.to_image.apply(photo_points[None])[0][:, :2]) if LIP_TINT else None
         #: the photo's lips' a*, b*, which a barely open mouth's inside takes on (None: not found, no tint)
         self.lip_ab = None if lips is None else np.asarray(lips[1:], np.float32)
         self.carry = self._carry(rest_points[152])
@@ -155,10 +157,9 @@ class WarpRenderer:
         self.inner_part = np.full((self.height, self.width), -1, np.int16)
         # the refiner's window: a square on the mouth, as wide as the face is between the cheeks, following the
         # mouth frame by frame (``window``); the photo's own is the reference
-        pts = self._ict.at_points(expr)
-        img = stage.to_image.apply(pts[None])[0][:, :2] * self.scale
+        img = stage.to_image.apply(photo_points[None])[0][:, :2] * self.scale
         self.window_side = float(np.linalg.norm(img[CHEEKS[0]] - img[CHEEKS[1]])) * 0.8
-        self.window = self._window_at(pts)
+        self.window = self._window_at(photo_points)
         if refiner is not None:
             self.reference_crop = self.crop(self.photo, refiner.cfg.crop)
             self.feather = _feather(refiner.cfg.crop)
@@ -189,11 +190,11 @@ class WarpRenderer:
             out[self.under_jaw] = w * (self.photo_v[self.under_jaw] + along) + (1.0 - w) * out[self.under_jaw]
         return out
 
-    def _under_jaw(self, names: list[str]) -> None:
+    def _under_jaw(self, names: list[str], photo_points: np.ndarray) -> None:
         """The skin vertices under the photo's jaw line that move with it (``UNDER_JAW``): their index, weight and
         where along the jaw (x, metres) they sit; and the jaw line's points, left to right, as ICT vertex weights."""
         head = self.stage.head
-        order = np.argsort(self._ict.at_points(self.photo_v)[list(JAW), 0])
+        order = np.argsort(photo_points[list(JAW), 0])
         self.jaw_vertices = self._ict.corr_vertices[np.asarray(JAW)[order]]
         self.jaw_weights = self._ict.corr_weights[np.asarray(JAW)[order]]
         v = self.photo_v
@@ -277,8 +278,7 @@ class WarpRenderer:
                 shade = np.einsum("nk,nk->n", r.bary[hit][inner], self.inner_shade[head.triangles[tri[inner]]])
                 gap = float(np.linalg.norm(points[INNER_LIPS[0]] - points[INNER_LIPS[1]]))
                 shade = shade * slit_light(gap)
-                tint = None if self.lip_ab is None else (LIP_TINT * (1.0 - min(max(gap, 0.0) / SLIT_GAP, 1.0)),
-                                                         self.lip_ab)
+                tint = None if self.lip_ab is None else (LIP_TINT * (1.0 - slit_open(gap)), self.lip_ab)
                 colour = _shaded(albedo(head, self.textures, tri[inner], uv, plain_scale=INNER_GAIN), shade, tint)
                 rows, cols = np.nonzero(hit)
                 out[rows[inner], cols[inner]] = colour
@@ -361,9 +361,14 @@ class WarpRenderer:
         return 1.0 if np.median(cross_z[depth < np.percentile(depth, 30)]) > 0 else -1.0
 
 
+def slit_open(gap: float) -> float:
+    """How open a mouth is for its light and hue, 0 (the lips meet) to 1 (``SLIT_GAP`` or more between them)."""
+    return min(max(gap, 0.0) / SLIT_GAP, 1.0)
+
+
 def slit_light(gap: float) -> float:
     """The share of light that reaches a mouth's inside through a ``gap`` (metres) between the inner lips."""
-    return SLIT_FLOOR + (1.0 - SLIT_FLOOR) * min(max(gap, 0.0) / SLIT_GAP, 1.0)
+    return SLIT_FLOOR + (1.0 - SLIT_FLOOR) * slit_open(gap)
 
 
 def _unseen_skin(head: TexturedHead) -> np.ndarray:
