@@ -99,7 +99,7 @@ def _box(lm: np.ndarray, pad: int, shape: tuple[int, ...]) -> tuple[slice, slice
 
 def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | None = None,
               tune: bool = False) -> list[tuple[Any, ...]]:
-    from core.face.geometry import mouth_aperture, open_frame, open_frames
+    from core.face.geometry import mouth_aperture
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
     from core.face.neutral import clip_rest
@@ -123,12 +123,7 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | Non
         n = min(len(frames), len(lm))
         rest = clip_rest(lm)
         identity = fit_head(rest, head_asset, expression=False).identity
-        # the clip as a face video: its most open mouth (the video refiner's reference) and its 20 % most open
-        # frames (the inside's colour) are left out of every method's scoring, the first with 3 frames either side
-        u = open_frame(lm[:n], pose[:n], 0)
-        near_u = [] if u is None else list(range(u - 3, u + 4))
-        shown = open_frames(lm[:n], pose[:n], 0, avoid=near_u)
-        left_out = set(near_u) | set(shown)
+        u, shown, left_out = face_video_frames(lm[:n], pose[:n])
         views = [(frames[t], track_image(frames[t]).landmarks) for t in shown] if method in VIDEO_METHODS else []
         stage = stage_of(frames[0], rest, open_views=views)
         refiner, refined_inside = refiner if isinstance(refiner, tuple) else (refiner, False)
@@ -177,6 +172,18 @@ def grid_rows(grid: Path, n_clips: int, methods: dict[str, Any], out: Path | Non
         for key, sheet in sheets.items():
             Image.fromarray(np.concatenate(sheet, 0)).save(out / f"grid_{key}_mouths.png")
     return rows
+
+
+def face_video_frames(landmarks: np.ndarray, pose: np.ndarray) -> tuple[int | None, list[int], set[int]]:
+    """A GRID clip as a face video: its most open mouth (the video refiner's reference, or None), its 20 % most open
+    frames (the inside's colour: the match's views) and every frame left out of the scoring for them (the first
+    with 3 frames either side)."""
+    from core.face.geometry import open_frame, open_frames
+
+    u = open_frame(landmarks, pose, 0)
+    near_u = [] if u is None else list(range(u - 3, u + 4))
+    shown = open_frames(landmarks, pose, 0, avoid=near_u)
+    return u, shown, set(near_u) | set(shown)
 
 
 def rest_clips(clips: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:

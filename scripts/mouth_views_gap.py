@@ -28,10 +28,13 @@ import numpy as np
 os.environ.setdefault("GLOG_minloglevel", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def clip_gap(grid: Path, clip: dict[str, object]) -> str:
-    from core.face.geometry import mouth_aperture, open_frame, open_frames
+    from bench_render import face_video_frames
+
+    from core.face.geometry import mouth_aperture
     from core.face.ict import fit_head, load_head
     from core.face.media import iter_video_frames
     from core.face.mouth import open_lab
@@ -45,17 +48,14 @@ def clip_gap(grid: Path, clip: dict[str, object]) -> str:
     with np.load(grid / str(clip["file"])) as z:
         lm, pose = z["landmarks"], z["pose"]
     n = min(len(frames), len(lm))
-    # the views and the left-out frames exactly as bench_render's grid_rows chooses them
-    u = open_frame(lm[:n], pose[:n], 0)
-    near_u = [] if u is None else list(range(u - 3, u + 4))
-    shown = open_frames(lm[:n], pose[:n], 0, avoid=near_u)
+    _, shown, left_out = face_video_frames(lm[:n], pose[:n])  # as bench_render's grid_rows chooses them
     views = [(frames[t], track_image(frames[t]).landmarks) for t in shown]
     seen = open_lab(views)
     scored: list[int] = []
     real_in: list[Inside | None] = []
     apertures: list[float] = []
     for t in range(n):
-        if t in set(near_u) | set(shown):
+        if t in left_out:
             continue
         try:
             ring = track_image(frames[t]).landmarks
@@ -80,7 +80,7 @@ def clip_gap(grid: Path, clip: dict[str, object]) -> str:
             drawn.append(int(inside_mask(img.shape, track_image(img).landmarks).sum()))
         except Exception:  # noqa: BLE001
             continue
-    real_px = np.mean([0 if real_in[i] is None else real_in[i].pixels for i in top])  # type: ignore[union-attr]
+    real_px = np.mean([0 if r is None else r.pixels for r in (real_in[i] for i in top)])
     view_ap = float(np.mean(mouth_aperture(np.asarray([v[1] for v in views]))))
     return (f"{clip['key']:12s} {len(views):5d} {np.array2string(seen.mean(0), precision=1):>18s} "
             f"{np.array2string(real.lab, precision=1):>18s} {delta_e(seen.mean(0), real.lab):6.1f} "
@@ -89,7 +89,6 @@ def clip_gap(grid: Path, clip: dict[str, object]) -> str:
 
 
 def main() -> int:
-    sys.path.insert(0, str(REPO / "benchmarks"))
     from bench_render import rest_clips
 
     from core.train.renderer import bench_clips
