@@ -21,8 +21,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from core.face.head import TexturedHead
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -162,7 +166,7 @@ def hair_table(folder: Path) -> None:
 GLASSES_ZONE = 0.25
 
 
-def texture_de(head: object, rgb: np.ndarray, image_landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def texture_de(head: TexturedHead, rgb: np.ndarray, image_landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """CIELAB dE between the head's skin texture and the photo at the face's inner MediaPipe points (the oval's rim,
     the eyes' rings and the inner lips left out), each blurred over about a millimetre of skin; and which of those
     points lie where glasses would (``GLASSES_ZONE``: there a photo with glasses shows the frames, the texture the
@@ -174,14 +178,16 @@ def texture_de(head: object, rgb: np.ndarray, image_landmarks: np.ndarray) -> tu
     from core.metrics.regions import LIPS_INNER
 
     ict = load_head()
-    names = [m.name for m in head.materials]  # type: ignore[attr-defined]
+    names = [m.name for m in head.materials]
     skin = names.index("skin")
-    tris = np.where(head.material == skin)[0]  # type: ignore[attr-defined]
-    vertex_uv = np.full((len(head.vertices), 2), np.nan)  # type: ignore[attr-defined]
-    vertex_uv[head.triangles[tris].ravel()] = head.uv[head.triangles_uv[tris].ravel()]  # type: ignore[attr-defined]
+    tris = np.where(head.material == skin)[0]
+    vertex_uv = np.full((len(head.vertices), 2), np.nan)
+    vertex_uv[head.triangles[tris].ravel()] = head.uv[head.triangles_uv[tris].ravel()]
     keep = np.setdiff1d(np.arange(468), list(FACE_OVAL) + list(LEFT_EYE) + list(RIGHT_EYE) + list(LIPS_INNER))
     uv = (ict.corr_weights[keep, :, None] * vertex_uv[ict.corr_vertices[keep]]).sum(1)
-    tex = head.materials[skin].texture  # type: ignore[attr-defined]
+    tex = head.materials[skin].texture
+    if tex is None:
+        raise ValueError("the head's skin has no texture to compare")
     th, tw = tex.shape[:2]
     lm = np.asarray(image_landmarks, np.float64)[keep, :2]
     # a millimetre of skin in each image: the eyes' outer corners are about 9 cm apart
