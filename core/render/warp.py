@@ -7,11 +7,13 @@ same similarity that put it on the photo, rasterised (``core.face.raster``), and
 colour, blended by how surely the photo saw that texel; eyes, teeth, tongue and the mouth's inside come from the
 head's own materials. In practice it is one backward flow: each pixel on the posed head looks up where the same
 point of the surface was in the photo; around the head that flow is carried smoothly onto the hair, ears and neck
-and fades into the still background (no holes, no ghost of the old face); the mouth's inside, teeth and tongue,
-which the photo never showed, take the head's own colours, in the mouth's shadow: darker the deeper behind the lips,
-and darker as the lips close (a slit lets little light in: ``slit_light``), and of the lips' own hue through a
-slit (``LIP_TINT``). The skin just under the jaw line moves as the jaw's edge does (``UNDER_JAW``): a soft jaw's real
-edge and shadow lie there, below MediaPipe's line.
+and fades out over the person. The background — what MediaPipe's selfie segmentation does not call the person —
+stays where the photo has it, and what the head uncovers is filled from the background round the person
+(``clean_plate``): a shelf behind the head does not bend as the head moves, and no ghost of the old outline is left.
+The mouth's inside, teeth and tongue, which the photo never showed, take the head's own colours, in the mouth's
+shadow: darker the deeper behind the lips, and darker as the lips close (a slit lets little light in:
+``slit_light``), and of the lips' own hue through a slit (``LIP_TINT``). The skin just under the jaw line moves as
+the jaw's edge does (``UNDER_JAW``): a soft jaw's real edge and shadow lie there, below MediaPipe's line.
 This is the plain warp the neural renderer (issue 14) has to beat: its teeth are not the person's, and a big turn
 stretches the hair.
 """
@@ -26,6 +28,7 @@ import numpy as np
 
 from core.errors import ParleyError
 from core.face.geometry import Similarity, euler_to_rotation, fit_similarity
+from core.face.hair_mask import person_mask
 from core.face.head import TexturedHead, albedo, material_textures, toward_camera, vertex_normals
 from core.face.ict import load_head
 from core.face.mouth import lip_lab
@@ -72,6 +75,10 @@ UNDER_JAW_FACING = 0.5
 #: in full over the head's outline at the photo's pose (hair included) widened by this share of the output's size,
 #: fading out around it and from the chin down over ``CARRY_NECK`` of the head's height (the neck and shoulders stay).
 CARRY_SPREAD, CARRY_NECK = 0.03, 0.3
+#: The photo's person is what MediaPipe's selfie segmentation gives more than ``PERSON_MIN`` (and the fitted head's
+#: outline), grown by this share of the output's size to take their soft edge and stray hairs along; the rest of the
+#: photo is background and stays still.
+PERSON_MIN, PERSON_MARGIN = 0.05, 0.01
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
@@ -143,7 +150,11 @@ class WarpRenderer:
         lips = lip_lab(stage.rgb, stage.to_image.apply(photo_points[None])[0][:, :2]) if LIP_TINT else None
         #: the photo's lips' a*, b*, which a barely open mouth's inside takes on (None: not found, no tint)
         self.lip_ab = None if lips is None else np.asarray(lips[1:], np.float32)
-        self.carry = self._carry(rest_points[152])
+        outline = self._outline()
+        self.carry = self._carry(outline, rest_points[152])
+        seen = cv2.resize(person_mask(stage.rgb), (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        #: (H, W) 0–1: the photo's person, who moves; and the photo with what lies behind them filled in
+        self.person, self.plate = clean_plate(self.photo, np.maximum(seen, outline))
         #: canonical metres → output pixels (x, y) for a displacement: the photo's similarity without its offset
         to = stage.to_image
         self.to_pixels = (float(to.scale[0]) * to.rotation[0][:2] * self.scale).astype(np.float64)
@@ -254,7 +265,7 @@ class WarpRenderer:
             gy, gx = np.nonzero(hit)
             flow[hit] = src - np.stack([gx + 0.5, gy + 0.5], 1)
             mask[hit] = 1.0
-        # … carried smoothly onto the hair, ears and neck around it, fading into the still background; inside the
+        # … carried smoothly onto the hair, ears and neck around it, fading out over the person; inside the
         # head's outline the two flows are blended over a few pixels, so the jaw and cheeks meet the neck and hair
         # without a seam
         # the head's translation, as it shifts the image, is carried in full over the whole head and its hair, where
@@ -269,6 +280,11 @@ class WarpRenderer:
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float32), np.arange(self.height, dtype=np.float32))
         out = cv2.remap(self.photo, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        # the person, moved, over the background, still: where they no longer cover it, its clean plate
+        person = cv2.remap(self.person, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        a = np.maximum(person, hit)[..., None]
+        out = a * out + (1.0 - a) * self.plate
         self.inner_mask[:] = 0.0
         self.inner_part[:] = -1
         if hit.any():  # what the photo never showed: the mouth's inside, teeth, tongue — the head's own colours
@@ -320,16 +336,20 @@ class WarpRenderer:
             out = out * (1 - inside) + frame.astype(np.float32) * inside
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
-    def _carry(self, chin: np.ndarray) -> np.ndarray:
+    def _outline(self) -> np.ndarray:
+        """(height, width) float32 0 or 1: the whole head (hair included) as the photo shows it."""
+        head = self.stage.head
+        placed = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0] * self.scale
+        return (rasterize(placed[head.triangles][..., :2], self.width, self.height).triangle >= 0).astype(np.float32)
+
+    def _carry(self, outline: np.ndarray, chin: np.ndarray) -> np.ndarray:
         """(height, width) 0–1: how much of the head's translation each output pixel takes — all of it over the
-        head (hair included) as the photo shows it, none in the background or below the neck (``CARRY_SPREAD``,
+        head's ``outline`` (hair included), none in the background or below the neck (``CARRY_SPREAD``,
         ``CARRY_NECK``)."""
         head = self.stage.head
         placed = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0] * self.scale
-        outline = rasterize(placed[head.triangles][..., :2], self.width, self.height).triangle >= 0
         sigma = max(1.0, CARRY_SPREAD * max(self.width, self.height))
-        w = np.clip(cv2.GaussianBlur(outline.astype(np.float32), (0, 0), sigma) * 2.0, 0.0, 1.0)
-        w = np.maximum(w, outline.astype(np.float32))
+        w = np.maximum(np.clip(cv2.GaussianBlur(outline, (0, 0), sigma) * 2.0, 0.0, 1.0), outline)
         chin_y = float(self.stage.to_image.apply(np.asarray(chin, np.float64)[None, None])[0, 0, 1]) * self.scale
         height = float(np.ptp(placed[:, 1]))
         ys = np.arange(self.height, dtype=np.float32)[:, None]
@@ -412,3 +432,24 @@ def _shaded(colour: np.ndarray, shade: np.ndarray, tint: tuple[float, np.ndarray
     if tint is not None and tint[0] > 0:
         lab[:, 0, 1:] += tint[0] * (tint[1] - lab[:, 0, 1:])
     return np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), np.float32).reshape(-1, 3) * 255.0
+
+
+def clean_plate(photo: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The person and the background behind them, from a photo (H, W, 3) uint8 and how surely each pixel is the
+    person ``seen`` (H, W) 0–1: the person's mask (over ``PERSON_MIN``, grown by ``PERSON_MARGIN``, its edge softened
+    by a pixel), float32; and the photo with the grown mask filled, float32 (H, W, 3), each pixel with the background
+    pixel nearest it, blurred over the margin — what a head that moves uncovers: a shelf's edge runs on behind it, a
+    plain wall stays plain. A photo that is all person, or none, is its own plate."""
+    h, w = seen.shape
+    grow = max(1, int(round(PERSON_MARGIN * max(h, w))))
+    hole = cv2.dilate((seen > PERSON_MIN).astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    mask = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 1.0)
+    plate = photo.astype(np.float32)
+    if not hole.any() or hole.all():
+        return mask, plate
+    _, nearest = cv2.distanceTransformWithLabels(hole, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(hole == 0)
+    colour = np.zeros((int(nearest.max()) + 1, 3), np.float32)
+    colour[nearest[ys, xs]] = plate[ys, xs]
+    fill = cv2.GaussianBlur(colour[nearest], (0, 0), grow)
+    return mask, np.where(hole[..., None] > 0, fill, plate)

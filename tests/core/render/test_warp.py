@@ -180,3 +180,41 @@ def test_a_translated_head_takes_its_hair_along(renderer) -> None:  # type: igno
     along = np.abs(moved[ys, xs] - photo[ys, xs - shift]).mean()
     still = np.abs(moved[ys, xs] - photo[ys, xs]).mean()
     assert along < 0.5 * still
+
+
+def test_the_background_stays_where_the_photo_has_it(renderer) -> None:  # type: ignore[no-untyped-def]
+    head = renderer.stage.head
+    t = np.array([0.0, 0.1, 0.0, 0.02, 0.0, 0.0], np.float32)  # turned and moved 2 cm across
+    moved = renderer.frame(head.photo_arkit, t).astype(np.float32)
+    photo = renderer.photo.astype(np.float32)
+    person = renderer.person > 0.0
+    assert person.mean() > 0.1 and not person[: renderer.height // 2, :10].any()  # her, not the wall beside her
+    changed = np.abs(moved - photo).max(-1) > 1.0
+    rows = range(renderer.height // 8, renderer.height // 2)  # beside the head
+    # the wall beside her, right up to her edge, is the photo's own on both sides (the old warp dragged it along)
+    beside = np.zeros_like(person)
+    for y in rows:
+        xs = np.nonzero(person[y])[0]
+        if len(xs):
+            beside[y, : xs[0]] = beside[y, xs[-1] + 1:] = True
+    to = renderer.stage.to_image
+    d = (to.apply(np.array([[[0.02, 0.0, 0.0]]]))[0, 0] - to.apply(np.zeros((1, 1, 3)))[0, 0])[0] * renderer.scale
+    left = beside & (np.arange(renderer.width)[None, :] < renderer.width // 2)
+    away = left if d > 0 else beside & ~left  # the side the head moves away from: nothing covers that wall
+    assert away.sum() > 500 and not changed[away].any()
+
+
+def test_a_clean_plate_fills_the_person_from_the_background_round_them() -> None:
+    from core.render.warp import clean_plate
+
+    photo = np.zeros((100, 100, 3), np.uint8)
+    photo[:, :50] = (200, 0, 0)
+    photo[:, 50:] = (0, 0, 200)
+    seen = np.zeros((100, 100), np.float32)
+    seen[20:, 40:60] = 1.0  # a green person in the middle, to the bottom edge
+    photo[seen > 0] = (0, 200, 0)
+    mask, plate = clean_plate(photo, seen)
+    assert mask[50, 50] == 1.0 and mask[50, 5] == 0.0 and mask[5, 50] < 1.0
+    assert np.array_equal(plate[:, :30], photo[:, :30].astype(np.float32))  # the wall away from her untouched
+    assert plate[60:, 40:60, 1].max() < 1.0  # nothing of her left
+    assert plate[60, 42, 0] > 150 and plate[60, 58, 2] > 150  # each side continues its own wall
