@@ -267,6 +267,7 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
     from core.animate import animate
     from core.audio.decode import Audio, load_audio
     from core.face.geometry import mouth_aperture, open_frames
+    from core.face.hair_mask import person_mask
     from core.face.media import iter_video_frames
     from core.face.tracker import MediaPipeTracker
     from core.metrics.mouth import inside, most_open, summarise
@@ -276,9 +277,12 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
 
     out.mkdir(parents=True, exist_ok=True)
     print(f"\ndev-av photos driven by their own first {seconds:g} s of audio (first frame as the photo); inside dE:"
-          " the rendered open mouth's colour against the real talker's, each over its own 20 % most open frames")
+          " the rendered open mouth's colour against the real talker's, each over its own 20 % most open frames;"
+          " bg moved: the mean change (0–255) from the photo over what MediaPipe's selfie segmentation calls"
+          " background in both the photo and the frame, and the share of it changed by more than 8")
     print(f"{'method':15} {'clip':26} {'frames':>6} {'face found':>10} {'aperture r':>10} {'s/frame':>8} "
-          f"{'inside dE':>9} {'teeth %':>7} {'real %':>6}  {'rendered L* a* b* | real L* a* b*'}")
+          f"{'inside dE':>9} {'teeth %':>7} {'real %':>6} {'bg moved':>8} {'> 8':>6}  "
+          f"{'rendered L* a* b* | real L* a* b*'}")
     for video in sorted(folder.glob("*.mp4")):
         photo = next(iter(iter_video_frames(video, max_frames=1)))
         a = load_audio(video, allow_silence=True)
@@ -325,6 +329,8 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
             insides: list[Any] = []
             strip: list[np.ndarray] = []
             crops: list[np.ndarray | None] = []
+            background = person_mask(r.photo) < 0.05
+            moved: list[np.ndarray] = []
             t0 = time.perf_counter()
             with MediaPipeTracker(video=True) as tracker:
                 for t in range(res.frames):
@@ -334,6 +340,10 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
                     aperture.append(np.nan if obs is None else float(mouth_aperture(obs.landmarks[None])[0]))
                     insides.append(None if obs is None else inside(img, obs.landmarks))
                     crops.append(None if obs is None else _mouth_crop(img, obs.landmarks))
+                    t1 = time.perf_counter()  # not counted in s/frame
+                    kept = background & (person_mask(img) < 0.05)
+                    moved.append(np.abs(img.astype(np.int16) - r.photo.astype(np.int16)).max(-1)[kept])
+                    t0 += time.perf_counter() - t1
                     if t % max(1, res.frames // 6) == 0 and len(strip) < 6:
                         strip.append(img)
             took = (time.perf_counter() - t0) / res.frames
@@ -341,8 +351,10 @@ def dev_av(folder: Path, seconds: float, methods: dict[str, Any], out: Path) -> 
             ok = np.isfinite(ap)
             r_ap = pearson(ap[ok], want[: len(ap)][ok]) if ok.sum() > 2 else float("nan")
             de, teeth, teeth_real, *lab = _colour(summarise([insides[i] for i in most_open(ap)]), theirs)
+            bg = np.concatenate(moved)
             print(f"{method:15} {video.stem:26} {res.frames:6d} {100 * np.mean(found):9.1f}% {r_ap:10.2f} "
-                  f"{took:8.3f} {de:9.1f} {teeth:7.1f} {teeth_real:6.1f}  {_lab(lab)}")
+                  f"{took:8.3f} {de:9.1f} {teeth:7.1f} {teeth_real:6.1f} {bg.mean():8.2f} {100 * np.mean(bg > 8):5.1f}%"
+                  f"  {_lab(lab)}")
             if strip:
                 Image.fromarray(np.concatenate(strip, 1)).save(out / f"{video.stem}_{method.replace(' ', '_')}.png")
             sheet.append(_row([crops[i] for i in most_open(ap)]))
