@@ -278,11 +278,13 @@ class WarpRenderer:
         blend = np.clip(inward / max(1.0, SEAM_FEATHER * max(self.width, self.height)), 0.0, 1.0)[..., None]
         flow = blend * flow + (1.0 - blend) * spread
         gx, gy = np.meshgrid(np.arange(self.width, dtype=np.float32), np.arange(self.height, dtype=np.float32))
+        # where the person was cut by the frame's edge (hair over the top) and moves in from it, what comes in is
+        # their own edge mirrored, not its last row repeated into streaks
         out = cv2.remap(self.photo, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+                        borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
         # the person, moved, over the background, still: where they no longer cover it, its clean plate
         person = cv2.remap(self.person, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
+                           borderMode=cv2.BORDER_REFLECT_101)
         a = np.maximum(person, hit)[..., None]
         out = a * out + (1.0 - a) * self.plate
         self.inner_mask[:] = 0.0

@@ -218,3 +218,19 @@ def test_a_clean_plate_fills_the_person_from_the_background_round_them() -> None
     assert np.array_equal(plate[:, :30], photo[:, :30].astype(np.float32))  # the wall away from her untouched
     assert plate[60:, 40:60, 1].max() < 1.0  # nothing of her left
     assert plate[60, 42, 0] > 150 and plate[60, 58, 2] > 150  # each side continues its own wall
+
+
+def test_hair_cut_by_the_frame_comes_in_without_streaks() -> None:
+    from core.face.media import load_image
+    from core.render.video import stage_of
+    from core.render.warp import WarpRenderer
+    from tests.core.face.test_head import PHOTO
+
+    rgb = load_image(PHOTO)
+    r = WarpRenderer(stage_of(np.ascontiguousarray(rgb[40:300, 100:360])), 256)  # her hair cut by the top edge
+    hair = r.person[0] > 0.5
+    assert hair.sum() > 40
+    down = np.array([0.0, 0.0, 0.0, 0.0, -0.03, 0.0], np.float32)  # 3 cm down: what was above the frame comes in
+    img = r.frame(r.stage.head.photo_arkit, down).astype(np.float32)
+    # the rows coming in from above vary as hair does; the old border repeated the top row down each column
+    assert np.abs(img[0, hair] - img[6, hair]).mean() > 4.0
