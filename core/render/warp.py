@@ -439,9 +439,11 @@ def _shaded(colour: np.ndarray, shade: np.ndarray, tint: tuple[float, np.ndarray
 def clean_plate(photo: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The person and the background behind them, from a photo (H, W, 3) uint8 and how surely each pixel is the
     person ``seen`` (H, W) 0–1: the person's mask (over ``PERSON_MIN``, grown by ``PERSON_MARGIN``, its edge softened
-    by a pixel), float32; and the photo with the grown mask filled, float32 (H, W, 3), each pixel with the background
-    pixel nearest it, blurred over the margin — what a head that moves uncovers: a shelf's edge runs on behind it, a
-    plain wall stays plain. A photo that is all person, or none, is its own plate."""
+    by a pixel), float32; and the photo with the grown mask filled, float32 (H, W, 3) — what a head that moves
+    uncovers. Each filled pixel takes the nearest background pixel in its own row, left or right (a shelf, a band of
+    colour, a blind's slats run on behind the head, as indoor backgrounds mostly do; the nearest pixel in any
+    direction drew them as wedges), or in any direction where its row has none (below the shoulders), softened by a
+    pixel. A photo that is all person, or none, is its own plate."""
     h, w = seen.shape
     grow = max(1, int(round(PERSON_MARGIN * max(h, w))))
     hole = cv2.dilate((seen > PERSON_MIN).astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
@@ -453,5 +455,15 @@ def clean_plate(photo: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.nda
     ys, xs = np.nonzero(hole == 0)
     colour = np.zeros((int(nearest.max()) + 1, 3), np.float32)
     colour[nearest[ys, xs]] = plate[ys, xs]
-    fill = cv2.GaussianBlur(colour[nearest], (0, 0), grow)
+    fill = colour[nearest]
+    # along each row where the row has background on either side: shelves, blinds and bands run on behind the head
+    cols = np.broadcast_to(np.arange(w), (h, w))
+    left = np.maximum.accumulate(np.where(hole == 0, cols, -1), axis=1)
+    right = np.minimum.accumulate(np.where(hole == 0, cols, w)[:, ::-1], axis=1)[:, ::-1]
+    use_left = (left >= 0) & ((right >= w) | (cols - left <= right - cols))
+    use_right = (right < w) & ~use_left
+    rows = np.broadcast_to(np.arange(h)[:, None], (h, w))
+    fill[use_left] = plate[rows[use_left], left[use_left]]
+    fill[use_right] = plate[rows[use_right], right[use_right]]
+    fill = cv2.GaussianBlur(fill, (0, 0), 1.0)
     return mask, np.where(hole[..., None] > 0, fill, plate)

@@ -218,6 +218,10 @@ def test_a_clean_plate_fills_the_person_from_the_background_round_them() -> None
     assert np.array_equal(plate[:, :30], photo[:, :30].astype(np.float32))  # the wall away from her untouched
     assert plate[60:, 40:60, 1].max() < 1.0  # nothing of her left
     assert plate[60, 42, 0] > 150 and plate[60, 58, 2] > 150  # each side continues its own wall
+    photo[:, :40] = 0
+    photo[23:27, :40] = 255  # a shelf's white edge beside her
+    _, plate = clean_plate(photo, seen)
+    assert plate[25, 46].min() > 200 and plate[40, 45].max() < 60  # runs on behind her at its own height
 
 
 def test_hair_cut_by_the_frame_comes_in_without_streaks() -> None:
