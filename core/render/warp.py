@@ -395,10 +395,11 @@ def slit_light(gap: float) -> float:
 
 def _unseen_skin(head: TexturedHead) -> np.ndarray:
     """(F,) bool: the head's skin triangles beside and above the face — outside the face oval (MediaPipe's outline on
-    the fitted head, seen from the front) or behind it, above the mouth's corners: the temples, ears, sides and
-    scalp. The warp leaves them to the smooth flow that carries the hair: drawn by the mesh, a turned head would show
-    them with the colours of the photo's face edge (a skin slab where the person has hair over the ears). The jaw and
-    neck below stay the mesh's: the jaw's motion is the mouth's."""
+    the fitted head, seen from the front) or behind it, above the mouth's corners, and beside the jaw down to the
+    chin's height: the temples, ears, sides, scalp and the jaw's far sides. The warp leaves them to the smooth flow
+    that carries the hair: drawn by the mesh, a turned head would show them with the colours of the photo's face edge
+    (a skin slab where the person has hair over the ears, the ear lobe in pieces on the jaw). The jaw within the
+    oval, its underside and the neck below stay the mesh's: the jaw's motion is the mouth's."""
     from core.face.head import FACE_OVAL
 
     names = [m.name for m in head.materials]
@@ -415,8 +416,29 @@ def _unseen_skin(head: TexturedHead) -> np.ndarray:
     centres = head.vertices[head.triangles].mean(1).astype(np.float64)
     c = np.clip(np.round((centres[:, :2] - lo) * to_cell).astype(int), 0, cells - 1)
     inside = grid[c[:, 1], c[:, 0]].astype(bool) & (centres[:, 2] > oval[:, 2].min() - 0.005)
-    above_mouth = centres[:, 1] > points[list(MOUTH[:2]), 1].mean()  # the jaw and neck below stay the mesh's
-    return (head.material == names.index("skin")) & ~inside & above_mouth
+    above_mouth = centres[:, 1] > points[list(MOUTH[:2]), 1].mean()
+    # below the mouth's corners, what lies beside the jaw (not under it) down to the chin's height: the photo saw it
+    # edge-on, as the ear lobe, the neck's shadow or the wall, and a turn drew those as fragments on the jaw's side
+    beside = _beside_jaw(points[list(JAW)], centres)
+    above_chin = centres[:, 1] > points[152, 1]
+    return (head.material == names.index("skin")) & ~inside & (above_mouth | (beside & above_chin))
+
+
+def _beside_jaw(jaw: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the points ``at`` (N, 3) lie beside the jaw line ``jaw`` (its points, canonical metres) —
+    nearest to where it runs upright by the jaw's corners, or past its ends — rather than under where it runs across
+    (``UNDER_JAW_LEVEL``)."""
+    line = jaw[np.argsort(jaw[:, 0]), :2]
+    a, b = line[:-1], line[1:]
+    seg = b - a
+    p = at[:, None, :2]
+    t = ((p - a) * seg).sum(-1) / np.maximum((seg**2).sum(-1), 1e-12)
+    near = a + np.clip(t, 0.0, 1.0)[..., None] * seg
+    k = np.argmin(np.linalg.norm(p - near, axis=-1), axis=1)
+    across = np.abs(seg[k, 0]) / np.maximum(np.linalg.norm(seg[k], axis=1), 1e-12)
+    rows = np.arange(len(at))
+    past = ((k == 0) & (t[rows, k] < 0)) | ((k == len(seg) - 1) & (t[rows, k] > 1))
+    return (across < UNDER_JAW_LEVEL) | past
 
 
 def _feather(side: int) -> np.ndarray:
