@@ -150,8 +150,10 @@ class WarpRenderer:
         lips = lip_lab(stage.rgb, stage.to_image.apply(photo_points[None])[0][:, :2]) if LIP_TINT else None
         #: the photo's lips' a*, b*, which a barely open mouth's inside takes on (None: not found, no tint)
         self.lip_ab = None if lips is None else np.asarray(lips[1:], np.float32)
-        outline = self._outline()
-        self.carry = self._carry(outline, rest_points[152])
+        placed = stage.to_image.apply(head.vertices.astype(np.float64)[None])[0] * self.scale
+        #: the whole head (hair included) as the photo shows it, 0 or 1
+        outline = (rasterize(placed[head.triangles][..., :2], self.width, self.height).triangle >= 0).astype(np.float32)
+        self.carry = self._carry(outline, float(np.ptp(placed[:, 1])), rest_points[152])
         seen = cv2.resize(person_mask(stage.rgb), (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         #: (H, W) 0–1: the photo's person, who moves; and the photo with what lies behind them filled in
         self.person, self.plate = clean_plate(self.photo, np.maximum(seen, outline))
@@ -338,22 +340,13 @@ class WarpRenderer:
             out = out * (1 - inside) + frame.astype(np.float32) * inside
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
-    def _outline(self) -> np.ndarray:
-        """(height, width) float32 0 or 1: the whole head (hair included) as the photo shows it."""
-        head = self.stage.head
-        placed = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0] * self.scale
-        return (rasterize(placed[head.triangles][..., :2], self.width, self.height).triangle >= 0).astype(np.float32)
-
-    def _carry(self, outline: np.ndarray, chin: np.ndarray) -> np.ndarray:
+    def _carry(self, outline: np.ndarray, height: float, chin: np.ndarray) -> np.ndarray:
         """(height, width) 0–1: how much of the head's translation each output pixel takes — all of it over the
-        head's ``outline`` (hair included), none in the background or below the neck (``CARRY_SPREAD``,
-        ``CARRY_NECK``)."""
-        head = self.stage.head
-        placed = self.stage.to_image.apply(head.vertices.astype(np.float64)[None])[0] * self.scale
+        head's ``outline`` (hair included; ``height`` pixels tall), none in the background or below the neck
+        (``CARRY_SPREAD``, ``CARRY_NECK``)."""
         sigma = max(1.0, CARRY_SPREAD * max(self.width, self.height))
         w = np.maximum(np.clip(cv2.GaussianBlur(outline, (0, 0), sigma) * 2.0, 0.0, 1.0), outline)
         chin_y = float(self.stage.to_image.apply(np.asarray(chin, np.float64)[None, None])[0, 0, 1]) * self.scale
-        height = float(np.ptp(placed[:, 1]))
         ys = np.arange(self.height, dtype=np.float32)[:, None]
         below = np.clip((ys - chin_y) / max(1.0, CARRY_NECK * height), 0.0, 1.0)
         return (w * (1.0 - below)).astype(np.float32)
