@@ -79,6 +79,9 @@ CARRY_SPREAD, CARRY_NECK = 0.03, 0.3
 #: outline), grown by this share of the output's size to take their soft edge and stray hairs along; the rest of the
 #: photo is background and stays still.
 PERSON_MIN, PERSON_MARGIN = 0.05, 0.01
+#: Where the segmentation calls less than this share of the drawn face the person, it has failed (a drawing, a
+#: statue, a face it does not know): the whole photo is then taken as the person and moves as the head's flow says.
+PERSON_FOUND = 0.6
 #: Materials drawn over the photo by the warp (the lashes are the photo's own, painted on the face).
 DRAWN = ("skin", "iris", "sclera", "teeth", "gums_tongue", "mouth_socket", "eye_socket")
 
@@ -155,6 +158,9 @@ class WarpRenderer:
         outline = (rasterize(placed[head.triangles][..., :2], self.width, self.height).triangle >= 0).astype(np.float32)
         self.carry = self._carry(outline, float(np.ptp(placed[:, 1])), rest_points[152])
         seen = cv2.resize(person_mask(stage.rgb), (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+        face = rasterize(placed[head.triangles[self.keep]][..., :2], self.width, self.height).triangle >= 0
+        if face.any() and float((seen[face] > 0.5).mean()) < PERSON_FOUND:
+            seen = np.ones_like(seen)
         #: (H, W) 0–1: the photo's person, who moves; and the photo with what lies behind them filled in
         self.person, self.plate = clean_plate(self.photo, np.maximum(seen, outline))
         #: canonical metres → output pixels (x, y) for a displacement: the photo's similarity without its offset

@@ -245,3 +245,15 @@ def test_hair_cut_by_the_frame_comes_in_without_streaks() -> None:
     img = r.frame(r.stage.head.photo_arkit, down).astype(np.float32)
     # the rows coming in from above vary as hair does; the old border repeated the top row down each column
     assert np.abs(img[0, hair] - img[6, hair]).mean() > 4.0
+
+
+def test_a_photo_the_segmentation_cannot_read_moves_as_a_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.render.warp as warp
+    from core.face.head import textured_head
+
+    rgb, lm, frame, rest = photo_and_landmarks()
+    stage = warp.make_stage(rgb, lm, textured_head(rgb, lm, frame, rest))
+    monkeypatch.setattr(warp, "person_mask", lambda img: np.zeros(img.shape[:2], np.float32))  # finds nobody
+    r = warp.WarpRenderer(stage, 128)
+    # no one found on a face the head was fitted to: the segmentation failed, and the whole photo is the person
+    assert r.person.min() == 1.0 and np.array_equal(r.plate, r.photo.astype(np.float32))
