@@ -495,11 +495,6 @@ def main(argv: list[str] | None = None, extend: Callable[[Any], None] | None = N
         print(f"parley: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        # the command is ending: a second Ctrl-C (or the first one reaching a thread late) while it cleans up and
-        # exits must not kill it half-way, by signal instead of with its one line and exit 130
-        import signal
-
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("parley: interrupted", file=sys.stderr)
         return 130
 

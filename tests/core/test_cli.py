@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from core.cli import DEMO_FACE, main
 from tests.core.metrics.test_metrics import talking
@@ -203,22 +202,3 @@ def test_leave_exits_with_the_code_past_the_last_collection() -> None:
         assert exc.value.code == 3 and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
-
-
-def test_ctrl_c_gives_one_line_and_exit_130_and_a_second_is_ignored(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    import signal
-
-    import core.cli as cli
-
-    def interrupted(args):  # type: ignore[no-untyped-def]
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli, "cmd_demo", interrupted)
-    before = signal.getsignal(signal.SIGINT)
-    try:
-        assert cli.main(["demo", "--out", "unused"]) == 130
-        assert capsys.readouterr().err.strip() == "parley: interrupted"
-        # the command is ending: a late Ctrl-C must not kill it by signal before it exits with 130
-        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, before)
