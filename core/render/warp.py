@@ -225,22 +225,15 @@ class WarpRenderer:
         # each vertex's nearest point on the jaw line (x, y): the band lies under the line where it runs across
         # (the chin and the jaw's underside), not beside its steep ends by the jaw's corners, where what lies
         # "under" it in the photo is often the background
-        a, b = self.jaw_photo[:-1, :2], self.jaw_photo[1:, :2]
-        seg = b - a
-        t = np.clip(((v[:, None, :2] - a) * seg).sum(-1) / np.maximum((seg**2).sum(-1), 1e-12), 0.0, 1.0)
-        near = a + t[..., None] * seg  # (V, segments, 2)
-        dist = np.linalg.norm(v[:, None, :2] - near, axis=-1)
-        k = np.argmin(dist, axis=1)
-        rows = np.arange(len(v))
-        below = near[rows, k, 1] - v[:, 1]
-        across = np.abs(seg[k, 0]) / np.maximum(np.linalg.norm(seg[k], axis=1), 1e-12)  # 1: level, 0: upright
+        _, _, near, dist, across = _nearest_on_line(self.jaw_photo[:, :2], v[:, :2])
+        below = near[:, 1] - v[:, 1]
         level = np.clip((across - UNDER_JAW_LEVEL) / (1.0 - UNDER_JAW_LEVEL), 0.0, 1.0)
         # only skin that faces the camera (as the photo's camera sees it): where the neck turns away to its sides it
         # meets the background, and moving it there would tear the neck's outline
         facing = toward_camera(vertex_normals(self.stage.to_image.apply(v[None])[0], skin_tris),
                                self._ict.corr_vertices[1])
         toward = np.clip((facing - UNDER_JAW_FACING) / (1.0 - UNDER_JAW_FACING), 0.0, 1.0)
-        w = np.clip(1.0 - (dist[rows, k] - UNDER_JAW) / UNDER_JAW_FADE, 0.0, 1.0) * (below > 0.0) * level * toward
+        w = np.clip(1.0 - (dist - UNDER_JAW) / UNDER_JAW_FADE, 0.0, 1.0) * (below > 0.0) * level * toward
         on_skin = np.zeros(len(v), bool)
         on_skin[np.unique(skin_tris)] = True
         sel = np.where(on_skin & (w > 0.0))[0]
@@ -428,16 +421,24 @@ def _beside_jaw(jaw: np.ndarray, at: np.ndarray) -> np.ndarray:
     nearest to where it runs upright by the jaw's corners, or past its ends — rather than under where it runs across
     (``UNDER_JAW_LEVEL``)."""
     line = jaw[np.argsort(jaw[:, 0]), :2]
+    k, t, _, _, across = _nearest_on_line(line, at[:, :2])
+    past = ((k == 0) & (t < 0)) | ((k == len(line) - 2) & (t > 1))
+    return (across < UNDER_JAW_LEVEL) | past
+
+
+def _nearest_on_line(line: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each point of ``at`` (N, 2) against the polyline ``line`` (M, 2): the index of its nearest segment, where
+    along that segment its nearest point lies (unclipped: below 0 or above 1 past the segment's ends), that point
+    (N, 2), the distance to it, and how level the segment runs (1: across, 0: upright)."""
     a, b = line[:-1], line[1:]
     seg = b - a
-    p = at[:, None, :2]
-    t = ((p - a) * seg).sum(-1) / np.maximum((seg**2).sum(-1), 1e-12)
+    t = ((at[:, None] - a) * seg).sum(-1) / np.maximum((seg**2).sum(-1), 1e-12)
     near = a + np.clip(t, 0.0, 1.0)[..., None] * seg
-    k = np.argmin(np.linalg.norm(p - near, axis=-1), axis=1)
-    across = np.abs(seg[k, 0]) / np.maximum(np.linalg.norm(seg[k], axis=1), 1e-12)
+    dist = np.linalg.norm(at[:, None] - near, axis=-1)
+    k = np.argmin(dist, axis=1)
     rows = np.arange(len(at))
-    past = ((k == 0) & (t[rows, k] < 0)) | ((k == len(seg) - 1) & (t[rows, k] > 1))
-    return (across < UNDER_JAW_LEVEL) | past
+    across = np.abs(seg[k, 0]) / np.maximum(np.linalg.norm(seg[k], axis=1), 1e-12)
+    return k, t[rows, k], near[rows, k], dist[rows, k], across
 
 
 def _feather(side: int) -> np.ndarray:
